@@ -1,0 +1,32 @@
+//! `ferry-engine`: one MySQL-compatible server process and the vendor tools around it.
+//!
+//! ferry's data plane is real MariaDB (or MySQL) processes. This crate is the only place that
+//! knows how to find those programs ([`toolbox`]), run any child process safely ([`process`]),
+//! prepare a physical backup with the vendor's tool ([`prepare`]), create a datadir
+//! ([`datadir`]), render a server's configuration ([`config`]) and start, probe, watch and stop
+//! a server ([`server`]). It knows nothing about object storage, backup formats or clusters.
+//!
+//! Everything is async on tokio. Errors are [`EngineError`].
+
+pub mod config;
+pub mod datadir;
+mod error;
+pub mod prepare;
+pub mod process;
+pub mod server;
+pub mod toolbox;
+
+pub use config::{BinlogConfig, BinlogFormat, ServerConfig};
+pub use datadir::{init_datadir, set_root_password, InitOptions, RootAuth};
+pub use error::EngineError;
+pub use prepare::{prepare, PrepareOptions, PrepareReport};
+pub use process::{run_to_completion, ChildGuard, Output, ProcessError, ProcessSpec, Stopped};
+pub use server::{ReadyProbe, RunningServer, Server, ServerStatus};
+pub use toolbox::{BackupFlavor, Flavor, ToolKind, Toolbox, Version};
+
+/// Whether ferry runs with effective uid 0, in which case `mariadbd` and
+/// `mariadb-install-db` need `--user=root`.
+pub fn running_as_root() -> bool {
+    // SAFETY: geteuid(2) takes no arguments, cannot fail and touches no memory of ours.
+    unsafe { libc::geteuid() == 0 }
+}
