@@ -1,0 +1,24 @@
+//! Test and benchmark support for ferry: real servers on loopback, fault injection, fixtures.
+//!
+//! ferry is tested against real things, never mocks of its own code. This crate provides them:
+//!
+//! - [`S3Server`]: a file-backed S3-protocol server (`s3s-fs`) that verifies every request's
+//!   SigV4 signature, on its own thread, for sync and async tests alike; the `ferry-s3`
+//!   binary runs the same server for the benchmark script.
+//! - [`FaultProxy`]: an HTTP proxy in front of it that injects the failures real networks
+//!   produce (5xx answers, connections reset or closed mid-body, stalled bodies) exactly as a
+//!   [`FaultPlan`] says, and counts them.
+//! - [`fixtures_dir`] and small helpers ([`free_port`], [`short_tempdir`], [`venv_bin`]).
+//!
+//! It is used as a dev-dependency only; errors are `anyhow` since callers are tests.
+
+mod fault_proxy;
+mod fixtures;
+mod runtime;
+mod s3_server;
+
+pub use fault_proxy::{Fault, FaultEvent, FaultPlan, FaultProxy, FaultRule, FaultStats, Schedule};
+pub use fixtures::{fixtures_dir, free_port, repo_root, short_tempdir, venv_bin, FIXTURES_ENV};
+pub use s3_server::{
+    s3_service, serve_connections, S3Server, TEST_ACCESS_KEY, TEST_REGION, TEST_SECRET_KEY,
+};
