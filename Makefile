@@ -1,0 +1,47 @@
+# ferry's entry points: `make demo`, `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+REPO := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+VENV_BIN := $(REPO)/.venv/bin
+
+# =============================================================================================
+# Dependencies, fixtures and their helpers (scripts/install-deps, scripts/fixtures,
+# scripts/verify-fixture-chain; layout in tests/fixtures/README.md).
+# =============================================================================================
+.PHONY: deps fixtures fixtures-path verify-fixtures clean-fixtures
+
+# Debian's MariaDB packages, curl/jq/zstd/pigz, .venv with the pinned Python test clients,
+# cargo-nextest. About a second when everything is already there.
+deps:
+	scripts/install-deps
+
+# Builds (or finds in .cache/fixtures/) the backup fixtures and prints their directory.
+fixtures: deps
+	scripts/fixtures
+
+# Prints only the fixture directory (builds it first if needed), e.g.
+#   export FERRY_FIXTURES=$(make -s fixtures-path)
+fixtures-path:
+	@scripts/fixtures 2>/dev/null | tail -n1
+
+# Restores every restorable fixture chain with the stock tools and compares it with its
+# expected state (about 5 s a chain).
+verify-fixtures: fixtures
+	fx="$$(scripts/fixtures | tail -n1)"; \
+	for chain in dir xbstream tar targz zst mixed numeric alpha single samelsn; do \
+	  scripts/verify-fixture-chain "$$fx/chains/$$chain"; \
+	done
+
+clean-fixtures:
+	rm -rf .cache/fixtures
+
+# =============================================================================================
+# Build, test, demo (the lead extends these).
+# =============================================================================================
+.PHONY: test
+
+test: deps fixtures
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	FERRY_FIXTURES="$$(scripts/fixtures | tail -n1)" PATH="$(VENV_BIN):$$PATH" \
+	  cargo nextest run --workspace
