@@ -38,7 +38,14 @@ clean-fixtures:
 # =============================================================================================
 # Build, test, demo (the lead extends these).
 # =============================================================================================
-.PHONY: test
+.PHONY: test demo build
+
+build:
+	cargo build --workspace
+
+# The data path end to end: inspect and restore a backup chain, start MariaDB on it, compare.
+demo: deps
+	scripts/demo $(DEMO_ARGS)
 
 test: deps fixtures
 	cargo fmt --all -- --check

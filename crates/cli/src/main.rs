@@ -1,0 +1,69 @@
+//! The `ferry` command-line tool.
+
+mod backup;
+mod output;
+mod progress;
+mod server;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "ferry",
+    version,
+    about = "Move a MySQL-family database into a cluster you run yourself",
+    long_about = "ferry restores Percona XtraBackup / mariabackup backups (full + incrementals) \
+                  from object storage into a ready-to-start MariaDB datadir."
+)]
+struct Cli {
+    /// Log filter (also RUST_LOG), e.g. `info`, `ferry_restore=debug`.
+    #[arg(long, global = true, default_value = "warn")]
+    log: String,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Inspect and restore XtraBackup / mariabackup backup chains.
+    #[command(subcommand)]
+    Backup(backup::BackupCommand),
+    /// Run a MariaDB server on a datadir under ferry's supervision.
+    #[command(subcommand)]
+    Server(server::ServerCommand),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| cli.log.clone());
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Backup(cmd) => backup::run(cmd).await,
+            Command::Server(cmd) => server::run(cmd).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}

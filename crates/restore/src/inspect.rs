@@ -1,0 +1,241 @@
+//! `ferry backup inspect`: discover and validate the backup sets under a source without
+//! restoring anything, and say what a restore would do.
+//!
+//! Directory sets cost three small GETs each (their metadata files). A stream set has its
+//! metadata inside the stream, so the stream is read through the unpacker with a sink that
+//! keeps only the metadata files and writes nothing.
+
+use std::sync::Arc;
+
+use ferry_backup::chain::{self, SetMeta};
+use ferry_backup::discover::{SetLayout, SetSource};
+use ferry_backup::meta::{BackupType, BinlogInfo};
+use ferry_backup::sink::MetaSink;
+use futures::stream::{self, StreamExt};
+
+use crate::error::RestoreError;
+use crate::fetch::{FetchOptions, Fetcher};
+use crate::listing::Listing;
+use crate::metadata;
+use crate::progress::{Phase, Progress};
+use crate::restore::discover_sets;
+use crate::sets;
+use crate::source::Source;
+
+/// One backup set as inspect reports it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SetReport {
+    pub name: String,
+    /// `full`, `incremental`, or `unknown` when its metadata could not be read.
+    pub kind: String,
+    /// `directory`, `xbstream`, `tar`, `tar.gz`, `xbstream.zst`, ...
+    pub format: String,
+    pub parts: usize,
+    pub bytes: u64,
+    pub backup_type: Option<String>,
+    pub from_lsn: Option<u64>,
+    pub to_lsn: Option<u64>,
+    pub last_lsn: Option<u64>,
+    pub partial: Option<bool>,
+    pub server_version: Option<String>,
+    pub tool: Option<String>,
+    pub end_time: Option<String>,
+    pub binlog: Option<BinlogInfo>,
+    /// Why the metadata could not be read, if it could not.
+    pub error: Option<String>,
+}
+
+/// The whole inspect answer (`--json` prints this).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct InspectReport {
+    pub source: String,
+    pub sets: Vec<SetReport>,
+    /// Set names in apply order (base first), when a chain could be planned.
+    pub chain: Vec<String>,
+    pub notes: Vec<String>,
+    pub warnings: Vec<String>,
+    /// Objects under the prefix that belong to no set.
+    pub ignored: Vec<String>,
+    pub problems: Vec<String>,
+    pub restorable: bool,
+}
+
+/// Reads a directory set's metadata files straight from the source.
+pub(crate) async fn directory_set_meta(
+    source: &Source,
+    fetcher: &Fetcher,
+    set: &SetSource,
+    listing: &Listing,
+) -> Result<SetMeta, RestoreError> {
+    let SetLayout::Directory { root, files } = &set.layout else {
+        unreachable!("directory_set_meta is only called for directory sets")
+    };
+    let objects = sets::set_objects(source, set, &listing.etags);
+    let mut found: Vec<(String, Vec<u8>)> = Vec::new();
+    for name in metadata::CHECKPOINTS
+        .iter()
+        .chain(metadata::INFO.iter())
+        .chain(metadata::BINLOG_INFO.iter())
+    {
+        let key = format!("{root}{name}");
+        if let Some(pos) = files.iter().position(|f| f.key == key) {
+            let obj = &objects[pos];
+            let bytes = fetcher.fetch_range(obj, 0..obj.size).await?;
+            found.push((name.to_string(), bytes.to_vec()));
+        }
+    }
+    metadata::set_meta(&set.name, |name| {
+        Ok(found
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, b)| b.clone()))
+    })
+}
+
+async fn stream_set_meta(
+    source: &Source,
+    fetcher: &Fetcher,
+    set: &SetSource,
+    listing: &Listing,
+) -> Result<(SetMeta, Vec<String>), RestoreError> {
+    let objects = sets::set_objects(source, set, &listing.etags);
+    let window = fetcher.options().parallel.max(2);
+    let (sink, warnings) =
+        sets::fetch_stream_set(fetcher, set, objects, window, || Ok(MetaSink::discard())).await?;
+    let meta = metadata::set_meta(&set.name, |name| {
+        Ok(sink.captured(name).map(|b| b.to_vec()))
+    })?;
+    Ok((meta, warnings))
+}
+
+fn report_for(set: &SetSource, meta: Result<&SetMeta, String>) -> SetReport {
+    let mut r = SetReport {
+        name: set.name.clone(),
+        kind: "unknown".into(),
+        format: set.kind_label().to_string(),
+        parts: set.part_count(),
+        bytes: set.total_bytes(),
+        backup_type: None,
+        from_lsn: None,
+        to_lsn: None,
+        last_lsn: None,
+        partial: None,
+        server_version: None,
+        tool: None,
+        end_time: None,
+        binlog: None,
+        error: None,
+    };
+    match meta {
+        Err(e) => r.error = Some(e),
+        Ok(m) => {
+            let cp = &m.checkpoints;
+            r.kind = if cp.from_lsn.0 == 0 && cp.backup_type != BackupType::Incremental {
+                "full".into()
+            } else {
+                "incremental".into()
+            };
+            r.backup_type = Some(cp.backup_type.to_string());
+            r.from_lsn = Some(cp.from_lsn.0);
+            r.to_lsn = Some(cp.to_lsn.0);
+            r.last_lsn = Some(cp.last_lsn.0);
+            if let Some(info) = &m.info {
+                r.partial = Some(info.partial_reason().is_some());
+                r.server_version = Some(info.server_version.clone());
+                r.tool = Some(format!("{} {}", info.tool_name, info.tool_version));
+                r.end_time = Some(info.end_time.clone());
+            }
+            r.binlog = m.binlog.clone();
+        }
+    }
+    r
+}
+
+pub async fn inspect(
+    source: &Source,
+    fetch: FetchOptions,
+    progress: Arc<Progress>,
+) -> Result<InspectReport, RestoreError> {
+    let (discovery, listing) = discover_sets(source, &progress).await?;
+    let fetcher = Fetcher::new(source.store.clone(), fetch, progress.clone());
+    let stream_bytes: u64 = discovery
+        .sets
+        .iter()
+        .filter(|s| matches!(s.layout, SetLayout::Stream { .. }))
+        .map(|s| s.total_bytes())
+        .sum();
+    progress.set_totals(stream_bytes, discovery.sets.len() as u64);
+    progress.set_phase(Phase::Download, "reading backup metadata");
+
+    let results: Vec<Result<(SetMeta, Vec<String>), RestoreError>> =
+        stream::iter(discovery.sets.iter())
+            .map(|set| {
+                let fetcher = &fetcher;
+                let listing = &listing;
+                let progress = &progress;
+                async move {
+                    let r = match set.layout {
+                        SetLayout::Directory { .. } => {
+                            directory_set_meta(source, fetcher, set, listing)
+                                .await
+                                .map(|m| (m, Vec::new()))
+                        }
+                        SetLayout::Stream { .. } => {
+                            stream_set_meta(source, fetcher, set, listing).await
+                        }
+                    };
+                    progress.set_done();
+                    r
+                }
+            })
+            .buffered(2)
+            .collect()
+            .await;
+
+    let mut problems: Vec<String> = discovery.problems.iter().map(|p| p.to_string()).collect();
+    let mut set_reports = Vec::new();
+    let mut metas = Vec::new();
+    let mut warnings = discovery.warnings.clone();
+    for (set, res) in discovery.sets.iter().zip(results) {
+        match res {
+            Ok((m, w)) => {
+                warnings.extend(w);
+                set_reports.push(report_for(set, Ok(&m)));
+                metas.push(m);
+            }
+            Err(e) => {
+                // Transport failures are not a verdict on the backup: surface them as errors.
+                if let RestoreError::Fetch { kind, .. } = &e {
+                    if kind.is_retryable() {
+                        return Err(e);
+                    }
+                }
+                problems.push(format!("backup set {}: {e}", set.name));
+                set_reports.push(report_for(set, Err(e.to_string())));
+            }
+        }
+    }
+    let mut chain_names = Vec::new();
+    let mut notes = Vec::new();
+    if problems.is_empty() && !metas.is_empty() {
+        match chain::plan(&metas) {
+            Ok(plan) => {
+                chain_names.push(metas[plan.base].name.clone());
+                chain_names.extend(plan.incrementals.iter().map(|&i| metas[i].name.clone()));
+                notes = plan.notes;
+            }
+            Err(ps) => problems.extend(ps.iter().map(|p| p.to_string())),
+        }
+    }
+    progress.set_phase(Phase::Done, "inspected");
+    Ok(InspectReport {
+        source: source.url.display(),
+        sets: set_reports,
+        chain: chain_names,
+        notes,
+        warnings,
+        ignored: discovery.ignored.clone(),
+        restorable: problems.is_empty(),
+        problems,
+    })
+}

@@ -1,0 +1,145 @@
+//! Progress of a long restore, shared between the pipeline (which counts) and whoever shows
+//! it (the CLI's progress bar or log lines, later the control plane's `PercentProgress`).
+//!
+//! Counting is lock-free; the phase text changes rarely and sits behind a mutex.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// What the restore is doing now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Listing,
+    Download,
+    Prepare,
+    Finalize,
+    Done,
+}
+
+impl Phase {
+    pub fn label(self) -> &'static str {
+        match self {
+            Phase::Listing => "listing",
+            Phase::Download => "download",
+            Phase::Prepare => "prepare",
+            Phase::Finalize => "finalize",
+            Phase::Done => "done",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Progress {
+    started: Instant,
+    phase: Mutex<(Phase, String)>,
+    bytes_total: AtomicU64,
+    bytes_done: AtomicU64,
+    bytes_reused: AtomicU64,
+    retries: AtomicU64,
+    sets_total: AtomicU64,
+    sets_done: AtomicU64,
+}
+
+/// A point-in-time copy of [`Progress`].
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Snapshot {
+    pub phase: Phase,
+    pub detail: String,
+    pub bytes_total: u64,
+    pub bytes_done: u64,
+    pub bytes_reused: u64,
+    pub retries: u64,
+    pub sets_total: u64,
+    pub sets_done: u64,
+    pub elapsed_secs: f64,
+}
+
+impl Snapshot {
+    /// Overall completion in percent: downloading is weighted 80%, prepare 20%.
+    pub fn percent(&self) -> u8 {
+        let dl = if self.bytes_total == 0 {
+            0.0
+        } else {
+            (self.bytes_done as f64 / self.bytes_total as f64).min(1.0)
+        };
+        let p = match self.phase {
+            Phase::Listing => 0.0,
+            Phase::Download => dl * 80.0,
+            Phase::Prepare => 80.0 + 15.0 * self.sets_done as f64 / self.sets_total.max(1) as f64,
+            Phase::Finalize => 97.0,
+            Phase::Done => 100.0,
+        };
+        p.round().clamp(0.0, 100.0) as u8
+    }
+}
+
+impl Default for Progress {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Progress {
+    pub fn new() -> Self {
+        Progress {
+            started: Instant::now(),
+            phase: Mutex::new((Phase::Listing, String::new())),
+            bytes_total: AtomicU64::new(0),
+            bytes_done: AtomicU64::new(0),
+            bytes_reused: AtomicU64::new(0),
+            retries: AtomicU64::new(0),
+            sets_total: AtomicU64::new(0),
+            sets_done: AtomicU64::new(0),
+        }
+    }
+
+    pub fn set_phase(&self, phase: Phase, detail: impl Into<String>) {
+        let detail = detail.into();
+        tracing::info!(phase = phase.label(), "{detail}");
+        if let Ok(mut g) = self.phase.lock() {
+            *g = (phase, detail);
+        }
+    }
+    pub fn set_totals(&self, bytes: u64, sets: u64) {
+        self.bytes_total.store(bytes, Ordering::Relaxed);
+        self.sets_total.store(sets, Ordering::Relaxed);
+    }
+    pub fn add_bytes(&self, n: u64) {
+        self.bytes_done.fetch_add(n, Ordering::Relaxed);
+    }
+    /// Bytes that a resumed run did not need to download again.
+    pub fn add_reused(&self, n: u64) {
+        self.bytes_reused.fetch_add(n, Ordering::Relaxed);
+        self.bytes_done.fetch_add(n, Ordering::Relaxed);
+    }
+    pub fn add_retry(&self) {
+        self.retries.fetch_add(1, Ordering::Relaxed);
+    }
+    pub fn set_sets_done(&self, n: u64) {
+        self.sets_done.store(n, Ordering::Relaxed);
+    }
+    pub fn set_done(&self) {
+        self.sets_done.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        let (phase, detail) = self
+            .phase
+            .lock()
+            .map(|g| g.clone())
+            .unwrap_or((Phase::Listing, String::new()));
+        Snapshot {
+            phase,
+            detail,
+            bytes_total: self.bytes_total.load(Ordering::Relaxed),
+            bytes_done: self.bytes_done.load(Ordering::Relaxed),
+            bytes_reused: self.bytes_reused.load(Ordering::Relaxed),
+            retries: self.retries.load(Ordering::Relaxed),
+            sets_total: self.sets_total.load(Ordering::Relaxed),
+            sets_done: self.sets_done.load(Ordering::Relaxed),
+            elapsed_secs: self.started.elapsed().as_secs_f64(),
+        }
+    }
+}

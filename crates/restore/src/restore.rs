@@ -1,0 +1,420 @@
+//! `ferry backup restore`: the whole pipeline from a source to a prepared datadir.
+//!
+//! ```text
+//! list -> discover sets -> (directory sets: metadata first, refuse early)
+//!      -> fetch every set into staging, `sets_parallel` at a time, skipping complete ones
+//!      -> read each set's metadata -> chain plan (refuse partial, gaps, ...)
+//!      -> prepare the base, then each incremental in LSN order (the engine's tool)
+//!      -> rename the prepared base to the target directory -> remove staging
+//! ```
+//!
+//! The target directory appears only when everything succeeded. A failure that says the
+//! backup is bad removes staging; a transient one (network, interruption) keeps it so that
+//! the same command resumes.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use ferry_backup::chain::{self, Plan, SetMeta};
+use ferry_backup::discover::{self, Discovery, SetLayout, SetSource};
+use ferry_engine::prepare::PrepareOptions;
+use ferry_engine::toolbox::Toolbox;
+use futures::stream::{self, StreamExt, TryStreamExt};
+
+use crate::error::RestoreError;
+use crate::fetch::{FetchOptions, Fetcher};
+use crate::listing;
+use crate::metadata;
+use crate::progress::{Phase, Progress};
+use crate::sets;
+use crate::source::Source;
+use crate::staging::Staging;
+
+#[derive(Debug, Clone)]
+pub struct RestoreOptions {
+    pub target_dir: PathBuf,
+    /// Default: [`Staging::default_for`] the target.
+    pub staging_dir: Option<PathBuf>,
+    pub fetch: FetchOptions,
+    /// Backup sets fetched and unpacked at once.
+    pub sets_parallel: usize,
+    /// Bytes for the backup tool's `--use-memory` (default: the engine's).
+    pub prepare_memory: Option<u64>,
+}
+
+impl RestoreOptions {
+    pub fn new(target_dir: impl Into<PathBuf>) -> Self {
+        RestoreOptions {
+            target_dir: target_dir.into(),
+            staging_dir: None,
+            fetch: FetchOptions::default(),
+            sets_parallel: 2,
+            prepare_memory: None,
+        }
+    }
+}
+
+/// What a successful restore reports.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RestoreReport {
+    pub target_dir: PathBuf,
+    /// Set names in the order they were applied (base first).
+    pub chain: Vec<String>,
+    pub notes: Vec<String>,
+    /// Things the user should fix but that did not stop the restore (e.g. a misnamed stream).
+    pub warnings: Vec<String>,
+    /// Binary log coordinates the data was recovered to: where replication from the source
+    /// starts. See [`recovered_coordinates`] for which record they come from.
+    pub binlog_file: Option<String>,
+    pub binlog_position: Option<u64>,
+    /// `xtrabackup_binlog_info` or `prepare`.
+    pub binlog_source: Option<String>,
+    /// What the last prepare printed as `Last binlog file ..., position ...`: the position of
+    /// the last InnoDB commit, which lags behind when non-InnoDB changes (MyISAM, DDL) came last.
+    pub innodb_binlog_file: Option<String>,
+    pub innodb_binlog_position: Option<u64>,
+    /// GTID position from the newest set's `xtrabackup_binlog_info`.
+    pub gtid: Option<String>,
+    pub server_version: Option<String>,
+    pub bytes_downloaded: u64,
+    pub bytes_reused: u64,
+    pub retries: u64,
+    pub elapsed_secs: f64,
+}
+
+/// Refuses a target that exists and is not an empty directory.
+fn check_target(target: &Path) -> Result<(), RestoreError> {
+    let err = |reason: &str| RestoreError::Target {
+        path: target.to_path_buf(),
+        reason: reason.to_string(),
+    };
+    match std::fs::metadata(target) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(err(&e.to_string())),
+        Ok(m) if !m.is_dir() => Err(err("exists and is not a directory")),
+        Ok(_) => {
+            let mut entries = std::fs::read_dir(target).map_err(|e| err(&e.to_string()))?;
+            if entries.next().is_some() {
+                Err(err(
+                    "exists and is not empty; ferry never restores over existing data",
+                ))
+            } else {
+                Ok(())
+            }
+        }
+    }
+}
+
+pub(crate) async fn discover_sets(
+    source: &Source,
+    progress: &Progress,
+) -> Result<(Discovery, listing::Listing), RestoreError> {
+    progress.set_phase(Phase::Listing, format!("listing {}", source.url.display()));
+    let listing = listing::list(source).await?;
+    let discovery = discover::discover(&listing.objects);
+    if discovery.sets.is_empty() && discovery.problems.is_empty() {
+        return Err(RestoreError::NoSets {
+            source_url: source.url.display(),
+            objects: listing.objects.len(),
+        });
+    }
+    Ok((discovery, listing))
+}
+
+pub async fn restore(
+    source: &Source,
+    opts: &RestoreOptions,
+    progress: Arc<Progress>,
+) -> Result<RestoreReport, RestoreError> {
+    let target = opts.target_dir.clone();
+    check_target(&target)?;
+    // Fail before downloading anything if the engine's tools are missing.
+    let toolbox = Toolbox::discover()
+        .await
+        .map_err(|e| RestoreError::Engine(e.to_string()))?;
+
+    let (discovery, listing) = discover_sets(source, &progress).await?;
+    if !discovery.problems.is_empty() {
+        return Err(RestoreError::Plan(
+            discovery.problems.iter().map(|p| p.to_string()).collect(),
+        ));
+    }
+    let fetcher = Fetcher::new(source.store.clone(), opts.fetch.clone(), progress.clone());
+
+    // Directory sets: read their metadata before downloading anything, so that a partial
+    // backup or a broken chain is refused at once.
+    precheck_directory_sets(source, &fetcher, &discovery.sets, &listing).await?;
+
+    if let Some(parent) = target.parent() {
+        if !parent.as_os_str().is_empty() {
+            std::fs::create_dir_all(parent).map_err(|e| RestoreError::Target {
+                path: target.clone(),
+                reason: format!("cannot create parent directory: {e}"),
+            })?;
+        }
+    }
+    let staging_root = opts
+        .staging_dir
+        .clone()
+        .unwrap_or_else(|| Staging::default_for(&target));
+    let staging = Staging::open(&staging_root, &source.url.display())?;
+
+    let result = run(
+        source, opts, &progress, &toolbox, &fetcher, &discovery, &listing, &staging,
+    )
+    .await;
+    match result {
+        Ok(report) => {
+            staging.remove()?;
+            Ok(report)
+        }
+        Err(e) if e.keeps_staging() => {
+            tracing::warn!(
+                staging = %staging.root().display(),
+                "keeping staging: run the same command again to resume"
+            );
+            Err(e)
+        }
+        Err(e) => {
+            if let Err(cleanup) = staging.remove() {
+                tracing::error!("{cleanup}");
+            }
+            Err(e)
+        }
+    }
+}
+
+async fn precheck_directory_sets(
+    source: &Source,
+    fetcher: &Fetcher,
+    sets: &[SetSource],
+    listing: &listing::Listing,
+) -> Result<(), RestoreError> {
+    let mut metas = Vec::new();
+    for set in sets {
+        if let SetLayout::Directory { .. } = set.layout {
+            metas.push(crate::inspect::directory_set_meta(source, fetcher, set, listing).await?);
+        }
+    }
+    if metas.len() == sets.len() {
+        chain::plan(&metas).map_err(RestoreError::plan)?;
+    } else {
+        let problems: Vec<String> = metas
+            .iter()
+            .filter_map(|m| {
+                m.info
+                    .as_ref()
+                    .and_then(|i| i.partial_reason())
+                    .map(|r| format!("backup set {} is a partial backup ({r}); only full backups of the whole server can be restored", m.name))
+            })
+            .collect();
+        if !problems.is_empty() {
+            return Err(RestoreError::Plan(problems));
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run(
+    source: &Source,
+    opts: &RestoreOptions,
+    progress: &Arc<Progress>,
+    toolbox: &Toolbox,
+    fetcher: &Fetcher,
+    discovery: &Discovery,
+    listing: &listing::Listing,
+    staging: &Staging,
+) -> Result<RestoreReport, RestoreError> {
+    let sets = &discovery.sets;
+    let total: u64 = sets.iter().map(|s| s.total_bytes()).sum();
+    progress.set_totals(total, sets.len() as u64);
+    progress.set_phase(
+        Phase::Download,
+        format!("fetching {} backup sets ({} bytes)", sets.len(), total),
+    );
+
+    // Fetch every set.
+    let window = opts.fetch.parallel.max(2);
+    let warnings = std::sync::Mutex::new(discovery.warnings.clone());
+    let warnings = &warnings;
+    stream::iter(sets.iter().enumerate())
+        .map(|(index, set)| async move {
+            let objects = sets::set_objects(source, set, &listing.etags);
+            if staging.set_is_complete(index, &set.name, &objects) {
+                tracing::info!(set = %set.name, "already complete in staging: reused");
+                progress.add_reused(set.total_bytes());
+                progress.set_done();
+                return Ok(());
+            }
+            match &set.layout {
+                SetLayout::Stream { .. } => {
+                    let dir = staging.reset_set(index, &set.name)?;
+                    let w =
+                        sets::fetch_stream_set_to_dir(fetcher, set, objects.clone(), window, &dir)
+                            .await?;
+                    if let Ok(mut all) = warnings.lock() {
+                        all.extend(w);
+                    }
+                }
+                SetLayout::Directory { .. } => {
+                    let dir = staging.set_dir(index, &set.name);
+                    std::fs::create_dir_all(&dir).map_err(|e| RestoreError::staging(&dir, e))?;
+                    let journal = staging.journal(index, &set.name);
+                    let reused =
+                        sets::fetch_directory_set(fetcher, set, &objects, &dir, &journal, 4)
+                            .await?;
+                    if reused > 0 {
+                        progress.add_reused(reused);
+                    }
+                }
+            }
+            let dir = staging.set_dir(index, &set.name);
+            let set_name = set.name.clone();
+            let n = tokio::task::spawn_blocking(move || sets::decompress_qpress(&set_name, &dir))
+                .await
+                .map_err(|e| RestoreError::Unpack {
+                    set: set.name.clone(),
+                    reason: e.to_string(),
+                })??;
+            if n > 0 {
+                tracing::info!(set = %set.name, files = n, "decompressed qpress (.qp) files");
+            }
+            staging.mark_complete(index, &set.name, &objects)?;
+            progress.set_done();
+            tracing::info!(set = %set.name, "fetched");
+            Ok::<(), RestoreError>(())
+        })
+        .buffer_unordered(opts.sets_parallel.max(1))
+        .try_collect::<Vec<()>>()
+        .await?;
+
+    // Plan the chain from what was unpacked.
+    let mut metas: Vec<SetMeta> = Vec::with_capacity(sets.len());
+    for (index, set) in sets.iter().enumerate() {
+        metas.push(metadata::set_meta_from_dir(
+            &set.name,
+            &staging.set_dir(index, &set.name),
+        )?);
+    }
+    let plan: Plan = chain::plan(&metas).map_err(RestoreError::plan)?;
+    for note in &plan.notes {
+        tracing::info!("{note}");
+    }
+
+    // Prepare.
+    progress.set_sets_done(0);
+    let steps = if plan.prepared_base {
+        0
+    } else {
+        1 + plan.incrementals.len()
+    };
+    progress.set_totals(total, steps as u64);
+    let base_dir = staging.set_dir(plan.base, &sets[plan.base].name);
+    let mut last_binlog = None;
+    if !plan.prepared_base {
+        staging.mark_consumed(plan.base, &sets[plan.base].name)?;
+        for step in 0..steps {
+            let (label, inc_dir) = if step == 0 {
+                (sets[plan.base].name.clone(), None)
+            } else {
+                let i = plan.incrementals[step - 1];
+                staging.mark_consumed(i, &sets[i].name)?;
+                (
+                    sets[i].name.clone(),
+                    Some(staging.set_dir(i, &sets[i].name)),
+                )
+            };
+            progress.set_phase(
+                Phase::Prepare,
+                format!("prepare {}/{}: {label}", step + 1, steps),
+            );
+            let mut popts = PrepareOptions::new(staging.prepare_log(step));
+            if opts.prepare_memory.is_some() {
+                popts.use_memory = opts.prepare_memory;
+            }
+            popts.more_incrementals_follow = step + 1 < steps;
+            let report =
+                ferry_engine::prepare::prepare(toolbox, &base_dir, inc_dir.as_deref(), &popts)
+                    .await
+                    .map_err(|e| RestoreError::Prepare {
+                        set: label.clone(),
+                        reason: e.to_string(),
+                    })?;
+            if report.last_binlog.is_some() {
+                last_binlog = report.last_binlog;
+            }
+            progress.set_done();
+        }
+    }
+
+    // Move into place.
+    progress.set_phase(
+        Phase::Finalize,
+        format!("moving into {}", opts.target_dir.display()),
+    );
+    let target = &opts.target_dir;
+    if target.exists() {
+        std::fs::remove_dir(target).map_err(|e| RestoreError::Target {
+            path: target.clone(),
+            reason: e.to_string(),
+        })?;
+    }
+    std::fs::rename(&base_dir, target).map_err(|e| RestoreError::Target {
+        path: target.clone(),
+        reason: format!("cannot move the prepared data into place: {e}"),
+    })?;
+
+    let newest = plan.incrementals.last().copied().unwrap_or(plan.base);
+    let newest_meta = &metas[newest];
+    let coords = recovered_coordinates(newest_meta, last_binlog.clone());
+    let snap = progress.snapshot();
+    progress.set_phase(Phase::Done, "restore complete");
+    let mut chain_names = vec![sets[plan.base].name.clone()];
+    chain_names.extend(plan.incrementals.iter().map(|&i| sets[i].name.clone()));
+    Ok(RestoreReport {
+        target_dir: target.clone(),
+        chain: chain_names,
+        notes: plan.notes.clone(),
+        warnings: warnings.lock().map(|w| w.clone()).unwrap_or_default(),
+        binlog_file: coords.as_ref().map(|c| c.0.clone()),
+        binlog_position: coords.as_ref().map(|c| c.1),
+        binlog_source: coords.as_ref().map(|c| c.2.to_string()),
+        innodb_binlog_file: last_binlog.as_ref().map(|b| b.0.clone()),
+        innodb_binlog_position: last_binlog.as_ref().map(|b| b.1),
+        gtid: newest_meta.binlog.as_ref().and_then(|b| b.gtid.clone()),
+        server_version: newest_meta.info.as_ref().map(|i| i.server_version.clone()),
+        bytes_downloaded: snap.bytes_done - snap.bytes_reused,
+        bytes_reused: snap.bytes_reused,
+        retries: snap.retries,
+        elapsed_secs: snap.elapsed_secs,
+    })
+}
+
+/// Which binary log coordinates the restored data corresponds to.
+///
+/// mariabackup (MariaDB 10.2+) and XtraBackup with backup locks record
+/// `xtrabackup_binlog_info` while commits of every engine are blocked, so it is exact for
+/// InnoDB, MyISAM and DDL alike; the prepare's `Last binlog file` line only knows the last
+/// InnoDB commit and lags when non-InnoDB changes came last (starting replication there would
+/// replay them twice). XtraBackup's lockless mode (`recover_binlog_info = 1` in
+/// `xtrabackup_checkpoints`) records no exact file, so there the prepare's answer is the one.
+pub fn recovered_coordinates(
+    newest: &SetMeta,
+    prepare: Option<(String, u64)>,
+) -> Option<(String, u64, &'static str)> {
+    let is_mariabackup = newest
+        .info
+        .as_ref()
+        .map(|i| {
+            i.tool_name.starts_with("mariabackup") || i.tool_name.starts_with("mariadb-backup")
+        })
+        .unwrap_or(false);
+    let lockless = newest.checkpoints.recover_binlog_info && !is_mariabackup;
+    match (&newest.binlog, prepare) {
+        (Some(b), _) if !lockless => Some((b.file.clone(), b.position, "xtrabackup_binlog_info")),
+        (_, Some((f, p))) => Some((f, p, "prepare")),
+        (Some(b), None) => Some((b.file.clone(), b.position, "xtrabackup_binlog_info")),
+        (None, None) => None,
+    }
+}
