@@ -161,6 +161,17 @@ pub async fn run(cmd: BackupCommand) -> anyhow::Result<ExitCode> {
                 _ = tokio::signal::ctrl_c() => Err(ferry_restore::RestoreError::Interrupted),
             };
             reporter.finish().await;
+            if let Err(ferry_restore::RestoreError::Interrupted) = &result {
+                let staging = opts.staging_dir.clone().unwrap_or_else(|| {
+                    ferry_restore::staging::Staging::default_for(&opts.target_dir)
+                });
+                if staging.exists() {
+                    eprintln!(
+                        "Interrupted. Work done so far is kept in {}: run the same command again to resume.",
+                        staging.display()
+                    );
+                }
+            }
             let report = result.with_context(|| {
                 format!(
                     "restore {} into {}",

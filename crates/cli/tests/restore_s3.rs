@@ -248,3 +248,70 @@ fn missing_bucket_is_reported() {
     assert_eq!(r.status, 1);
     assert!(r.stderr.contains("s3://no-such-bucket/p"), "{}", r.stderr);
 }
+
+#[test]
+fn ctrl_c_keeps_work_for_a_rerun() {
+    let b = bucket_with("xbstream", "prod/db1");
+    // inc2 stalls for a long time, so the run is surely still going when interrupted.
+    let proxy = FaultProxy::start(
+        b.s3.addr(),
+        FaultPlan::single(
+            FaultRule::stall(Duration::from_secs(120))
+                .always()
+                .path_contains("inc2.xbstream"),
+        ),
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let target = out.path().join("datadir");
+    let env = b.s3.env_vars_via(&proxy.endpoint());
+    let child = restore_cmd(&env, "s3://backups/prod/db1", &target)
+        .args(["--sets-parallel", "1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait (with a deadline) until the first sets are complete in staging.
+    let sets = out.path().join(".datadir.ferry-staging/sets");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let complete = std::fs::read_dir(&sets)
+            .map(|d| {
+                d.filter(|e| {
+                    e.as_ref()
+                        .map(|e| e.file_name().to_string_lossy().ends_with(".complete"))
+                        .unwrap_or(false)
+                })
+                .count()
+            })
+            .unwrap_or(0);
+        if complete >= 2 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "sets never completed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("run the same command again to resume"),
+        "{stderr}"
+    );
+    assert!(!target.exists());
+
+    proxy.set_plan(FaultPlan::none());
+    let second = run(&mut restore_cmd(&env, "s3://backups/prod/db1", &target));
+    second.assert_ok();
+    assert!(
+        second.stdout.contains("reused from an earlier run"),
+        "{}",
+        second.stdout
+    );
+    verify_datadir(&target, &expected_for("xbstream"));
+}
