@@ -7,9 +7,9 @@ use ferry_backup::meta::{BinlogInfo, Checkpoints, Info};
 use crate::error::RestoreError;
 
 /// File names, newest MariaDB (11.1+) spelling last.
-pub const CHECKPOINTS: [&str; 2] = ["xtrabackup_checkpoints", "mariadb_backup_checkpoints"];
-pub const INFO: [&str; 2] = ["xtrabackup_info", "mariadb_backup_info"];
-pub const BINLOG_INFO: [&str; 2] = ["xtrabackup_binlog_info", "mariadb_backup_binlog_info"];
+pub use ferry_backup::meta::{
+    BINLOG_INFO_FILES as BINLOG_INFO, CHECKPOINTS_FILES as CHECKPOINTS, INFO_FILES as INFO,
+};
 
 /// Builds a [`SetMeta`] with `read(name)` returning a file's bytes when it exists.
 pub fn set_meta(
