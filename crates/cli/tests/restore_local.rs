@@ -82,6 +82,11 @@ fn restores_unsplit_single_objects() {
 }
 
 #[test]
+fn restores_qpress_compressed_backups_without_the_qpress_binary() {
+    restore_and_verify("compressed");
+}
+
+#[test]
 fn restores_chain_with_repeated_lsns_in_order_and_says_so() {
     let r = restore_and_verify("samelsn");
     assert!(
