@@ -18,6 +18,7 @@ pub mod parts;
 pub mod path;
 pub mod qpress;
 pub mod sink;
+pub mod tailscan;
 pub mod tarball;
 pub mod unpack;
 pub mod xbstream;

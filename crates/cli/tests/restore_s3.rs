@@ -315,3 +315,22 @@ fn ctrl_c_keeps_work_for_a_rerun() {
     );
     verify_datadir(&target, &expected_for("xbstream"));
 }
+
+#[test]
+fn inspect_of_an_xbstream_reads_only_its_tail() {
+    let b = bucket_with("xbstream", "big");
+    let proxy = FaultProxy::start(b.s3.addr(), FaultPlan::none()).unwrap();
+    let r = run(ferry().envs(b.s3.env_vars_via(&proxy.endpoint())).args([
+        "backup",
+        "inspect",
+        "s3://backups/big",
+    ]));
+    r.assert_ok();
+    assert!(r.stdout.contains("Result: restorable"), "{}", r.stdout);
+    let parts = std::fs::read_dir(chain("xbstream")).unwrap().count() as u64;
+    let requests = proxy.stats().requests;
+    assert!(
+        requests < parts / 2,
+        "inspect made {requests} requests for {parts} parts: it should read only each stream's tail"
+    );
+}

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use ferry_backup::chain::{self, SetMeta};
 use ferry_backup::discover::{SetLayout, SetSource};
+use ferry_backup::format::{Compression, Container};
 use ferry_backup::meta::{BackupType, BinlogInfo};
 use ferry_backup::sink::MetaSink;
 use futures::stream::{self, StreamExt};
@@ -99,6 +100,9 @@ async fn stream_set_meta(
     listing: &Listing,
 ) -> Result<(SetMeta, Vec<String>), RestoreError> {
     let objects = sets::set_objects(source, set, &listing.etags);
+    if let Some(meta) = xbstream_tail_meta(fetcher, set, &objects).await? {
+        return Ok((meta, Vec::new()));
+    }
     let window = fetcher.options().parallel.max(2);
     let (sink, warnings) =
         sets::fetch_stream_set(fetcher, set, objects, window, || Ok(MetaSink::discard())).await?;
@@ -106,6 +110,52 @@ async fn stream_set_meta(
         Ok(sink.captured(name).map(|b| b.to_vec()))
     })?;
     Ok((meta, warnings))
+}
+
+/// How much of an uncompressed xbstream's end is read to find its metadata.
+const TAIL_BYTES: u64 = 2 << 20;
+
+/// The metadata of an uncompressed xbstream set from its last bytes, when they hold it whole
+/// (they do for xtrabackup and mariabackup streams, which write metadata last). `None` means
+/// "read the whole stream".
+async fn xbstream_tail_meta(
+    fetcher: &Fetcher,
+    set: &SetSource,
+    objects: &[crate::fetch::RemoteObject],
+) -> Result<Option<SetMeta>, RestoreError> {
+    let SetLayout::Stream { format, .. } = &set.layout else {
+        return Ok(None);
+    };
+    if format.compression != Compression::None || format.container != Some(Container::Xbstream) {
+        return Ok(None);
+    }
+    // The last TAIL_BYTES of the concatenated parts.
+    let total: u64 = objects.iter().map(|o| o.size).sum();
+    let tail_start = total.saturating_sub(TAIL_BYTES);
+    let mut tail = Vec::with_capacity((total - tail_start) as usize);
+    let mut start = 0u64;
+    for obj in objects {
+        let end = start + obj.size;
+        if end > tail_start && obj.size > 0 {
+            let from = tail_start.saturating_sub(start);
+            tail.extend_from_slice(&fetcher.fetch_range(obj, from..obj.size).await?);
+        }
+        start = end;
+    }
+    let found = ferry_backup::tailscan::scan_xbstream_tail(&tail);
+    let meta = match metadata::set_meta(&set.name, |name| Ok(found.get(name).cloned())) {
+        Ok(m) => m,
+        Err(_) => return Ok(None),
+    };
+    let complete = match &meta.info {
+        None => false,
+        // Without binlog info in the tail, trust it only if the backup recorded no position.
+        Some(info) => meta.binlog.is_some() || info.binlog_pos.trim().is_empty(),
+    };
+    if complete {
+        tracing::info!(set = %set.name, tail_bytes = tail.len(), "metadata read from the stream's tail");
+    }
+    Ok(complete.then_some(meta))
 }
 
 fn report_for(set: &SetSource, meta: Result<&SetMeta, String>) -> SetReport {
