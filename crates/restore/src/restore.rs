@@ -158,6 +158,7 @@ pub async fn restore(
         .clone()
         .unwrap_or_else(|| Staging::default_for(&target));
     let staging = Staging::open(&staging_root, &source.url.display())?;
+    same_filesystem(&staging, &target)?;
 
     let result = run(
         source, opts, &progress, &toolbox, &fetcher, &discovery, &listing, &staging,
@@ -364,6 +365,7 @@ async fn run(
         path: target.clone(),
         reason: format!("cannot move the prepared data into place: {e}"),
     })?;
+    make_durable(target)?;
 
     let newest = plan.incrementals.last().copied().unwrap_or(plan.base);
     let newest_meta = &metas[newest];
@@ -417,4 +419,46 @@ pub fn recovered_coordinates(
         (Some(b), None) => Some((b.file.clone(), b.position, "xtrabackup_binlog_info")),
         (None, None) => None,
     }
+}
+
+/// Staging must be on the target's filesystem so the final move is one `rename`; checked
+/// before any download rather than discovered after the last prepare.
+fn same_filesystem(staging: &Staging, target: &Path) -> Result<(), RestoreError> {
+    use std::os::unix::fs::MetadataExt;
+    let parent = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let dev = |p: &Path| std::fs::metadata(p).map(|m| m.dev());
+    match (dev(staging.root()), dev(parent)) {
+        (Ok(a), Ok(b)) if a != b => Err(RestoreError::staging(
+            staging.root(),
+            format!(
+                "is on another filesystem than {}; put --staging-dir beside the target",
+                target.display()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Flushes the restored files (ferry's own writes are not fsynced one by one) and the
+/// directory entry of the move, so "restored" survives a crash right after.
+fn make_durable(target: &Path) -> Result<(), RestoreError> {
+    use std::os::fd::AsRawFd;
+    let err = |e: std::io::Error| RestoreError::Target {
+        path: target.to_path_buf(),
+        reason: format!("cannot flush the restored files to disk: {e}"),
+    };
+    let dir = std::fs::File::open(target).map_err(err)?;
+    // SAFETY: syncfs takes a valid open descriptor, which `dir` owns for the whole call.
+    if unsafe { libc::syncfs(dir.as_raw_fd()) } != 0 {
+        return Err(err(std::io::Error::last_os_error()));
+    }
+    if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::File::open(parent)
+            .and_then(|p| p.sync_all())
+            .map_err(err)?;
+    }
+    Ok(())
 }
