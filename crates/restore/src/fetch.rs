@@ -253,7 +253,9 @@ impl Fetcher {
                     let dest_owned = dest.to_path_buf();
                     tokio::task::spawn_blocking(move || {
                         use std::os::unix::fs::FileExt;
-                        file.write_all_at(&data, range.start)
+                        file.write_all_at(&data, range.start)?;
+                        ferry_backup::sink::start_writeback(&file, range.start, data.len() as u64);
+                        Ok::<(), std::io::Error>(())
                     })
                     .await
                     .map_err(|e| RestoreError::staging(&dest_owned, e))?

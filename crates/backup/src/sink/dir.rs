@@ -222,6 +222,7 @@ impl Sink for DirSink {
         if let Err(e) = file.write_all_at(data, offset) {
             return Err(io_err("write", &path.to_path_under(&self.root), e));
         }
+        super::start_writeback(file, offset, data.len() as u64);
         self.stats.bytes += data.len() as u64;
         Ok(())
     }
