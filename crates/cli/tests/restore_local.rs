@@ -148,3 +148,16 @@ fn file_url_sources_work() {
     r.assert_ok();
     assert!(r.stdout.contains("Result: restorable"), "{}", r.stdout);
 }
+
+#[test]
+fn relative_target_and_staging_paths_work() {
+    let out = tempfile::tempdir().unwrap();
+    let r = run(ferry()
+        .current_dir(out.path())
+        .args(["backup", "restore"])
+        .arg(chain("xbstream"))
+        .args(["--target-dir", "restored/datadir", "--staging-dir", "work"]));
+    r.assert_ok();
+    verify_datadir(&out.path().join("restored/datadir"), &expected_for("xbstream"));
+    assert!(!out.path().join("work").exists(), "staging removed");
+}

@@ -126,6 +126,13 @@ pub async fn restore(
     opts: &RestoreOptions,
     progress: Arc<Progress>,
 ) -> Result<RestoreReport, RestoreError> {
+    // Child processes run in other directories: every path handed on must be absolute.
+    let mut opts = opts.clone();
+    opts.target_dir = absolute(&opts.target_dir)?;
+    if let Some(s) = &opts.staging_dir {
+        opts.staging_dir = Some(absolute(s)?);
+    }
+    let opts = &opts;
     let target = opts.target_dir.clone();
     check_target(&target)?;
     // Fail before downloading anything if the engine's tools are missing.
@@ -461,4 +468,11 @@ fn make_durable(target: &Path) -> Result<(), RestoreError> {
             .map_err(err)?;
     }
     Ok(())
+}
+
+fn absolute(p: &Path) -> Result<PathBuf, RestoreError> {
+    std::path::absolute(p).map_err(|e| RestoreError::Target {
+        path: p.to_path_buf(),
+        reason: format!("cannot resolve the path: {e}"),
+    })
 }
