@@ -271,7 +271,8 @@ fn read_journal(path: &Path) -> HashMap<String, (u64, String)> {
         .collect()
 }
 
-/// Decompresses every `*.qp` file (mariabackup / XtraBackup `--compress`) under `dir` in
+/// Refuses per-file encryption (`*.xbcrypt`) and lz4 compression it cannot decode, and
+/// decompresses every `*.qp` file (mariabackup / XtraBackup `--compress`) under `dir` in
 /// place, as `--decompress` would but without the external `qpress` binary. Returns how many
 /// files were decompressed.
 pub fn decompress_qpress(set: &str, dir: &Path) -> Result<usize, RestoreError> {
@@ -292,6 +293,20 @@ pub fn decompress_qpress(set: &str, dir: &Path) -> Result<usize, RestoreError> {
             let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
                 continue;
             };
+            if name.ends_with(".xbcrypt") || name.ends_with(".lz4") {
+                return Err(RestoreError::Unpack {
+                    set: set.to_string(),
+                    reason: format!(
+                        "file {name} is {}, which ferry cannot decode yet; decrypt/decompress the \
+                         backup with xtrabackup first (`xtrabackup --decrypt/--decompress`)",
+                        if name.ends_with(".xbcrypt") {
+                            "encrypted with xbcrypt (--encrypt)"
+                        } else {
+                            "compressed with lz4 (--compress=lz4)"
+                        }
+                    ),
+                });
+            }
             let Some(plain) = name.strip_suffix(".qp") else {
                 continue;
             };
@@ -321,6 +336,20 @@ pub fn decompress_qpress(set: &str, dir: &Path) -> Result<usize, RestoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refuses_encrypted_member_files() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("db")).unwrap();
+        std::fs::write(dir.path().join("db/t.ibd.xbcrypt"), b"x").unwrap();
+        let err = decompress_qpress("full", dir.path())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("t.ibd.xbcrypt") && err.contains("encrypted"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn locates_offsets_in_parts() {
