@@ -158,6 +158,9 @@ fn relative_target_and_staging_paths_work() {
         .arg(chain("xbstream"))
         .args(["--target-dir", "restored/datadir", "--staging-dir", "work"]));
     r.assert_ok();
-    verify_datadir(&out.path().join("restored/datadir"), &expected_for("xbstream"));
+    verify_datadir(
+        &out.path().join("restored/datadir"),
+        &expected_for("xbstream"),
+    );
     assert!(!out.path().join("work").exists(), "staging removed");
 }
