@@ -84,6 +84,86 @@ fn ranged_gets_return_206_with_exactly_the_requested_bytes() {
     assert_eq!(resp.status, 416, "{}", resp.text());
 }
 
+/// The server reads bodies in 1 MiB chunks: objects and ranges that do not line up with them
+/// must still come back byte for byte, and a rewritten object must be served anew.
+#[test]
+fn large_objects_come_back_byte_for_byte_whole_by_range_and_after_a_rewrite() {
+    use md5::{Digest as _, Md5};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s3 = S3Server::start(dir.path()).expect("start");
+    s3.create_bucket("bkt").expect("bucket");
+    let data = pattern((5 << 20) / 2 + 3);
+    s3.put_object("bkt", "big", &data).expect("put");
+    let len = data.len() as u64;
+
+    let resp = send(s3.addr(), &Request::get("/bkt/big")).expect("get");
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(resp.body_end, BodyEnd::Complete);
+    assert_eq!(resp.content_length(), Some(len));
+    assert!(resp.body == data, "whole-object body differs");
+    let md5 = common::hex(&Md5::digest(&data));
+    assert_eq!(resp.header("etag"), Some(format!("\"{md5}\"").as_str()));
+
+    // Across both chunk boundaries, from odd offsets.
+    let (first, last) = (1000, (2 << 20) + 4999);
+    let resp = send(s3.addr(), &Request::get("/bkt/big").range(first, last)).expect("get");
+    assert_eq!(resp.status, 206, "{}", resp.text());
+    assert!(
+        resp.body == data[first as usize..=last as usize],
+        "range {first}-{last} differs"
+    );
+
+    // A suffix range: the last 5000 bytes.
+    let resp = send(
+        s3.addr(),
+        &Request::get("/bkt/big").header("Range", "bytes=-5000"),
+    )
+    .expect("get");
+    assert_eq!(resp.status, 206, "{}", resp.text());
+    assert_eq!(
+        resp.header("content-range"),
+        Some(format!("bytes {}-{}/{len}", len - 5000, len - 1).as_str())
+    );
+    assert!(
+        resp.body == data[data.len() - 5000..],
+        "suffix range differs"
+    );
+
+    // Rewritten shorter: the new bytes and ETag, nothing of the old object.
+    let new_data = pattern(1 << 20);
+    s3.put_object("bkt", "big", &new_data[1..])
+        .expect("rewrite");
+    let resp = send(s3.addr(), &Request::get("/bkt/big")).expect("get");
+    assert_eq!((resp.status, &resp.body_end), (200, &BodyEnd::Complete));
+    assert!(resp.body == new_data[1..], "rewritten object differs");
+    let md5 = common::hex(&Md5::digest(&new_data[1..]));
+    assert_eq!(resp.header("etag"), Some(format!("\"{md5}\"").as_str()));
+
+    s3.put_object("bkt", "empty", b"").expect("put empty");
+    let resp = send(s3.addr(), &Request::get("/bkt/empty")).expect("get");
+    assert_eq!((resp.status, &resp.body_end), (200, &BodyEnd::Complete));
+    assert_eq!((resp.content_length(), resp.body.len()), (Some(0), 0));
+}
+
+#[test]
+fn missing_objects_and_buckets_get_404_with_an_s3_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s3 = S3Server::start(dir.path()).expect("start");
+    s3.create_bucket("bkt").expect("bucket");
+    s3.put_object("bkt", "there", b"x").expect("put");
+
+    for target in ["/bkt/missing", "/bkt/there/below", "/nobucket/there"] {
+        let resp = send(s3.addr(), &Request::get(target)).expect("get");
+        assert_eq!(resp.status, 404, "{target}: {}", resp.text());
+        assert!(
+            resp.text().contains("<Code>NoSuchKey</Code>"),
+            "{target}: {}",
+            resp.text()
+        );
+    }
+}
+
 #[test]
 fn unsigned_and_badly_signed_requests_are_refused_with_403() {
     let dir = tempfile::tempdir().expect("tempdir");
