@@ -9,8 +9,7 @@
 use std::collections::BTreeMap;
 
 use crate::meta::METADATA_FILES;
-
-const MAGIC: &[u8; 8] = b"XBSTCK01";
+use crate::xbstream::MAGIC;
 
 /// Metadata files found whole in `tail` (the last bytes of an uncompressed xbstream), by name.
 /// Only files written as a single payload chunk at offset 0 followed by their EOF chunk count;
@@ -89,39 +88,26 @@ fn eof_chunk_follows(b: &[u8], at: usize, name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::xbstream::testutil::StreamWriter;
 
-    fn chunk(kind: u8, path: &str, payload: &[u8]) -> Vec<u8> {
-        let mut c = MAGIC.to_vec();
-        c.push(0);
-        c.push(kind);
-        c.extend_from_slice(&(path.len() as u32).to_le_bytes());
-        c.extend_from_slice(path.as_bytes());
-        if kind == b'E' {
-            return c;
-        }
-        c.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-        c.extend_from_slice(&0u64.to_le_bytes());
-        c.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
-        c.extend_from_slice(payload);
-        c
-    }
+    const CHECKPOINTS: &[u8] = b"backup_type = full-backuped\n";
 
     #[test]
     fn finds_whole_metadata_files_in_a_tail() {
         let mut s = vec![7u8; 100]; // the end of some data chunk
-        s.extend(chunk(
-            b'P',
-            "xtrabackup_checkpoints",
-            b"backup_type = full-backuped\n",
-        ));
-        s.extend(chunk(b'P', "ibdata1", b"data"));
-        s.extend(chunk(b'E', "xtrabackup_checkpoints", b""));
-        s.extend(chunk(b'P', "xtrabackup_info", b"partial = N\n"));
-        // No EOF chunk for xtrabackup_info: not trusted.
+        s.extend(
+            StreamWriter::new()
+                .payload("xtrabackup_checkpoints", 0, CHECKPOINTS)
+                .payload("ibdata1", 0, b"data")
+                .eof("xtrabackup_checkpoints")
+                // No EOF chunk for xtrabackup_info: not trusted.
+                .payload("xtrabackup_info", 0, b"partial = N\n")
+                .finish(),
+        );
         let found = scan_xbstream_tail(&s);
         assert_eq!(
             found.get("xtrabackup_checkpoints").map(Vec::as_slice),
-            Some(&b"backup_type = full-backuped\n"[..])
+            Some(CHECKPOINTS)
         );
         assert!(!found.contains_key("xtrabackup_info"));
         assert!(!found.contains_key("ibdata1"));
@@ -129,14 +115,11 @@ mod tests {
 
     #[test]
     fn a_bad_crc_is_not_trusted() {
-        let mut c = chunk(
-            b'P',
-            "xtrabackup_checkpoints",
-            b"backup_type = full-backuped\n",
-        );
-        let last = c.len() - 1;
-        c[last] ^= 1;
-        c.extend(chunk(b'E', "xtrabackup_checkpoints", b""));
+        let stored = crc32fast::hash(CHECKPOINTS) ^ 1;
+        let c = StreamWriter::new()
+            .payload_with_crc("xtrabackup_checkpoints", 0, CHECKPOINTS, stored)
+            .eof("xtrabackup_checkpoints")
+            .finish();
         assert!(scan_xbstream_tail(&c).is_empty());
     }
 

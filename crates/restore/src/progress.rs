@@ -56,25 +56,6 @@ pub struct Snapshot {
     pub elapsed_secs: f64,
 }
 
-impl Snapshot {
-    /// Overall completion in percent: downloading is weighted 80%, prepare 20%.
-    pub fn percent(&self) -> u8 {
-        let dl = if self.bytes_total == 0 {
-            0.0
-        } else {
-            (self.bytes_done as f64 / self.bytes_total as f64).min(1.0)
-        };
-        let p = match self.phase {
-            Phase::Listing => 0.0,
-            Phase::Download => dl * 80.0,
-            Phase::Prepare => 80.0 + 15.0 * self.sets_done as f64 / self.sets_total.max(1) as f64,
-            Phase::Finalize => 97.0,
-            Phase::Done => 100.0,
-        };
-        p.round().clamp(0.0, 100.0) as u8
-    }
-}
-
 impl Default for Progress {
     fn default() -> Self {
         Self::new()

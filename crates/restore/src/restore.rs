@@ -15,7 +15,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use ferry_backup::chain::{self, Plan, SetMeta};
+use ferry_backup::chain::{self, ChainProblem, Plan, SetMeta};
 use ferry_backup::discover::{self, Discovery, SetLayout, SetSource};
 use ferry_engine::prepare::PrepareOptions;
 use ferry_engine::toolbox::Toolbox;
@@ -207,13 +207,18 @@ async fn precheck_directory_sets(
     if metas.len() == sets.len() {
         chain::plan(&metas).map_err(RestoreError::plan)?;
     } else {
+        // Not every set's metadata is known yet: refuse what is already certain.
         let problems: Vec<String> = metas
             .iter()
             .filter_map(|m| {
-                m.info
-                    .as_ref()
-                    .and_then(|i| i.partial_reason())
-                    .map(|r| format!("backup set {} is a partial backup ({r}); only full backups of the whole server can be restored", m.name))
+                let reason = m.info.as_ref()?.partial_reason()?;
+                Some(
+                    ChainProblem::Partial {
+                        set: m.name.clone(),
+                        reason,
+                    }
+                    .to_string(),
+                )
             })
             .collect();
         if !problems.is_empty() {

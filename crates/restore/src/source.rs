@@ -79,8 +79,8 @@ impl SourceUrl {
     }
 }
 
-/// Options for S3-compatible sources.
-#[derive(Debug, Clone, Default)]
+/// Options for S3-compatible sources. `Debug` never shows the SSE-C key.
+#[derive(Clone, Default)]
 pub struct S3Options {
     /// Overrides `AWS_ENDPOINT_URL`.
     pub endpoint_url: Option<String>,
@@ -92,6 +92,18 @@ pub struct S3Options {
     pub no_sign_request: bool,
     /// Per-request timeout (0 = default 5 minutes).
     pub request_timeout: Option<Duration>,
+}
+
+impl std::fmt::Debug for S3Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Options")
+            .field("endpoint_url", &self.endpoint_url)
+            .field("region", &self.region)
+            .field("sse_c_key", &self.sse_c_key.as_ref().map(|_| "<redacted>"))
+            .field("no_sign_request", &self.no_sign_request)
+            .field("request_timeout", &self.request_timeout)
+            .finish()
+    }
 }
 
 /// An opened source: the store and the prefix inside it.
