@@ -102,6 +102,7 @@ impl SourceArgs {
             request_timeout: Some(Duration::from_secs_f64(
                 self.tuning.request_timeout.max(0.1),
             )),
+            ..Default::default()
         };
         Ok(Source::open(&url, &opts)?)
     }

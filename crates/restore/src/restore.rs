@@ -55,7 +55,7 @@ impl RestoreOptions {
 }
 
 /// What a successful restore reports.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RestoreReport {
     pub target_dir: PathBuf,
     /// Set names in the order they were applied (base first).
@@ -251,53 +251,24 @@ async fn run(
     let window = opts.fetch.parallel.max(2);
     let warnings = std::sync::Mutex::new(discovery.warnings.clone());
     let warnings = &warnings;
-    stream::iter(sets.iter().enumerate())
-        .map(|(index, set)| async move {
-            let objects = sets::set_objects(source, set, &listing.etags);
-            if staging.set_is_complete(index, &set.name, &objects) {
-                tracing::info!(set = %set.name, "already complete in staging: reused");
-                progress.add_reused(set.total_bytes());
-                progress.set_done();
-                return Ok(());
-            }
-            match &set.layout {
-                SetLayout::Stream { .. } => {
-                    let dir = staging.reset_set(index, &set.name)?;
-                    let w =
-                        sets::fetch_stream_set_to_dir(fetcher, set, objects.clone(), window, &dir)
-                            .await?;
-                    if let Ok(mut all) = warnings.lock() {
-                        all.extend(w);
-                    }
-                }
-                SetLayout::Directory { .. } => {
-                    let dir = staging.set_dir(index, &set.name);
-                    std::fs::create_dir_all(&dir).map_err(|e| RestoreError::staging(&dir, e))?;
-                    let journal = staging.journal(index, &set.name);
-                    let reused =
-                        sets::fetch_directory_set(fetcher, set, &objects, &dir, &journal, 4)
-                            .await?;
-                    if reused > 0 {
-                        progress.add_reused(reused);
-                    }
-                }
-            }
-            let dir = staging.set_dir(index, &set.name);
-            let set_name = set.name.clone();
-            let n = tokio::task::spawn_blocking(move || sets::decompress_qpress(&set_name, &dir))
-                .await
-                .map_err(|e| RestoreError::Unpack {
-                    set: set.name.clone(),
-                    reason: e.to_string(),
-                })??;
-            if n > 0 {
-                tracing::info!(set = %set.name, files = n, "decompressed qpress (.qp) files");
-            }
-            staging.mark_complete(index, &set.name, &objects)?;
-            progress.set_done();
-            tracing::info!(set = %set.name, "fetched");
-            Ok::<(), RestoreError>(())
-        })
+    let ctx = SetFetch {
+        source,
+        listing,
+        staging,
+        fetcher,
+        progress,
+        warnings,
+        window,
+    };
+    let ctx = &ctx;
+    // The futures are made up front, not by a closure inside the stream: a closure over
+    // borrowed sets would make the whole restore future `Send` only for one lifetime.
+    let fetches: Vec<_> = sets
+        .iter()
+        .enumerate()
+        .map(|(index, set)| fetch_set(ctx, index, set))
+        .collect();
+    stream::iter(fetches)
         .buffer_unordered(opts.sets_parallel.max(1))
         .try_collect::<Vec<()>>()
         .await?;
@@ -480,4 +451,72 @@ fn absolute(p: &Path) -> Result<PathBuf, RestoreError> {
         path: p.to_path_buf(),
         reason: format!("cannot resolve the path: {e}"),
     })
+}
+
+/// What fetching one set needs; borrowed for the duration of the fetch phase.
+struct SetFetch<'a> {
+    source: &'a Source,
+    listing: &'a listing::Listing,
+    staging: &'a Staging,
+    fetcher: &'a Fetcher,
+    progress: &'a Progress,
+    warnings: &'a std::sync::Mutex<Vec<String>>,
+    window: usize,
+}
+
+/// Fetches (or reuses from staging) one backup set. A named function rather than a closure's
+/// async block, so that the restore future is `Send` for every lifetime and can be spawned.
+async fn fetch_set(ctx: &SetFetch<'_>, index: usize, set: &SetSource) -> Result<(), RestoreError> {
+    let SetFetch {
+        source,
+        listing,
+        staging,
+        fetcher,
+        progress,
+        warnings,
+        window,
+    } = *ctx;
+
+    let objects = sets::set_objects(source, set, &listing.etags);
+    if staging.set_is_complete(index, &set.name, &objects) {
+        tracing::info!(set = %set.name, "already complete in staging: reused");
+        progress.add_reused(set.total_bytes());
+        progress.set_done();
+        return Ok(());
+    }
+    match &set.layout {
+        SetLayout::Stream { .. } => {
+            let dir = staging.reset_set(index, &set.name)?;
+            let w =
+                sets::fetch_stream_set_to_dir(fetcher, set, objects.clone(), window, &dir).await?;
+            if let Ok(mut all) = warnings.lock() {
+                all.extend(w);
+            }
+        }
+        SetLayout::Directory { .. } => {
+            let dir = staging.set_dir(index, &set.name);
+            std::fs::create_dir_all(&dir).map_err(|e| RestoreError::staging(&dir, e))?;
+            let journal = staging.journal(index, &set.name);
+            let reused =
+                sets::fetch_directory_set(fetcher, set, &objects, &dir, &journal, 4).await?;
+            if reused > 0 {
+                progress.add_reused(reused);
+            }
+        }
+    }
+    let dir = staging.set_dir(index, &set.name);
+    let set_name = set.name.clone();
+    let n = tokio::task::spawn_blocking(move || sets::decompress_qpress(&set_name, &dir))
+        .await
+        .map_err(|e| RestoreError::Unpack {
+            set: set.name.clone(),
+            reason: e.to_string(),
+        })??;
+    if n > 0 {
+        tracing::info!(set = %set.name, files = n, "decompressed qpress (.qp) files");
+    }
+    staging.mark_complete(index, &set.name, &objects)?;
+    progress.set_done();
+    tracing::info!(set = %set.name, "fetched");
+    Ok::<(), RestoreError>(())
 }

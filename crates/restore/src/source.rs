@@ -1,10 +1,11 @@
 //! Where backups are read from: a local directory (`/path`, `file:///path`) or an
 //! S3-compatible bucket (`s3://bucket/prefix`), both behind `object_store`'s one trait.
 //!
-//! S3 settings come from the standard AWS environment (`AWS_ACCESS_KEY_ID`,
-//! `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION` / `AWS_DEFAULT_REGION`,
-//! `AWS_ENDPOINT_URL`), then the shared credentials file (`AWS_PROFILE`, default `default`),
-//! and finally the explicit [`S3Options`]. A non-AWS endpoint is addressed path-style.
+//! S3 settings come first from the explicit [`S3Options`], then from the standard AWS
+//! environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`,
+//! `AWS_REGION` / `AWS_DEFAULT_REGION`, `AWS_ENDPOINT_URL`), then from the shared credentials
+//! file (`AWS_PROFILE`, default `default`). Requests are path-style unless
+//! [`S3Options::virtual_hosted_style`] is set.
 //! ferry never falls back to the EC2 instance metadata service: with no credentials at all it
 //! refuses with a clear error unless `no_sign_request` is set.
 
@@ -13,9 +14,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
-use object_store::aws::AmazonS3Builder;
+use object_store::aws::{AmazonS3Builder, AwsCredential};
 use object_store::local::LocalFileSystem;
-use object_store::{BackoffConfig, ClientOptions, ObjectStore, RetryConfig};
+use object_store::{
+    BackoffConfig, ClientOptions, ObjectStore, RetryConfig, StaticCredentialProvider,
+};
 
 use crate::error::RestoreError;
 use crate::profile;
@@ -79,7 +82,8 @@ impl SourceUrl {
     }
 }
 
-/// Options for S3-compatible sources. `Debug` never shows the SSE-C key.
+/// Options for S3-compatible sources. `Debug` never shows the SSE-C key, the secret access key
+/// or the session token.
 #[derive(Clone, Default)]
 pub struct S3Options {
     /// Overrides `AWS_ENDPOINT_URL`.
@@ -92,6 +96,15 @@ pub struct S3Options {
     pub no_sign_request: bool,
     /// Per-request timeout (0 = default 5 minutes).
     pub request_timeout: Option<Duration>,
+    /// Explicit credentials, used ahead of the environment and the shared credentials file.
+    /// The key id and the secret come together; the token only with them.
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    pub session_token: Option<String>,
+    /// Address the bucket virtual-hosted-style (`https://bucket.host/key`) rather than
+    /// path-style (`https://host/bucket/key`, the default, which every S3-compatible server
+    /// understands). With a custom endpoint the bucket is prefixed to its host.
+    pub virtual_hosted_style: bool,
 }
 
 impl std::fmt::Debug for S3Options {
@@ -102,6 +115,16 @@ impl std::fmt::Debug for S3Options {
             .field("sse_c_key", &self.sse_c_key.as_ref().map(|_| "<redacted>"))
             .field("no_sign_request", &self.no_sign_request)
             .field("request_timeout", &self.request_timeout)
+            .field("access_key_id", &self.access_key_id)
+            .field(
+                "secret_access_key",
+                &self.secret_access_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("virtual_hosted_style", &self.virtual_hosted_style)
             .finish()
     }
 }
@@ -210,7 +233,26 @@ fn open_s3(
     let profile_name = env("AWS_PROFILE").unwrap_or_else(|| "default".to_string());
     let profile = profile::load(&profile_name);
 
-    if !has_env_keys && !opts.no_sign_request {
+    let explicit = match (&opts.access_key_id, &opts.secret_access_key) {
+        (Some(key_id), Some(secret_key)) => Some(AwsCredential {
+            key_id: key_id.clone(),
+            secret_key: secret_key.clone(),
+            token: opts.session_token.clone(),
+        }),
+        (None, None) if opts.session_token.is_none() => None,
+        _ => {
+            return Err(store_err(
+                "explicit S3 credentials need both an access key id and a secret access key \
+                 (and a session token only with them)"
+                    .to_string(),
+            ))
+        }
+    };
+    if let (Some(credential), false) = (explicit, opts.no_sign_request) {
+        // A provider overrides every other credential source, including an AWS_SESSION_TOKEN
+        // in the environment that would otherwise be sent along with these keys.
+        builder = builder.with_credentials(Arc::new(StaticCredentialProvider::new(credential)));
+    } else if !has_env_keys && !opts.no_sign_request {
         match profile.as_ref().and_then(|p| p.credentials()) {
             Some((key, secret, token)) => {
                 builder = builder
@@ -255,10 +297,17 @@ fn open_s3(
                 "endpoint URL {ep:?} must start with http:// or https://"
             )));
         }
+        let ep = if opts.virtual_hosted_style {
+            virtual_hosted_endpoint(&ep, bucket)
+        } else {
+            ep
+        };
         builder = builder
             .with_allow_http(ep.starts_with("http://"))
             .with_endpoint(ep)
-            .with_virtual_hosted_style_request(false);
+            .with_virtual_hosted_style_request(opts.virtual_hosted_style);
+    } else if opts.virtual_hosted_style {
+        builder = builder.with_virtual_hosted_style_request(true);
     }
 
     if let Some(key) = &opts.sse_c_key {
@@ -277,6 +326,15 @@ fn open_s3(
         prefix,
         local: false,
     })
+}
+
+/// `scheme://host...` -> `scheme://bucket.host...`: with virtual-hosted-style requests
+/// object_store uses a custom endpoint as is, so it must name the bucket.
+fn virtual_hosted_endpoint(endpoint: &str, bucket: &str) -> String {
+    match endpoint.split_once("://") {
+        Some((scheme, rest)) => format!("{scheme}://{bucket}.{rest}"),
+        None => format!("{bucket}.{endpoint}"),
+    }
 }
 
 /// The SSE-C key as object_store wants it (base64 of the 32 raw key bytes).
@@ -323,6 +381,64 @@ mod tests {
         assert!(err.contains("unsupported scheme"), "{err}");
         assert!(SourceUrl::parse("s3:///x").is_err());
         assert!(SourceUrl::parse("file://rel").is_err());
+    }
+
+    #[test]
+    fn options_debug_redacts_secrets() {
+        let opts = S3Options {
+            access_key_id: Some("AKIAEXAMPLE".into()),
+            secret_access_key: Some("wJalrXUtnFEMI".into()),
+            session_token: Some("FwoGZXIvYXdzE".into()),
+            sse_c_key: Some("0123456789abcdef0123456789abcdef".into()),
+            ..Default::default()
+        };
+        let shown = format!("{opts:?}");
+        assert!(shown.contains("AKIAEXAMPLE"), "{shown}");
+        for secret in ["wJalrXUtnFEMI", "FwoGZXIvYXdzE", "0123456789abcdef"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+    }
+
+    #[test]
+    fn explicit_credentials_come_in_pairs() {
+        let url = SourceUrl::parse("s3://bucket/prefix").unwrap();
+        for opts in [
+            S3Options {
+                access_key_id: Some("AKIA".into()),
+                ..Default::default()
+            },
+            S3Options {
+                secret_access_key: Some("secret".into()),
+                ..Default::default()
+            },
+            S3Options {
+                session_token: Some("token".into()),
+                ..Default::default()
+            },
+        ] {
+            let err = Source::open(&url, &opts).unwrap_err().to_string();
+            assert!(err.contains("both an access key id and a secret"), "{err}");
+        }
+        // With both, no environment or profile is needed to open the source.
+        let opts = S3Options {
+            access_key_id: Some("AKIA".into()),
+            secret_access_key: Some("secret".into()),
+            endpoint_url: Some("http://127.0.0.1:9".into()),
+            ..Default::default()
+        };
+        assert!(Source::open(&url, &opts).is_ok());
+    }
+
+    #[test]
+    fn virtual_hosted_endpoints_name_the_bucket() {
+        assert_eq!(
+            virtual_hosted_endpoint("https://s3.example.com:9000", "b"),
+            "https://b.s3.example.com:9000"
+        );
+        assert_eq!(
+            virtual_hosted_endpoint("s3.example.com", "b"),
+            "b.s3.example.com"
+        );
     }
 
     #[test]
