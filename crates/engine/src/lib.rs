@@ -4,10 +4,13 @@
 //! knows how to find those programs ([`toolbox`]), run any child process safely ([`process`]),
 //! prepare a physical backup with the vendor's tool ([`prepare`]), create a datadir
 //! ([`datadir`]), render a server's configuration ([`config`]) and start, probe, watch and stop
-//! a server ([`server`]). It knows nothing about object storage, backup formats or clusters.
+//! a server ([`server`]), and set up what a server needs before it is handed out: ferry's admin
+//! account, the master user and the time zone tables ([`accounts`]). It knows nothing about
+//! object storage, backup formats or clusters.
 //!
 //! Everything is async on tokio. Errors are [`EngineError`].
 
+pub mod accounts;
 pub mod config;
 pub mod datadir;
 mod error;
@@ -16,6 +19,10 @@ pub mod process;
 pub mod server;
 pub mod toolbox;
 
+pub use accounts::{
+    bootstrap_admin, load_time_zones, set_master_user, set_password, AdminAccount,
+    MasterUserReport, TimeZoneReport,
+};
 pub use config::{BinlogConfig, BinlogFormat, ServerConfig};
 pub use datadir::{init_datadir, set_root_password, InitOptions, RootAuth};
 pub use error::EngineError;

@@ -1,6 +1,6 @@
 //! Finding the engine's programs and their versions: the server (`mariadbd` / `mysqld`), the
 //! physical backup tool (`mariabackup` / Percona `xtrabackup`), `mariadb-install-db`,
-//! `mbstream` and the `mariadb` client.
+//! `mbstream`, the `mariadb` client and `mariadb-tzinfo-to-sql`.
 //!
 //! Discovery happens once, up front, so a missing package is one clear error naming every
 //! missing program and the package to install, instead of a "No such file" halfway through a
@@ -38,15 +38,19 @@ pub enum ToolKind {
     Mbstream,
     /// `mariadb` (or `mysql`), the command-line client.
     Client,
+    /// `mariadb-tzinfo-to-sql` (or `mysql_tzinfo_to_sql`): zoneinfo files to SQL for the
+    /// `mysql.time_zone*` tables.
+    TzinfoToSql,
 }
 
 impl ToolKind {
-    pub const ALL: [ToolKind; 5] = [
+    pub const ALL: [ToolKind; 6] = [
         ToolKind::Server,
         ToolKind::InstallDb,
         ToolKind::Backup,
         ToolKind::Mbstream,
         ToolKind::Client,
+        ToolKind::TzinfoToSql,
     ];
 
     /// Program names tried, in order of preference.
@@ -57,6 +61,7 @@ impl ToolKind {
             ToolKind::Backup => &["mariabackup", "mariadb-backup", "xtrabackup"],
             ToolKind::Mbstream => &["mbstream", "xbstream"],
             ToolKind::Client => &["mariadb", "mysql"],
+            ToolKind::TzinfoToSql => &["mariadb-tzinfo-to-sql", "mysql_tzinfo_to_sql"],
         }
     }
 
@@ -68,15 +73,18 @@ impl ToolKind {
             ToolKind::Backup => "FERRY_BACKUP_TOOL",
             ToolKind::Mbstream => "FERRY_MBSTREAM",
             ToolKind::Client => "FERRY_MARIADB_CLIENT",
+            ToolKind::TzinfoToSql => "FERRY_TZINFO_TO_SQL",
         }
     }
 
-    /// The Debian package that ships the MariaDB flavor of this program.
+    /// The Debian package that ships the MariaDB flavor of this program (on Debian 12,
+    /// `mariadb-tzinfo-to-sql` is in `mariadb-client`; `mariadb-server` adds only the
+    /// `mysql_tzinfo_to_sql` link).
     pub fn debian_package(self) -> &'static str {
         match self {
             ToolKind::Server | ToolKind::InstallDb => "mariadb-server",
             ToolKind::Backup | ToolKind::Mbstream => "mariadb-backup",
-            ToolKind::Client => "mariadb-client",
+            ToolKind::Client | ToolKind::TzinfoToSql => "mariadb-client",
         }
     }
 
@@ -194,6 +202,7 @@ pub struct Toolbox {
     install_db: Option<PathBuf>,
     mbstream: Option<PathBuf>,
     client: Option<PathBuf>,
+    tzinfo_to_sql: Option<PathBuf>,
     searched: Vec<PathBuf>,
 }
 
@@ -211,6 +220,7 @@ impl Toolbox {
         let install_db = search.locate(ToolKind::InstallDb)?;
         let mbstream = search.locate(ToolKind::Mbstream)?;
         let client = search.locate(ToolKind::Client)?;
+        let tzinfo_to_sql = search.locate(ToolKind::TzinfoToSql)?;
         let (server, backup) = match (server, backup) {
             (Some(server), Some(backup)) => (server, backup),
             (server, backup) => {
@@ -248,6 +258,7 @@ impl Toolbox {
             install_db,
             mbstream,
             client,
+            tzinfo_to_sql,
             searched: search.dirs.clone(),
         };
         tracing::debug!(toolbox = %toolbox.describe(), "discovered engine programs");
@@ -292,6 +303,12 @@ impl Toolbox {
         self.optional(ToolKind::Client, self.client.as_deref())
     }
 
+    /// `mariadb-tzinfo-to-sql` (or `mysql_tzinfo_to_sql`), or an error saying how to install
+    /// it.
+    pub fn tzinfo_to_sql(&self) -> Result<&Path, EngineError> {
+        self.optional(ToolKind::TzinfoToSql, self.tzinfo_to_sql.as_deref())
+    }
+
     fn optional<'a>(
         &self,
         kind: ToolKind,
@@ -311,7 +328,8 @@ impl Toolbox {
                 .unwrap_or_else(|| "(missing)".to_owned())
         };
         format!(
-            "server {} ({}), backup {} ({} for {}), install-db {}, mbstream {}, client {}",
+            "server {} ({}), backup {} ({} for {}), install-db {}, mbstream {}, client {}, \
+             tzinfo-to-sql {}",
             self.server.display(),
             self.server_version,
             self.backup.display(),
@@ -320,6 +338,7 @@ impl Toolbox {
             opt(&self.install_db),
             opt(&self.mbstream),
             opt(&self.client),
+            opt(&self.tzinfo_to_sql),
         )
     }
 }
