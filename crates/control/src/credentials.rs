@@ -1,0 +1,59 @@
+//! The admin access key: created on first start, kept in the store, and written to
+//! `<data-dir>/admin-credentials` (AWS shared-credentials format, mode 0600) so that
+//! `AWS_SHARED_CREDENTIALS_FILE=<data-dir>/admin-credentials aws --endpoint-url ... rds ...`
+//! works as is.
+
+use rand::Rng;
+use time::OffsetDateTime;
+
+use crate::auth::ADMIN_USER;
+use crate::config::Config;
+use crate::error::ControlError;
+use crate::layout::{write_private_file, Layout};
+use crate::store::{AccessKey, Store};
+
+/// Makes sure the admin key exists and its credentials file says so.
+pub fn ensure_admin(
+    store: &Store,
+    layout: &Layout,
+    config: &Config,
+) -> Result<AccessKey, ControlError> {
+    let key = match store.access_keys_of(ADMIN_USER)?.into_iter().next() {
+        Some(k) => k,
+        None => {
+            let key = AccessKey {
+                access_key_id: random_string("AKIA", 16, b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"),
+                secret_access_key: random_string(
+                    "",
+                    40,
+                    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+                ),
+                user_name: ADMIN_USER.to_string(),
+                created_at: OffsetDateTime::now_utc(),
+            };
+            store.put_access_key(&key)?;
+            key
+        }
+    };
+    let path = layout.admin_credentials();
+    let text = format!(
+        "# ferry admin credentials for {} (created by ferry serve; keep private)\n[default]\naws_access_key_id = {}\naws_secret_access_key = {}\nregion = {}\n",
+        layout.root(),
+        key.access_key_id,
+        key.secret_access_key,
+        config.region
+    );
+    let current = std::fs::read_to_string(&path).ok();
+    if current.as_deref() != Some(text.as_str()) {
+        write_private_file(&path, text.as_bytes())
+            .map_err(|e| ControlError::Internal(format!("write {path}: {e}")))?;
+    }
+    Ok(key)
+}
+
+fn random_string(prefix: &str, len: usize, alphabet: &[u8]) -> String {
+    let mut rng = rand::rng();
+    let mut s = prefix.to_string();
+    s.extend((0..len).map(|_| alphabet[rng.random_range(0..alphabet.len())] as char));
+    s
+}

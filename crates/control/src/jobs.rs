@@ -1,0 +1,558 @@
+//! Background jobs: restoring a cluster volume from S3, or initialising an empty one, then
+//! preparing it for use (ferry's admin account, the master user, time zones).
+//!
+//! A job is recorded in the store in the same transaction as its cluster, so a restart of
+//! `ferry serve` finds it and runs it again: the restore pipeline resumes from its staging
+//! area (complete backup sets are not fetched again), and each later step is idempotent.
+//! A restore writes into `clusters/<id>/restoring` and renames it to `volume` only after the
+//! data is complete and its report is saved, so a `volume` directory always holds whole data.
+//!
+//! Failures end the cluster in `migration-failed` with an event naming the cause; the
+//! partial data and the staging area are removed and no instance is ever started on them.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use camino::Utf8PathBuf;
+use ferry_engine::accounts::{self, AdminAccount};
+use ferry_engine::{ReadyProbe, Server, ServerConfig};
+use ferry_restore::{Phase, Progress, RestoreOptions, RestoreReport, Source};
+use tokio::task::JoinHandle;
+
+use crate::error::ControlError;
+use crate::model::{Cluster, ClusterId, ClusterStatus, Job, JobKind, SourceType};
+use crate::service::ControlPlane;
+use crate::{secrets, supervisor};
+
+const STAGE_RESTORE: u8 = 0;
+const STAGE_BOOTSTRAP: u8 = 1;
+const REPORT_FILE: &str = "restore-report.json";
+const RESTORING_DIR: &str = "restoring";
+const BOOT_DIR: &str = "boot";
+const ZONEINFO: &str = "/usr/share/zoneinfo";
+
+/// A running job as the service sees it: its progress and a way to stop it.
+pub(crate) struct JobHandle {
+    progress: Arc<Progress>,
+    stage: Arc<AtomicU8>,
+    task: JoinHandle<()>,
+}
+
+impl JobHandle {
+    /// `PercentProgress`: listing 1, download 2-80 by bytes, prepare 82, finalize 92, then
+    /// 96 while the engine is being set up.
+    pub(crate) fn percent(&self) -> u8 {
+        if self.stage.load(Ordering::Relaxed) == STAGE_BOOTSTRAP {
+            return 96;
+        }
+        let s = self.progress.snapshot();
+        match s.phase {
+            Phase::Listing => 1,
+            Phase::Download => {
+                let done = s.bytes_done + s.bytes_reused;
+                let share = (78 * done.min(s.bytes_total)).checked_div(s.bytes_total);
+                2 + share.unwrap_or(0) as u8
+            }
+            Phase::Prepare => 82,
+            Phase::Finalize => 92,
+            Phase::Done => 94,
+        }
+    }
+
+    /// Interrupts the job (its staging stays for the next run) and waits until it is gone.
+    pub(crate) async fn abort_and_wait(self) {
+        self.task.abort();
+        let _ = self.task.await;
+    }
+}
+
+pub(crate) fn spawn(cp: ControlPlane, job: Job) -> JobHandle {
+    let progress = Arc::new(Progress::new());
+    let stage = Arc::new(AtomicU8::new(STAGE_RESTORE));
+    let task = {
+        let progress = progress.clone();
+        let stage = stage.clone();
+        tokio::spawn(async move {
+            let id = job.cluster_id.clone();
+            run(&cp, &job, progress, stage).await;
+            cp.job_finished(&id);
+        })
+    };
+    JobHandle {
+        progress,
+        stage,
+        task,
+    }
+}
+
+/// Why a job failed: the reason for the event, and the event text when RDS has a specific one.
+struct Failure {
+    reason: String,
+    event: Option<String>,
+}
+
+impl Failure {
+    fn new(reason: impl Into<String>) -> Self {
+        Failure {
+            reason: reason.into(),
+            event: None,
+        }
+    }
+}
+
+impl From<ControlError> for Failure {
+    fn from(e: ControlError) -> Self {
+        Failure::new(e.to_string())
+    }
+}
+
+async fn run(cp: &ControlPlane, job: &Job, progress: Arc<Progress>, stage: Arc<AtomicU8>) {
+    let store = cp.store();
+    let cluster = match store.get_cluster(&job.cluster_id) {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            let _ = store.finish_job(job.id);
+            return;
+        }
+        Err(e) => {
+            tracing::error!(cluster = %job.cluster_id, error = %e, "cannot read the cluster for its job");
+            return;
+        }
+    };
+    if cluster.status != ClusterStatus::Creating {
+        let _ = store.finish_job(job.id);
+        return;
+    }
+    let id = cluster.id.clone();
+    if job.attempts > 1 {
+        cp.event(
+            SourceType::DbCluster,
+            id.as_str(),
+            &format!(
+                "The control plane restarted while the DB cluster was being created; resuming (attempt {}).",
+                job.attempts
+            ),
+            &["notification"],
+        );
+    }
+    let result = match job.kind {
+        JobKind::RestoreFromS3 => restore_volume(cp, &cluster, progress).await,
+        JobKind::InitEmpty => init_volume(cp, &cluster).await.map(|()| None),
+    };
+    let result = match result {
+        Ok(report) => {
+            stage.store(STAGE_BOOTSTRAP, Ordering::Relaxed);
+            prepare_cluster(cp, &cluster)
+                .await
+                .map(|()| report)
+                .map_err(Failure::from)
+        }
+        Err(f) => Err(f),
+    };
+    match result {
+        Ok(report) => succeed(cp, job, cluster, report),
+        Err(f) => fail(cp, job, &cluster, f),
+    }
+}
+
+fn succeed(cp: &ControlPlane, job: &Job, mut cluster: Cluster, report: Option<RestoreReport>) {
+    let id = cluster.id.clone();
+    secrets::remove_pending_master_password(cp.layout(), &id);
+    if let Some(r) = &report {
+        if let (Some(file), Some(pos)) = (&r.binlog_file, r.binlog_position) {
+            cp.event(
+                SourceType::DbCluster,
+                id.as_str(),
+                &format!("Recovered from Binary log filename '{file}', position '{pos}'."),
+                &["notification"],
+            );
+            cluster.recovered_binlog = Some((file.clone(), pos));
+        }
+        if let Some(gtid) = r.gtid.as_ref().filter(|g| !g.is_empty()) {
+            cp.event(
+                SourceType::DbCluster,
+                id.as_str(),
+                &format!("Recovered from GTID '{gtid}'."),
+                &["notification"],
+            );
+            cluster.recovered_gtid = Some(gtid.clone());
+        }
+    }
+    cluster.status = ClusterStatus::Available;
+    cluster.percent_progress = None;
+    if let Err(e) = cp.store().update_cluster(&cluster) {
+        tracing::error!(cluster = %id, error = %e, "cannot mark the cluster available");
+        return;
+    }
+    cp.event(
+        SourceType::DbCluster,
+        id.as_str(),
+        "DB cluster created.",
+        &["creation"],
+    );
+    if let Err(e) = cp.store().finish_job(job.id) {
+        tracing::error!(cluster = %id, error = %e, "cannot mark the job finished");
+    }
+}
+
+fn fail(cp: &ControlPlane, job: &Job, cluster: &Cluster, f: Failure) {
+    let id = &cluster.id;
+    tracing::warn!(cluster = %id, reason = %f.reason, "creating the DB cluster failed");
+    let layout = cp.layout();
+    for dir in [
+        layout.cluster_dir(id).join(RESTORING_DIR),
+        layout.cluster_dir(id).join(BOOT_DIR),
+        layout.volume(id),
+        layout.staging(id),
+    ] {
+        if dir.exists() {
+            if let Err(e) = layout.remove_dir_safely(&dir) {
+                tracing::error!(cluster = %id, error = %e, "cannot remove {dir}");
+            }
+        }
+    }
+    secrets::remove_pending_master_password(layout, id);
+    let message = f.event.unwrap_or_else(|| match &cluster.s3_origin {
+        Some(o) => format!(
+            "Failed to migrate from {} {} to {id}. Reason: {}.",
+            o.source_engine,
+            o.source_engine_version,
+            f.reason.trim_end_matches('.')
+        ),
+        None => format!(
+            "Failed to create DB cluster {id}. Reason: {}.",
+            f.reason.trim_end_matches('.')
+        ),
+    });
+    let mut c = cluster.clone();
+    c.status = ClusterStatus::MigrationFailed;
+    c.percent_progress = None;
+    if let Err(e) = cp.store().update_cluster(&c) {
+        tracing::error!(cluster = %id, error = %e, "cannot mark the cluster failed");
+    }
+    cp.event(SourceType::DbCluster, id.as_str(), &message, &["failure"]);
+    if let Err(e) = cp.store().finish_job(job.id) {
+        tracing::error!(cluster = %id, error = %e, "cannot mark the job finished");
+    }
+}
+
+/// Restores the cluster's volume from its S3 origin; returns the pipeline's report.
+async fn restore_volume(
+    cp: &ControlPlane,
+    cluster: &Cluster,
+    progress: Arc<Progress>,
+) -> Result<Option<RestoreReport>, Failure> {
+    let layout = cp.layout();
+    let id = &cluster.id;
+    let origin = cluster
+        .s3_origin
+        .as_ref()
+        .ok_or_else(|| Failure::new("the cluster has no S3 origin recorded"))?;
+    let volume = layout.volume(id);
+    let report_path = layout.cluster_dir(id).join(REPORT_FILE);
+    if volume.exists() {
+        // A previous run finished restoring before the control plane stopped.
+        let text = std::fs::read_to_string(&report_path)
+            .map_err(|e| Failure::new(format!("read {report_path}: {e}")))?;
+        let report: RestoreReport = serde_json::from_str(&text)
+            .map_err(|e| Failure::new(format!("read {report_path}: {e}")))?;
+        return Ok(Some(report));
+    }
+    let restoring = layout.cluster_dir(id).join(RESTORING_DIR);
+    if restoring.exists() {
+        layout
+            .remove_dir_safely(&restoring)
+            .map_err(|e| Failure::new(format!("remove {restoring}: {e}")))?;
+    }
+    let bucket_unreachable = || {
+        format!(
+            "Amazon RDS has been unable to create credentials to access your Amazon S3 Bucket for your DB cluster {id}. This is due to the S3 snapshot ingestion IAM role not being configured correctly in your account or the specified Amazon S3 bucket cannot be found. Please refer to the troubleshooting section in the Amazon RDS documentation for further details."
+        )
+    };
+    let (url, s3) = cp
+        .config()
+        .bucket_source(&origin.bucket, &origin.prefix)
+        .map_err(|e| Failure {
+            reason: e.to_string(),
+            event: Some(bucket_unreachable()),
+        })?;
+    let source = Source::open(&url, &s3).map_err(|e| Failure {
+        reason: e.to_string(),
+        event: Some(format!("{} ({e})", bucket_unreachable())),
+    })?;
+    cp.event(
+        SourceType::DbCluster,
+        id.as_str(),
+        &format!("Restoring the DB cluster from {}.", describe_origin(origin)),
+        &["notification"],
+    );
+    let mut opts = RestoreOptions::new(restoring.as_std_path());
+    opts.staging_dir = Some(layout.staging(id).into_std_path_buf());
+
+    let watcher = tokio::spawn(announce_phases(cp.clone(), id.clone(), progress.clone()));
+    let result = ferry_restore::restore(&source, &opts, progress.clone()).await;
+    watcher.abort();
+    let report = result.map_err(|e| Failure::new(e.to_string()))?;
+
+    check_source_version(origin, &report).map_err(Failure::new)?;
+    let text = serde_json::to_string_pretty(&report)
+        .map_err(|e| Failure::new(format!("serialize the restore report: {e}")))?;
+    crate::layout::write_private_file(&report_path, text.as_bytes())
+        .map_err(|e| Failure::new(format!("write {report_path}: {e}")))?;
+    std::fs::rename(&restoring, &volume)
+        .map_err(|e| Failure::new(format!("rename {restoring} to {volume}: {e}")))?;
+    Ok(Some(report))
+}
+
+fn describe_origin(o: &crate::model::S3Origin) -> String {
+    if o.prefix.is_empty() {
+        format!("Amazon S3 bucket {}", o.bucket)
+    } else {
+        format!("Amazon S3 bucket {}, prefix {}", o.bucket, o.prefix)
+    }
+}
+
+/// Emits an event each time the restore enters a new phase.
+async fn announce_phases(cp: ControlPlane, id: ClusterId, progress: Arc<Progress>) {
+    let mut last = None;
+    loop {
+        let s = progress.snapshot();
+        if last != Some(s.phase) {
+            last = Some(s.phase);
+            let text = match s.phase {
+                Phase::Listing => None,
+                Phase::Download => Some(format!(
+                    "Downloading and unpacking {} backup set(s) ({} MB).",
+                    s.sets_total,
+                    s.bytes_total.div_ceil(1_000_000)
+                )),
+                Phase::Prepare => Some(
+                    "Preparing the backup: applying incremental backups and the redo log."
+                        .to_string(),
+                ),
+                Phase::Finalize | Phase::Done => None,
+            };
+            if let Some(t) = text {
+                cp.event(SourceType::DbCluster, id.as_str(), &t, &["notification"]);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The backup's server must be of the major version the caller said (`SourceEngineVersion`).
+fn check_source_version(
+    origin: &crate::model::S3Origin,
+    report: &RestoreReport,
+) -> Result<(), String> {
+    let Some(server) = &report.server_version else {
+        return Ok(());
+    };
+    let series = |s: &str| -> Option<(u32, u32)> {
+        let mut it = s
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|p| !p.is_empty());
+        Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
+    };
+    let (Some(want), Some(have)) = (series(&origin.source_engine_version), series(server)) else {
+        return Ok(());
+    };
+    if want != have {
+        return Err(format!(
+            "the backup was taken from server version {server} (major version {}.{}), but SourceEngineVersion is {} (major version {}.{})",
+            have.0, have.1, origin.source_engine_version, want.0, want.1
+        ));
+    }
+    Ok(())
+}
+
+/// CreateDBCluster: a fresh datadir as the volume.
+async fn init_volume(cp: &ControlPlane, cluster: &Cluster) -> Result<(), Failure> {
+    let layout = cp.layout();
+    let volume = layout.volume(&cluster.id);
+    if volume.exists() {
+        return Ok(());
+    }
+    let restoring = layout.cluster_dir(&cluster.id).join(RESTORING_DIR);
+    if restoring.exists() {
+        layout
+            .remove_dir_safely(&restoring)
+            .map_err(|e| Failure::new(format!("remove {restoring}: {e}")))?;
+    }
+    let opts = ferry_engine::InitOptions {
+        log_path: Some(
+            layout
+                .cluster_dir(&cluster.id)
+                .join("install-db.log")
+                .into_std_path_buf(),
+        ),
+        ..Default::default()
+    };
+    ferry_engine::init_datadir(&cp.inner.toolbox, restoring.as_std_path(), &opts)
+        .await
+        .map_err(|e| Failure::new(e.to_string()))?;
+    std::fs::rename(&restoring, &volume)
+        .map_err(|e| Failure::new(format!("rename {restoring} to {volume}: {e}")))
+}
+
+/// Starts the volume once without networking or privilege checks, creates ferry's admin
+/// account, sets up the master user and loads the time zone tables, then stops it.
+async fn prepare_cluster(cp: &ControlPlane, cluster: &Cluster) -> Result<(), ControlError> {
+    let layout = cp.layout();
+    let id = &cluster.id;
+    let password = secrets::read_pending_master_password(layout, id)?.ok_or_else(|| {
+        ControlError::Internal(
+            "the master user password was lost (the pending password file is missing)".into(),
+        )
+    })?;
+    cp.event(
+        SourceType::DbCluster,
+        id.as_str(),
+        "Starting the database engine on the cluster volume to set up the master user and time zones.",
+        &["notification"],
+    );
+    let admin = AdminAccount::generate();
+    let run_dir = boot_dir(cp, id).await?;
+    let mut cfg = ServerConfig::new(layout.volume(id), &run_dir, 0);
+    cfg.skip_networking = true;
+    cfg.skip_grant_tables = true;
+    let server = Server::start(
+        &cp.inner.toolbox,
+        &cfg,
+        run_dir.as_std_path(),
+        ReadyProbe::root(),
+        Duration::from_secs(600),
+    )
+    .await
+    .map_err(|e| ControlError::Internal(format!("start the database engine: {e}")))?;
+    let master = cluster.master_username.clone();
+    let result = set_up_engine(cp.inner.toolbox.clone(), &server, &admin, master, password).await;
+    let stopped = server.stop(Duration::from_secs(120)).await;
+    let tz_loaded = result.map_err(|e| ControlError::Internal(e.to_string()))?;
+    stopped.map_err(|e| ControlError::Internal(format!("stop the database engine: {e}")))?;
+    let _ = std::fs::remove_dir_all(&run_dir);
+    secrets::write_admin(layout, id, &admin)?;
+    if !tz_loaded {
+        cp.event(
+            SourceType::DbCluster,
+            id.as_str(),
+            &format!("Time zone tables were not loaded: {ZONEINFO} does not exist on this host."),
+            &["notification"],
+        );
+    }
+    Ok(())
+}
+
+/// ferry's admin account, the master user and the time zones on a server started with
+/// `skip_grant_tables`; returns whether the time zones were loaded.
+async fn set_up_engine(
+    toolbox: ferry_engine::Toolbox,
+    server: &ferry_engine::RunningServer,
+    admin: &AdminAccount,
+    master: String,
+    password: String,
+) -> Result<bool, ferry_engine::EngineError> {
+    accounts::bootstrap_admin(server, admin).await?;
+    let mut conn = server.connect(&admin.user, Some(&admin.password)).await?;
+    accounts::set_master_user(&mut conn, &master, &password).await?;
+    drop(conn);
+    let zoneinfo = std::path::Path::new(ZONEINFO);
+    if !zoneinfo.is_dir() {
+        return Ok(false);
+    }
+    accounts::load_time_zones(&toolbox, server, admin, zoneinfo).await?;
+    Ok(true)
+}
+
+/// The run dir for a one-off server on the cluster's volume, with any process left by an
+/// earlier control plane in it stopped first.
+async fn boot_dir(cp: &ControlPlane, id: &ClusterId) -> Result<Utf8PathBuf, ControlError> {
+    let dir = cp.layout().cluster_dir(id).join(BOOT_DIR);
+    supervisor::stop_stale_server(&dir).await;
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)
+            .map_err(|e| ControlError::Internal(format!("remove {dir}: {e}")))?;
+    }
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| ControlError::Internal(format!("create {dir}: {e}")))?;
+    Ok(dir)
+}
+
+/// ModifyDBCluster(MasterUserPassword): through the running writer if there is one, else a
+/// one-off socket-only server on the volume. Like RDS, resetting the master password also
+/// restores the master user's privileges (and re-creates it if it was dropped).
+pub(crate) async fn reset_master_password(
+    cp: &ControlPlane,
+    cluster: &Cluster,
+    password: &str,
+) -> Result<(), ControlError> {
+    let admin = secrets::read_admin(cp.layout(), &cluster.id)?;
+    let engine_err = |e: ferry_engine::EngineError| ControlError::Internal(e.to_string());
+    if let Some(mut conn) = cp.inner.supervisor.admin_conn(&cluster.id, &admin).await {
+        return accounts::set_master_user(&mut conn, &cluster.master_username, password)
+            .await
+            .map(drop)
+            .map_err(engine_err);
+    }
+    let run_dir = boot_dir(cp, &cluster.id).await?;
+    let mut cfg = ServerConfig::new(cp.layout().volume(&cluster.id), &run_dir, 0);
+    cfg.skip_networking = true;
+    let server = Server::start(
+        &cp.inner.toolbox,
+        &cfg,
+        run_dir.as_std_path(),
+        ReadyProbe::user(admin.user.clone(), Some(admin.password.clone())),
+        Duration::from_secs(600),
+    )
+    .await
+    .map_err(engine_err)?;
+    let result = async {
+        let mut conn = server.connect(&admin.user, Some(&admin.password)).await?;
+        accounts::set_master_user(&mut conn, &cluster.master_username, password)
+            .await
+            .map(drop)
+    }
+    .await;
+    let stopped = server.stop(Duration::from_secs(120)).await;
+    let _ = std::fs::remove_dir_all(&run_dir);
+    result.map_err(engine_err)?;
+    stopped.map_err(engine_err)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origin(v: &str) -> crate::model::S3Origin {
+        crate::model::S3Origin {
+            bucket: "b".into(),
+            prefix: String::new(),
+            ingestion_role_arn: "arn:aws:iam::000000000000:role/r".into(),
+            source_engine: "mysql".into(),
+            source_engine_version: v.into(),
+        }
+    }
+
+    fn report(server: &str) -> RestoreReport {
+        serde_json::from_value(serde_json::json!({
+            "target_dir": "/x", "chain": [], "notes": [], "warnings": [],
+            "binlog_file": null, "binlog_position": null, "binlog_source": null,
+            "innodb_binlog_file": null, "innodb_binlog_position": null, "gtid": null,
+            "server_version": server, "bytes_downloaded": 0, "bytes_reused": 0,
+            "retries": 0, "elapsed_secs": 0.0
+        }))
+        .expect("report json")
+    }
+
+    #[test]
+    fn source_version_must_match_major() {
+        let r = report("10.11.6-MariaDB-0+deb12u1-log");
+        assert!(check_source_version(&origin("10.11"), &r).is_ok());
+        assert!(check_source_version(&origin("10.11.14"), &r).is_ok());
+        let err = check_source_version(&origin("8.0.28"), &r).unwrap_err();
+        assert!(err.contains("major version 10.11"), "{err}");
+        assert!(err.contains("SourceEngineVersion is 8.0.28"), "{err}");
+    }
+}

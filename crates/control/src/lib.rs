@@ -1,0 +1,26 @@
+//! `ferry-control`: the control plane's domain.
+//!
+//! Clusters and instances with their lifecycles ([`model`]), the rules RDS applies to names
+//! and parameters ([`validate`]), the metadata store in SQLite ([`store`]), the on-disk layout
+//! ([`layout`]), the `ferry serve` configuration and where buckets live ([`config`]), and the
+//! [`service::ControlPlane`] that runs it all: operations behind the API, restore jobs
+//! ([`jobs`]) and the instance supervisor ([`supervisor`]).
+
+pub mod auth;
+pub mod config;
+mod credentials;
+pub mod error;
+pub mod instance_class;
+mod jobs;
+pub mod layout;
+pub mod model;
+pub mod requests;
+mod secrets;
+pub mod service;
+pub mod store;
+mod supervisor;
+pub mod validate;
+
+pub use auth::Principal;
+pub use error::ControlError;
+pub use service::{ClusterView, ControlPlane, InstanceView, Page};

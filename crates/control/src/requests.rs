@@ -1,0 +1,108 @@
+//! Validated requests the control plane acts on.
+//!
+//! The API layer turns wire parameters into these (using [`crate::validate`]), so the service
+//! never sees an unchecked identifier, password or port.
+
+use time::OffsetDateTime;
+
+use crate::model::{ClusterId, EngineName, InstanceId, SourceType, Tag};
+
+/// Settings shared by RestoreDBClusterFromS3 and CreateDBCluster.
+#[derive(Clone, Default)]
+pub struct ClusterSettings {
+    pub port: Option<u16>,
+    pub database_name: Option<String>,
+    pub parameter_group: Option<String>,
+    pub backup_retention_period: Option<u32>,
+    pub preferred_backup_window: Option<String>,
+    pub preferred_maintenance_window: Option<String>,
+    pub storage_encrypted: bool,
+    pub kms_key_id: Option<String>,
+    pub deletion_protection: bool,
+    pub copy_tags_to_snapshot: bool,
+    pub iam_database_authentication: bool,
+    pub availability_zones: Vec<String>,
+    pub vpc_security_group_ids: Vec<String>,
+    pub db_subnet_group: Option<String>,
+    pub tags: Vec<Tag>,
+}
+
+/// Redacts nothing but the password, which it never prints.
+#[derive(Clone)]
+pub struct MasterCredentials {
+    pub username: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for MasterCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MasterCredentials")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+#[derive(Clone)]
+pub struct RestoreFromS3Request {
+    pub id: ClusterId,
+    pub engine: EngineName,
+    pub engine_version: Option<String>,
+    pub master: MasterCredentials,
+    pub source_engine: String,
+    pub source_engine_version: String,
+    pub bucket: String,
+    pub prefix: String,
+    pub ingestion_role_arn: String,
+    pub settings: ClusterSettings,
+}
+
+#[derive(Clone)]
+pub struct CreateClusterRequest {
+    pub id: ClusterId,
+    pub engine: EngineName,
+    pub engine_version: Option<String>,
+    pub master: MasterCredentials,
+    pub settings: ClusterSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct CreateInstanceRequest {
+    pub id: InstanceId,
+    pub cluster_id: ClusterId,
+    pub instance_class: String,
+    pub engine: EngineName,
+    pub availability_zone: Option<String>,
+    pub promotion_tier: Option<u32>,
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DeleteClusterRequest {
+    pub id: ClusterId,
+    pub skip_final_snapshot: bool,
+    pub final_snapshot_identifier: Option<String>,
+}
+
+#[derive(Clone, Default)]
+pub struct ModifyClusterRequest {
+    pub master_user_password: Option<String>,
+    pub deletion_protection: Option<bool>,
+    pub backup_retention_period: Option<u32>,
+    pub preferred_backup_window: Option<String>,
+    pub preferred_maintenance_window: Option<String>,
+}
+
+/// DescribeDBClusters / DescribeDBInstances filters (`Filters.Filter.N`).
+#[derive(Debug, Clone, Default)]
+pub struct Filters(pub Vec<(String, Vec<String>)>);
+
+#[derive(Debug, Clone, Default)]
+pub struct EventsRequest {
+    pub source_type: Option<SourceType>,
+    pub source_id: Option<String>,
+    pub start: Option<OffsetDateTime>,
+    pub end: Option<OffsetDateTime>,
+    /// Minutes back from now when `start` is not given (RDS default 60).
+    pub duration_minutes: Option<u32>,
+}

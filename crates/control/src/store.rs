@@ -1,0 +1,328 @@
+//! The metadata store: clusters, instances, events, jobs and access keys in one SQLite file
+//! (`<data-dir>/ferry.sqlite`).
+//!
+//! Why SQLite: the control plane's state must survive a crash or a power cut at any instant
+//! and changes in small transactions (a cluster row with its job and its event, together or
+//! not at all). The database runs in WAL mode with `synchronous=FULL`, so a committed change
+//! is on disk when the call returns; foreign keys are enforced.
+//!
+//! [`Store`] is `Send + Sync` (one connection behind a mutex) and synchronous: every call is a
+//! short indexed statement, cheap enough for async callers to make directly.
+//!
+//! Schema (version in `PRAGMA user_version`, upgraded by [`schema::MIGRATIONS`] at open):
+//! - `clusters(id, status, port, created_at, doc)` and `instances(id, cluster_id, status,
+//!   created_at, doc)`: the columns are for lookups, `doc` is the whole [`Cluster`] /
+//!   [`Instance`] as JSON and is the truth.
+//! - `events(seq, source_type, source_id, date, message, categories)`, `seq` monotonic.
+//! - `jobs(id, cluster_id, kind, attempts, created_at, finished_at)`.
+//! - `access_keys(access_key_id, secret_access_key, user_name, created_at)`. Secret keys are
+//!   stored in clear (SigV4 needs them); the file is created 0600 inside the 0700 data dir.
+//!
+//! Timestamps are stored as Unix nanoseconds in columns and as RFC 3339 in documents.
+
+mod access_keys;
+mod clusters;
+mod events;
+mod jobs;
+mod schema;
+
+use std::fmt;
+use std::fs;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use camino::Utf8Path;
+use rusqlite::{Connection, ErrorCode};
+use time::OffsetDateTime;
+
+pub use access_keys::AccessKey;
+pub use events::{EventQuery, NewEvent};
+
+#[cfg(doc)]
+use crate::model::{Cluster, Instance};
+use crate::model::{ClusterId, InstanceId};
+
+/// What a [`StoreError`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectKind {
+    Cluster,
+    Instance,
+    Job,
+    AccessKey,
+}
+
+impl fmt::Display for ObjectKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ObjectKind::Cluster => "DB cluster",
+            ObjectKind::Instance => "DB instance",
+            ObjectKind::Job => "job",
+            ObjectKind::AccessKey => "access key",
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{kind} '{id}' already exists")]
+    AlreadyExists { kind: ObjectKind, id: String },
+    #[error("{kind} '{id}' not found")]
+    NotFound { kind: ObjectKind, id: String },
+    #[error("DB cluster '{cluster}' still has DB instances: {}", join(instances))]
+    ClusterHasInstances {
+        cluster: ClusterId,
+        instances: Vec<InstanceId>,
+    },
+    #[error("metadata store: {context}")]
+    Sqlite {
+        context: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("metadata store: {context}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("metadata store: {what} is corrupt: {reason}")]
+    Corrupt { what: String, reason: String },
+    #[error(
+        "metadata store {path} has schema version {found}, newer than this ferry understands \
+         ({supported}): run the ferry that wrote it, or a newer one"
+    )]
+    SchemaTooNew {
+        path: String,
+        found: i64,
+        supported: i64,
+    },
+}
+
+fn join(ids: &[InstanceId]) -> String {
+    ids.iter()
+        .map(InstanceId::as_str)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Adds context to rusqlite results: `.ctx(|| format!("read DB cluster '{id}'"))`.
+trait Context<T> {
+    fn ctx(self, context: impl FnOnce() -> String) -> Result<T, StoreError>;
+}
+
+impl<T> Context<T> for Result<T, rusqlite::Error> {
+    fn ctx(self, context: impl FnOnce() -> String) -> Result<T, StoreError> {
+        self.map_err(|source| StoreError::Sqlite {
+            context: context(),
+            source,
+        })
+    }
+}
+
+/// The metadata store. See the module docs.
+pub struct Store {
+    conn: Mutex<Connection>,
+    /// For messages: the database file, or `:memory:`.
+    path: String,
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating it 0600 if needed) and upgrades the database at `path`.
+    pub fn open(path: &Utf8Path) -> Result<Store, StoreError> {
+        create_private(path)?;
+        let conn = Connection::open(path).ctx(|| format!("open {path}"))?;
+        Store::init(conn, path.to_string())
+    }
+
+    /// A store that lives as long as the value (tests, `--dry-run` tools).
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        let conn = Connection::open_in_memory().ctx(|| "open an in-memory database".into())?;
+        Store::init(conn, ":memory:".into())
+    }
+
+    fn init(mut conn: Connection, path: String) -> Result<Store, StoreError> {
+        let not_a_db = |e: rusqlite::Error| match e.sqlite_error_code() {
+            Some(ErrorCode::NotADatabase) => StoreError::Corrupt {
+                what: path.clone(),
+                reason: "not an SQLite database".into(),
+            },
+            _ => StoreError::Sqlite {
+                context: format!("configure {path}"),
+                source: e,
+            },
+        };
+        // WAL keeps readers and the writer apart and makes commits cheap; FULL syncs the WAL
+        // at every commit, so a committed change survives a power cut.
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0))
+            .map_err(not_a_db)?;
+        conn.execute_batch(
+            "PRAGMA synchronous = FULL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA busy_timeout = 5000;",
+        )
+        .map_err(not_a_db)?;
+        schema::migrate(&mut conn, &path)?;
+        Ok(Store {
+            conn: Mutex::new(conn),
+            path,
+        })
+    }
+
+    /// The connection. A panic while it was held cannot leave a transaction open (a dropped
+    /// `Transaction` rolls back), so a poisoned lock is still a usable connection.
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Creates the database file 0600 before SQLite does (SQLite would use 0644 less the umask;
+/// its `-wal` and `-shm` files copy the database file's mode), and tightens an existing one.
+fn create_private(path: &Utf8Path) -> Result<(), StoreError> {
+    let io_err = |context: String| move |source| StoreError::Io { context, source };
+    fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .map_err(io_err(format!("create {path}")))?;
+    let mode = fs::metadata(path)
+        .map_err(io_err(format!("inspect {path}")))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+            .map_err(io_err(format!("restrict {path} to 0600")))?;
+    }
+    Ok(())
+}
+
+/// A timestamp as stored in columns: Unix nanoseconds (good until 2262).
+fn to_nanos(t: OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos()).unwrap_or(i64::MAX)
+}
+
+fn from_nanos(n: i64, what: impl FnOnce() -> String) -> Result<OffsetDateTime, StoreError> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(n)).map_err(|e| StoreError::Corrupt {
+        what: what(),
+        reason: format!("timestamp {n}: {e}"),
+    })
+}
+
+/// The time the store stamps on events, jobs and keys.
+fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Cluster, ClusterStatus, EngineName};
+
+    pub(crate) fn cluster(id: &str, port: u16) -> Cluster {
+        Cluster {
+            id: ClusterId::new_unchecked(id),
+            resource_id: format!("cluster-{}", "A".repeat(26)),
+            status: ClusterStatus::Creating,
+            engine: EngineName::AuroraMysql,
+            engine_version: "10.11.14".into(),
+            master_username: "admin".into(),
+            port,
+            database_name: None,
+            parameter_group: "default.aurora-mysql8.0".into(),
+            backup_retention_period: 1,
+            preferred_backup_window: "03:00-03:30".into(),
+            preferred_maintenance_window: "sun:05:00-sun:05:30".into(),
+            storage_encrypted: false,
+            kms_key_id: None,
+            deletion_protection: false,
+            copy_tags_to_snapshot: false,
+            iam_database_authentication: false,
+            availability_zones: vec!["us-east-1a".into()],
+            vpc_security_group_ids: vec![],
+            db_subnet_group: "default".into(),
+            tags: vec![],
+            s3_origin: None,
+            percent_progress: Some(0),
+            recovered_binlog: None,
+            recovered_gtid: None,
+            created_at: OffsetDateTime::now_utc(),
+        }
+    }
+
+    fn temp_db() -> (tempfile::TempDir, camino::Utf8PathBuf) {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let path = camino::Utf8PathBuf::from_path_buf(tmp.path().join("ferry.sqlite"))
+            .expect("utf-8 temp path");
+        (tmp, path)
+    }
+
+    #[test]
+    fn reopen_keeps_data_and_the_file_is_private() {
+        let (_tmp, path) = temp_db();
+        {
+            let store = Store::open(&path).unwrap();
+            store
+                .insert_cluster(&cluster("c1", 3306), None, None)
+                .unwrap();
+        }
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let store = Store::open(&path).unwrap();
+        let c = store.get_cluster(&ClusterId::new_unchecked("c1")).unwrap();
+        assert_eq!(c.map(|c| c.port), Some(3306));
+    }
+
+    #[test]
+    fn an_empty_file_is_migrated_to_the_current_schema() {
+        let (_tmp, path) = temp_db();
+        fs::write(&path, b"").unwrap();
+        let store = Store::open(&path).unwrap();
+        let version: i64 = store
+            .conn()
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, schema::MIGRATIONS.len() as i64);
+        assert!(store.list_clusters().unwrap().is_empty());
+        let mode: String = store
+            .conn()
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let (_tmp, path) = temp_db();
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.pragma_update(None, "user_version", 999).unwrap();
+        }
+        let err = Store::open(&path).unwrap_err();
+        assert!(
+            matches!(err, StoreError::SchemaTooNew { found: 999, .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_database_is_reported_corrupt() {
+        let (_tmp, path) = temp_db();
+        fs::write(&path, vec![b'x'; 4096]).unwrap();
+        let err = Store::open(&path).unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+        assert!(err.to_string().contains("not an SQLite database"), "{err}");
+    }
+
+    #[test]
+    fn store_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Store>();
+    }
+}

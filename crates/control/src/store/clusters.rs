@@ -1,0 +1,588 @@
+//! Clusters and instances: a row per object, the whole object as a JSON document.
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::events::insert_event;
+use super::jobs::insert_job;
+use super::{to_nanos, Context, NewEvent, ObjectKind, Store, StoreError};
+use crate::model::{Cluster, ClusterId, Instance, InstanceId, Job, JobKind};
+
+impl Store {
+    /// Adds a cluster, with the job that brings it to life and its first event, in one
+    /// transaction. `AlreadyExists` if a cluster of that id exists.
+    pub fn insert_cluster(
+        &self,
+        cluster: &Cluster,
+        job: Option<JobKind>,
+        event: Option<NewEvent>,
+    ) -> Result<Option<Job>, StoreError> {
+        let id = cluster.id.as_str();
+        let ctx = || format!("insert DB cluster '{id}'");
+        let doc = to_doc(ObjectKind::Cluster, id, cluster)?;
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx(ctx)?;
+        if exists(&tx, "SELECT 1 FROM clusters WHERE id = ?1", id).ctx(ctx)? {
+            return Err(StoreError::AlreadyExists {
+                kind: ObjectKind::Cluster,
+                id: id.to_string(),
+            });
+        }
+        tx.execute(
+            "INSERT INTO clusters (id, status, port, created_at, doc) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                id,
+                cluster.status.as_str(),
+                cluster.port,
+                to_nanos(cluster.created_at),
+                doc
+            ],
+        )
+        .ctx(ctx)?;
+        let job = job
+            .map(|kind| insert_job(&tx, &cluster.id, kind))
+            .transpose()?;
+        if let Some(event) = event {
+            insert_event(&tx, event)?;
+        }
+        tx.commit().ctx(ctx)?;
+        Ok(job)
+    }
+
+    pub fn get_cluster(&self, id: &ClusterId) -> Result<Option<Cluster>, StoreError> {
+        let conn = self.conn();
+        get_doc(
+            &conn,
+            ObjectKind::Cluster,
+            "SELECT doc FROM clusters WHERE id = ?1",
+            id.as_str(),
+        )
+    }
+
+    /// All clusters, ordered by id.
+    pub fn list_clusters(&self) -> Result<Vec<Cluster>, StoreError> {
+        let conn = self.conn();
+        list_docs(
+            &conn,
+            ObjectKind::Cluster,
+            "SELECT id, doc FROM clusters ORDER BY id",
+            [],
+        )
+    }
+
+    /// Replaces a cluster's stored state. `NotFound` if it is not there.
+    pub fn update_cluster(&self, cluster: &Cluster) -> Result<(), StoreError> {
+        let id = cluster.id.as_str();
+        let doc = to_doc(ObjectKind::Cluster, id, cluster)?;
+        let changed = self
+            .conn()
+            .execute(
+                "UPDATE clusters SET status = ?2, port = ?3, created_at = ?4, doc = ?5 WHERE id = ?1",
+                params![
+                    id,
+                    cluster.status.as_str(),
+                    cluster.port,
+                    to_nanos(cluster.created_at),
+                    doc
+                ],
+            )
+            .ctx(|| format!("update DB cluster '{id}'"))?;
+        found(changed, ObjectKind::Cluster, id)
+    }
+
+    /// Removes a cluster and its jobs (its events stay, as RDS keeps them). Refused with
+    /// `ClusterHasInstances` while instances still reference it; `NotFound` if it is not there.
+    pub fn delete_cluster(&self, id: &ClusterId) -> Result<(), StoreError> {
+        let ctx = || format!("delete DB cluster '{id}'");
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx(ctx)?;
+        if !exists(&tx, "SELECT 1 FROM clusters WHERE id = ?1", id.as_str()).ctx(ctx)? {
+            return Err(StoreError::NotFound {
+                kind: ObjectKind::Cluster,
+                id: id.to_string(),
+            });
+        }
+        let instances: Vec<InstanceId> = {
+            let mut stmt = tx
+                .prepare_cached("SELECT id FROM instances WHERE cluster_id = ?1 ORDER BY id")
+                .ctx(ctx)?;
+            let rows = stmt
+                .query_map([id.as_str()], |r| r.get::<_, String>(0))
+                .ctx(ctx)?;
+            rows.map(|r| r.map(InstanceId::new_unchecked))
+                .collect::<Result<_, _>>()
+                .ctx(ctx)?
+        };
+        if !instances.is_empty() {
+            return Err(StoreError::ClusterHasInstances {
+                cluster: id.clone(),
+                instances,
+            });
+        }
+        tx.execute("DELETE FROM jobs WHERE cluster_id = ?1", [id.as_str()])
+            .ctx(ctx)?;
+        tx.execute("DELETE FROM clusters WHERE id = ?1", [id.as_str()])
+            .ctx(ctx)?;
+        tx.commit().ctx(ctx)
+    }
+
+    /// The ports of all clusters (taken whether or not an instance runs), ascending.
+    pub fn used_ports(&self) -> Result<Vec<u16>, StoreError> {
+        let conn = self.conn();
+        let ctx = || "list cluster ports".to_string();
+        let mut stmt = conn
+            .prepare_cached("SELECT port FROM clusters ORDER BY port")
+            .ctx(ctx)?;
+        let rows = stmt.query_map([], |r| r.get::<_, u16>(0)).ctx(ctx)?;
+        rows.collect::<Result<_, _>>().ctx(ctx)
+    }
+
+    /// Adds an instance (and its first event) to an existing cluster. `AlreadyExists` if an
+    /// instance of that id exists, `NotFound` (of the cluster) if its cluster does not.
+    pub fn insert_instance(
+        &self,
+        instance: &Instance,
+        event: Option<NewEvent>,
+    ) -> Result<(), StoreError> {
+        let id = instance.id.as_str();
+        let ctx = || format!("insert DB instance '{id}'");
+        let doc = to_doc(ObjectKind::Instance, id, instance)?;
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx(ctx)?;
+        if exists(&tx, "SELECT 1 FROM instances WHERE id = ?1", id).ctx(ctx)? {
+            return Err(StoreError::AlreadyExists {
+                kind: ObjectKind::Instance,
+                id: id.to_string(),
+            });
+        }
+        let cluster = instance.cluster_id.as_str();
+        if !exists(&tx, "SELECT 1 FROM clusters WHERE id = ?1", cluster).ctx(ctx)? {
+            return Err(StoreError::NotFound {
+                kind: ObjectKind::Cluster,
+                id: cluster.to_string(),
+            });
+        }
+        tx.execute(
+            "INSERT INTO instances (id, cluster_id, status, created_at, doc)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                id,
+                cluster,
+                instance.status.as_str(),
+                to_nanos(instance.created_at),
+                doc
+            ],
+        )
+        .ctx(ctx)?;
+        if let Some(event) = event {
+            insert_event(&tx, event)?;
+        }
+        tx.commit().ctx(ctx)
+    }
+
+    pub fn get_instance(&self, id: &InstanceId) -> Result<Option<Instance>, StoreError> {
+        let conn = self.conn();
+        get_doc(
+            &conn,
+            ObjectKind::Instance,
+            "SELECT doc FROM instances WHERE id = ?1",
+            id.as_str(),
+        )
+    }
+
+    /// All instances, ordered by id.
+    pub fn list_instances(&self) -> Result<Vec<Instance>, StoreError> {
+        let conn = self.conn();
+        list_docs(
+            &conn,
+            ObjectKind::Instance,
+            "SELECT id, doc FROM instances ORDER BY id",
+            [],
+        )
+    }
+
+    /// The instances of one cluster, ordered by id.
+    pub fn instances_of(&self, cluster: &ClusterId) -> Result<Vec<Instance>, StoreError> {
+        let conn = self.conn();
+        list_docs(
+            &conn,
+            ObjectKind::Instance,
+            "SELECT id, doc FROM instances WHERE cluster_id = ?1 ORDER BY id",
+            [cluster.as_str()],
+        )
+    }
+
+    /// Replaces an instance's stored state (its cluster cannot change). `NotFound` if it is
+    /// not there.
+    pub fn update_instance(&self, instance: &Instance) -> Result<(), StoreError> {
+        let id = instance.id.as_str();
+        let doc = to_doc(ObjectKind::Instance, id, instance)?;
+        let changed = self
+            .conn()
+            .execute(
+                "UPDATE instances SET status = ?3, created_at = ?4, doc = ?5
+                 WHERE id = ?1 AND cluster_id = ?2",
+                params![
+                    id,
+                    instance.cluster_id.as_str(),
+                    instance.status.as_str(),
+                    to_nanos(instance.created_at),
+                    doc
+                ],
+            )
+            .ctx(|| format!("update DB instance '{id}'"))?;
+        found(changed, ObjectKind::Instance, id)
+    }
+
+    /// `NotFound` if it is not there.
+    pub fn delete_instance(&self, id: &InstanceId) -> Result<(), StoreError> {
+        let changed = self
+            .conn()
+            .execute("DELETE FROM instances WHERE id = ?1", [id.as_str()])
+            .ctx(|| format!("delete DB instance '{id}'"))?;
+        found(changed, ObjectKind::Instance, id.as_str())
+    }
+}
+
+fn exists(conn: &Connection, sql: &str, id: &str) -> rusqlite::Result<bool> {
+    conn.prepare_cached(sql)?
+        .query_row([id], |_| Ok(()))
+        .optional()
+        .map(|r| r.is_some())
+}
+
+fn found(changed: usize, kind: ObjectKind, id: &str) -> Result<(), StoreError> {
+    if changed == 0 {
+        Err(StoreError::NotFound {
+            kind,
+            id: id.to_string(),
+        })
+    } else {
+        Ok(())
+    }
+}
+
+fn to_doc<T: Serialize>(kind: ObjectKind, id: &str, value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt {
+        what: format!("{kind} '{id}'"),
+        reason: format!("cannot encode: {e}"),
+    })
+}
+
+fn from_doc<T: DeserializeOwned>(kind: ObjectKind, id: &str, doc: &str) -> Result<T, StoreError> {
+    serde_json::from_str(doc).map_err(|e| StoreError::Corrupt {
+        what: format!("the stored {kind} '{id}'"),
+        reason: e.to_string(),
+    })
+}
+
+fn get_doc<T: DeserializeOwned>(
+    conn: &Connection,
+    kind: ObjectKind,
+    sql: &str,
+    id: &str,
+) -> Result<Option<T>, StoreError> {
+    let doc: Option<String> = conn
+        .prepare_cached(sql)
+        .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
+        .ctx(|| format!("read {kind} '{id}'"))?;
+    doc.map(|d| from_doc(kind, id, &d)).transpose()
+}
+
+fn list_docs<T: DeserializeOwned, P: rusqlite::Params>(
+    conn: &Connection,
+    kind: ObjectKind,
+    sql: &str,
+    params: P,
+) -> Result<Vec<T>, StoreError> {
+    let ctx = || format!("list {kind}s");
+    let mut stmt = conn.prepare_cached(sql).ctx(ctx)?;
+    let rows = stmt
+        .query_map(params, |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })
+        .ctx(ctx)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, doc) = row.ctx(ctx)?;
+        out.push(from_doc(kind, &id, &doc)?);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use time::OffsetDateTime;
+
+    use super::*;
+    use crate::model::{ClusterStatus, EngineName, InstanceStatus, S3Origin, SourceType, Tag};
+    use crate::store::tests::cluster;
+    use crate::store::EventQuery;
+
+    fn instance(id: &str, cluster: &str) -> Instance {
+        Instance {
+            id: InstanceId::new_unchecked(id),
+            resource_id: format!("db-{}", "B".repeat(26)),
+            cluster_id: ClusterId::new_unchecked(cluster),
+            status: InstanceStatus::Creating,
+            instance_class: "db.r6g.large".into(),
+            engine: EngineName::AuroraMysql,
+            is_writer: true,
+            promotion_tier: 1,
+            availability_zone: "us-east-1a".into(),
+            tags: vec![],
+            created_at: OffsetDateTime::now_utc(),
+        }
+    }
+
+    fn cid(s: &str) -> ClusterId {
+        ClusterId::new_unchecked(s)
+    }
+
+    #[test]
+    fn clusters_round_trip_with_every_field() {
+        let store = Store::open_in_memory().unwrap();
+        let mut c = cluster("c1", 3306);
+        c.tags = vec![Tag {
+            key: "env".into(),
+            value: "prod".into(),
+        }];
+        c.s3_origin = Some(S3Origin {
+            bucket: "b".into(),
+            prefix: "p/q".into(),
+            ingestion_role_arn: "arn:aws:iam::123456789012:role/r".into(),
+            source_engine: "mysql".into(),
+            source_engine_version: "8.0.28".into(),
+        });
+        c.recovered_binlog = Some(("mysql-bin.000002".into(), 156));
+        c.recovered_gtid = Some("0-1-42".into());
+        let job = store
+            .insert_cluster(
+                &c,
+                Some(JobKind::RestoreFromS3),
+                Some(NewEvent::cluster(
+                    &c.id,
+                    "DB cluster created.",
+                    &["creation"],
+                )),
+            )
+            .unwrap()
+            .expect("a job was asked for");
+        assert_eq!(job.cluster_id, c.id);
+        assert_eq!(job.kind, JobKind::RestoreFromS3);
+        assert_eq!(job.attempts, 0);
+        assert_eq!(store.get_cluster(&c.id).unwrap(), Some(c.clone()));
+        assert_eq!(store.get_cluster(&cid("nope")).unwrap(), None);
+        let events = store.events(&EventQuery::default()).unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].message, "DB cluster created.");
+
+        c.status = ClusterStatus::Available;
+        c.percent_progress = None;
+        store.update_cluster(&c).unwrap();
+        assert_eq!(store.get_cluster(&c.id).unwrap(), Some(c));
+    }
+
+    #[test]
+    fn duplicate_and_missing_clusters() {
+        let store = Store::open_in_memory().unwrap();
+        let c = cluster("c1", 3306);
+        store
+            .insert_cluster(
+                &c,
+                Some(JobKind::InitEmpty),
+                Some(NewEvent::cluster(&c.id, "x", &[])),
+            )
+            .unwrap();
+        let err = store
+            .insert_cluster(
+                &c,
+                Some(JobKind::InitEmpty),
+                Some(NewEvent::cluster(&c.id, "y", &[])),
+            )
+            .unwrap_err();
+        assert!(
+            matches!(&err, StoreError::AlreadyExists { kind: ObjectKind::Cluster, id } if id == "c1"),
+            "{err}"
+        );
+        assert_eq!(err.to_string(), "DB cluster 'c1' already exists");
+        // The refused insert left no second job and no second event.
+        assert_eq!(store.pending_jobs().unwrap().len(), 1);
+        assert_eq!(store.events(&EventQuery::default()).unwrap().len(), 1);
+
+        let err = store.update_cluster(&cluster("c2", 3307)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::NotFound {
+                    kind: ObjectKind::Cluster,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert_eq!(err.to_string(), "DB cluster 'c2' not found");
+        let err = store.delete_cluster(&cid("c2")).unwrap_err();
+        assert!(matches!(err, StoreError::NotFound { .. }), "{err}");
+    }
+
+    #[test]
+    fn clusters_are_listed_by_id_with_their_ports() {
+        let store = Store::open_in_memory().unwrap();
+        for (id, port) in [("zeta", 3310), ("alpha", 3307), ("mid", 3306)] {
+            store
+                .insert_cluster(&cluster(id, port), None, None)
+                .unwrap();
+        }
+        let ids: Vec<String> = store
+            .list_clusters()
+            .unwrap()
+            .into_iter()
+            .map(|c| c.id.to_string())
+            .collect();
+        assert_eq!(ids, ["alpha", "mid", "zeta"]);
+        assert_eq!(store.used_ports().unwrap(), [3306, 3307, 3310]);
+    }
+
+    #[test]
+    fn instances_round_trip_and_belong_to_a_cluster() {
+        let store = Store::open_in_memory().unwrap();
+        store
+            .insert_cluster(&cluster("c1", 3306), None, None)
+            .unwrap();
+        store
+            .insert_cluster(&cluster("c2", 3307), None, None)
+            .unwrap();
+        let mut i = instance("w1", "c1");
+        store
+            .insert_instance(
+                &i,
+                Some(NewEvent::instance(
+                    &i.id,
+                    "DB instance created.",
+                    &["creation"],
+                )),
+            )
+            .unwrap();
+        store.insert_instance(&instance("a2", "c1"), None).unwrap();
+        store.insert_instance(&instance("b3", "c2"), None).unwrap();
+        assert_eq!(store.get_instance(&i.id).unwrap(), Some(i.clone()));
+        let of_c1: Vec<String> = store
+            .instances_of(&cid("c1"))
+            .unwrap()
+            .into_iter()
+            .map(|i| i.id.to_string())
+            .collect();
+        assert_eq!(of_c1, ["a2", "w1"]);
+        assert_eq!(store.list_instances().unwrap().len(), 3);
+        let ev = store
+            .events(&EventQuery {
+                source_type: Some(SourceType::DbInstance),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(ev.len(), 1);
+        assert_eq!(ev[0].source_id, "w1");
+
+        i.status = InstanceStatus::Available;
+        store.update_instance(&i).unwrap();
+        assert_eq!(
+            store.get_instance(&i.id).unwrap().map(|i| i.status),
+            Some(InstanceStatus::Available)
+        );
+
+        let err = store.insert_instance(&i, None).unwrap_err();
+        assert_eq!(err.to_string(), "DB instance 'w1' already exists");
+        let err = store
+            .insert_instance(&instance("orphan", "nope"), None)
+            .unwrap_err();
+        assert!(
+            matches!(&err, StoreError::NotFound { kind: ObjectKind::Cluster, id } if id == "nope"),
+            "{err}"
+        );
+        let err = store.update_instance(&instance("ghost", "c1")).unwrap_err();
+        assert_eq!(err.to_string(), "DB instance 'ghost' not found");
+    }
+
+    #[test]
+    fn a_cluster_with_instances_cannot_be_deleted() {
+        let store = Store::open_in_memory().unwrap();
+        let c = cluster("c1", 3306);
+        store
+            .insert_cluster(&c, Some(JobKind::RestoreFromS3), None)
+            .unwrap();
+        store.insert_instance(&instance("w1", "c1"), None).unwrap();
+        store.insert_instance(&instance("r1", "c1"), None).unwrap();
+        let err = store.delete_cluster(&c.id).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "DB cluster 'c1' still has DB instances: r1, w1"
+        );
+        assert!(store.get_cluster(&c.id).unwrap().is_some());
+
+        store
+            .delete_instance(&InstanceId::new_unchecked("w1"))
+            .unwrap();
+        store
+            .delete_instance(&InstanceId::new_unchecked("r1"))
+            .unwrap();
+        let err = store
+            .delete_instance(&InstanceId::new_unchecked("r1"))
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            StoreError::NotFound {
+                kind: ObjectKind::Instance,
+                ..
+            }
+        ));
+        store
+            .add_event(NewEvent::cluster(
+                &c.id,
+                "DB cluster deleted.",
+                &["deletion"],
+            ))
+            .unwrap();
+        store.delete_cluster(&c.id).unwrap();
+        assert_eq!(store.get_cluster(&c.id).unwrap(), None);
+        assert!(
+            store.pending_jobs().unwrap().is_empty(),
+            "its jobs went with it"
+        );
+        assert_eq!(
+            store.events(&EventQuery::default()).unwrap().len(),
+            1,
+            "events stay"
+        );
+        assert!(store.used_ports().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_damaged_document_is_reported_corrupt() {
+        let store = Store::open_in_memory().unwrap();
+        store
+            .insert_cluster(&cluster("c1", 3306), None, None)
+            .unwrap();
+        store
+            .conn()
+            .execute(
+                "UPDATE clusters SET doc = '{\"id\": 1}' WHERE id = 'c1'",
+                [],
+            )
+            .unwrap();
+        let err = store.get_cluster(&cid("c1")).unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+        assert!(
+            err.to_string().contains("the stored DB cluster 'c1'"),
+            "{err}"
+        );
+        assert!(store.list_clusters().is_err());
+    }
+}

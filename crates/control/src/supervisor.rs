@@ -1,0 +1,339 @@
+//! The instance supervisor: one MariaDB server process per DB instance, on its cluster's
+//! volume, started, watched and stopped here.
+//!
+//! Restart policy (documented in ARCHITECTURE.md): instances are *restarted*, not re-adopted.
+//! `ferry serve` shuts its servers down cleanly when it stops, and starts every instance whose
+//! status says it should run when it starts again. A server left behind by a control plane
+//! that was killed (its pid file names a live `mariadbd` started from this run dir) is stopped
+//! first, so two servers never share a volume. A server that exits on its own is marked
+//! `failed` with the log tail in an event and started again, up to [`MAX_RESTARTS`] times.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use camino::Utf8Path;
+use ferry_engine::accounts::AdminAccount;
+use ferry_engine::config::PID_FILE;
+use ferry_engine::{ReadyProbe, RunningServer, Server, ServerConfig, ServerStatus};
+
+use crate::error::ControlError;
+use crate::instance_class;
+use crate::model::{ClusterId, InstanceId, InstanceStatus, SourceType};
+use crate::secrets;
+use crate::service::ControlPlane;
+
+const MAX_RESTARTS: u32 = 5;
+const START_TIMEOUT: Duration = Duration::from_secs(600);
+const STOP_TIMEOUT: Duration = Duration::from_secs(120);
+
+struct Managed {
+    cluster: ClusterId,
+    server: RunningServer,
+}
+
+#[derive(Default)]
+pub(crate) struct Supervisor {
+    servers: tokio::sync::Mutex<HashMap<InstanceId, Managed>>,
+    restarts: std::sync::Mutex<HashMap<InstanceId, u32>>,
+}
+
+impl Supervisor {
+    /// Watches every running server once a second.
+    pub(crate) fn spawn_monitor(&self, cp: ControlPlane) {
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                if cp.is_shutting_down() {
+                    return;
+                }
+                cp.inner.supervisor.check(&cp).await;
+            }
+        });
+    }
+
+    async fn check(&self, cp: &ControlPlane) {
+        let mut exited = Vec::new();
+        {
+            let mut servers = self.servers.lock().await;
+            let ids: Vec<InstanceId> = servers.keys().cloned().collect();
+            for id in ids {
+                let status = servers
+                    .get_mut(&id)
+                    .map(|m| m.server.try_status())
+                    .expect("id taken from the map");
+                match status {
+                    Ok(ServerStatus::Running) => {}
+                    Ok(ServerStatus::Exited { status, log_tail }) => {
+                        servers.remove(&id);
+                        exited.push((id, format!("{status}"), log_tail));
+                    }
+                    Err(e) => {
+                        tracing::warn!(instance = %id, error = %e, "cannot check the server process");
+                    }
+                }
+            }
+        }
+        for (id, status, tail) in exited {
+            if cp.is_shutting_down() {
+                return;
+            }
+            let Ok(Some(mut instance)) = cp.store().get_instance(&id) else {
+                continue;
+            };
+            if instance.status == InstanceStatus::Deleting {
+                continue;
+            }
+            let attempts = {
+                let mut r = self.restarts.lock().expect("restarts lock poisoned");
+                let n = r.entry(id.clone()).or_insert(0);
+                *n += 1;
+                *n
+            };
+            let again = attempts <= MAX_RESTARTS;
+            instance.status = if again {
+                InstanceStatus::Starting
+            } else {
+                InstanceStatus::Failed
+            };
+            let _ = cp.store().update_instance(&instance);
+            cp.event(
+                SourceType::DbInstance,
+                id.as_str(),
+                &format!(
+                    "The database engine stopped unexpectedly ({status}). Log tail:\n{}",
+                    tail.trim_end()
+                ),
+                &["failure"],
+            );
+            if again {
+                cp.spawn_instance_start(id, true);
+            } else {
+                cp.event(
+                    SourceType::DbInstance,
+                    id.as_str(),
+                    &format!("The DB instance failed {MAX_RESTARTS} times in a row and is left stopped; delete it and create it again."),
+                    &["failure"],
+                );
+            }
+        }
+    }
+
+    /// A connection as ferry's admin to the running server of one of `cluster`'s instances.
+    pub(crate) async fn admin_conn(
+        &self,
+        cluster: &ClusterId,
+        admin: &AdminAccount,
+    ) -> Option<mysql_async::Conn> {
+        let servers = self.servers.lock().await;
+        let m = servers.values().find(|m| &m.cluster == cluster)?;
+        m.server
+            .connect(&admin.user, Some(&admin.password))
+            .await
+            .ok()
+    }
+
+    /// Whether an instance's server is running under this supervisor.
+    pub async fn is_running(&self, id: &InstanceId) -> bool {
+        self.servers.lock().await.contains_key(id)
+    }
+
+    async fn take(&self, id: &InstanceId) -> Option<RunningServer> {
+        self.servers.lock().await.remove(id).map(|m| m.server)
+    }
+
+    /// Shuts every server down cleanly, all at once.
+    pub(crate) async fn stop_all(&self) {
+        let servers: Vec<(InstanceId, Managed)> = self.servers.lock().await.drain().collect();
+        let mut set = tokio::task::JoinSet::new();
+        for (id, m) in servers {
+            set.spawn(async move {
+                if let Err(e) = m.server.stop(STOP_TIMEOUT).await {
+                    tracing::error!(instance = %id, error = %e, "stopping the server failed");
+                }
+            });
+        }
+        while set.join_next().await.is_some() {}
+    }
+}
+
+/// Starts an instance's server and moves the instance to `available` (or `failed`).
+pub(crate) async fn start_instance(cp: &ControlPlane, id: &InstanceId, after_restart: bool) {
+    if let Err(reason) = try_start(cp, id, after_restart).await {
+        if let Ok(Some(mut instance)) = cp.store().get_instance(id) {
+            if instance.status != InstanceStatus::Deleting {
+                instance.status = InstanceStatus::Failed;
+                let _ = cp.store().update_instance(&instance);
+                cp.event(
+                    SourceType::DbInstance,
+                    id.as_str(),
+                    &format!("The DB instance could not be started: {reason}"),
+                    &["failure"],
+                );
+            }
+        }
+    }
+}
+
+async fn try_start(cp: &ControlPlane, id: &InstanceId, after_restart: bool) -> Result<(), String> {
+    let store = cp.store();
+    let Some(instance) = store.get_instance(id).map_err(|e| e.to_string())? else {
+        return Ok(());
+    };
+    if instance.status == InstanceStatus::Deleting || cp.inner.supervisor.is_running(id).await {
+        return Ok(());
+    }
+    let cluster = store
+        .get_cluster(&instance.cluster_id)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("DB cluster {} no longer exists", instance.cluster_id))?;
+    let layout = cp.layout();
+    let admin = secrets::read_admin(layout, &cluster.id).map_err(|e| e.to_string())?;
+    let resources = instance_class::resources(&instance.instance_class)
+        .ok_or_else(|| format!("unknown DB instance class {}", instance.instance_class))?;
+    let run_dir = layout.instance_dir(&cluster.id, &instance.id);
+    std::fs::create_dir_all(&run_dir).map_err(|e| format!("create {run_dir}: {e}"))?;
+    stop_stale_server(&run_dir).await;
+
+    let mut cfg = ServerConfig::new(layout.volume(&cluster.id), &run_dir, cluster.port);
+    let host = &cp.config().advertised_host;
+    cfg.bind_address = if host == "127.0.0.1" || host == "localhost" {
+        "127.0.0.1".to_string()
+    } else {
+        "0.0.0.0".to_string()
+    };
+    cfg.buffer_pool_bytes = resources.buffer_pool_bytes;
+    cfg.max_connections = resources.max_connections;
+    cfg.server_id = server_id(&instance.resource_id);
+    let server = Server::start(
+        &cp.inner.toolbox,
+        &cfg,
+        run_dir.as_std_path(),
+        ReadyProbe::user(admin.user.clone(), Some(admin.password.clone())),
+        START_TIMEOUT,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+
+    // Deleted while starting: do not leave it running.
+    let current = store.get_instance(id).map_err(|e| e.to_string())?;
+    let Some(mut current) = current.filter(|i| i.status != InstanceStatus::Deleting) else {
+        let _ = server.stop(STOP_TIMEOUT).await;
+        return Ok(());
+    };
+    cp.inner.supervisor.servers.lock().await.insert(
+        id.clone(),
+        Managed {
+            cluster: cluster.id.clone(),
+            server,
+        },
+    );
+    let was = current.status;
+    current.status = InstanceStatus::Available;
+    store.update_instance(&current).map_err(|e| e.to_string())?;
+    match was {
+        InstanceStatus::Creating => cp.event(
+            SourceType::DbInstance,
+            id.as_str(),
+            "DB instance created.",
+            &["creation"],
+        ),
+        InstanceStatus::Starting
+        | InstanceStatus::Available
+        | InstanceStatus::Failed
+        | InstanceStatus::Deleting => {
+            if after_restart {
+                cp.event(
+                    SourceType::DbInstance,
+                    id.as_str(),
+                    "DB instance restarted.",
+                    &["availability"],
+                )
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Stops the instance's server, removes its run dir and its row.
+pub(crate) async fn delete_instance(
+    cp: &ControlPlane,
+    id: &InstanceId,
+) -> Result<(), ControlError> {
+    // A start may be under way: wait until it has registered the server or given up.
+    if let Some(server) = cp.inner.supervisor.take(id).await {
+        server
+            .stop(STOP_TIMEOUT)
+            .await
+            .map_err(|e| ControlError::Internal(format!("stop the server of {id}: {e}")))?;
+    }
+    let Some(instance) = cp.store().get_instance(id)? else {
+        return Ok(());
+    };
+    let run_dir = cp.layout().instance_dir(&instance.cluster_id, id);
+    stop_stale_server(&run_dir).await;
+    if run_dir.exists() {
+        cp.layout()
+            .remove_dir_safely(&run_dir)
+            .map_err(|e| ControlError::Internal(format!("remove {run_dir}: {e}")))?;
+    }
+    cp.store().delete_instance(id)?;
+    cp.inner
+        .supervisor
+        .restarts
+        .lock()
+        .expect("restarts lock poisoned")
+        .remove(id);
+    cp.event(
+        SourceType::DbInstance,
+        id.as_str(),
+        "DB instance deleted.",
+        &["deletion"],
+    );
+    Ok(())
+}
+
+/// A server id derived from the instance's resource id: stable across restarts and unlikely
+/// to equal the source's (replication needs them to differ).
+fn server_id(resource_id: &str) -> u32 {
+    let mut h: u32 = 2_166_136_261;
+    for b in resource_id.bytes() {
+        h = (h ^ u32::from(b)).wrapping_mul(16_777_619);
+    }
+    1000 + h % 4_000_000_000
+}
+
+/// Stops a server left running from `run_dir` by an earlier control plane (one that was
+/// killed before it could shut its servers down).
+pub(crate) async fn stop_stale_server(run_dir: &Utf8Path) {
+    let Ok(text) = std::fs::read_to_string(run_dir.join(PID_FILE)) else {
+        return;
+    };
+    let Ok(pid) = text.trim().parse::<i32>() else {
+        return;
+    };
+    let alive = |pid: i32| -> bool {
+        std::fs::read(format!("/proc/{pid}/cmdline"))
+            .map(|c| {
+                let c = String::from_utf8_lossy(&c);
+                c.contains(run_dir.as_str())
+            })
+            .unwrap_or(false)
+    };
+    if pid <= 1 || !alive(pid) {
+        return;
+    }
+    tracing::warn!(pid, dir = %run_dir, "stopping a server left running by an earlier ferry serve");
+    // SAFETY: kill(2) on a pid whose command line names our run dir.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while alive(pid) {
+        if std::time::Instant::now() > deadline {
+            // SAFETY: as above.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if std::time::Instant::now() > deadline + Duration::from_secs(10) {
+            break;
+        }
+    }
+}
