@@ -1,0 +1,720 @@
+//! The RDS actions ferry implements: Query parameters in, a control-plane call, XML out.
+//!
+//! Each handler validates its parameters (through `ferry_control::validate`, so the rules
+//! live in one place), authorizes the call, and renders the result with the element names of
+//! botocore's RDS service model (`botocore/data/rds/2014-10-31/service-2.json`).
+
+use ferry_control::model::{EngineName, Event, Tag};
+use ferry_control::requests::{
+    ClusterSettings, CreateClusterRequest, CreateInstanceRequest, DeleteClusterRequest,
+    EventsRequest, Filters, MasterCredentials, ModifyClusterRequest, RestoreFromS3Request,
+};
+use ferry_control::validate;
+use ferry_control::{ClusterView, ControlPlane, InstanceView, Principal};
+
+use crate::error::ApiError;
+use crate::params::Params;
+use crate::xml::{self, XmlWriter};
+
+pub const API_VERSION: &str = "2014-10-31";
+
+/// Runs one action and renders its XML response.
+pub async fn dispatch(
+    cp: &ControlPlane,
+    principal: &Principal,
+    params: &Params,
+    request_id: &str,
+) -> Result<String, ApiError> {
+    let action = params
+        .action()
+        .ok_or_else(|| ApiError::new(400, "MissingAction", "Missing Action"))?
+        .to_string();
+    match params.version() {
+        Some(API_VERSION) => {}
+        Some(other) => {
+            return Err(ApiError::invalid_value(format!(
+                "Version {other} is not supported; ferry implements RDS API version {API_VERSION}."
+            )))
+        }
+        None => {
+            return Err(ApiError::new(
+                400,
+                "MissingParameter",
+                "The request must contain the parameter Version",
+            ))
+        }
+    }
+    let h = Handler {
+        cp,
+        principal,
+        params,
+    };
+    let body: Box<dyn FnOnce(&mut XmlWriter)> = match action.as_str() {
+        "RestoreDBClusterFromS3" => {
+            let v = h.restore_db_cluster_from_s3().await?;
+            Box::new(move |w| write_cluster(w, &v))
+        }
+        "CreateDBCluster" => {
+            let v = h.create_db_cluster().await?;
+            Box::new(move |w| write_cluster(w, &v))
+        }
+        "DescribeDBClusters" => {
+            let page = h.describe_db_clusters()?;
+            Box::new(move |w| {
+                w.opt_elem("Marker", page.marker.as_deref());
+                w.start("DBClusters");
+                for v in &page.items {
+                    write_cluster(w, v);
+                }
+                w.end();
+            })
+        }
+        "DeleteDBCluster" => {
+            let v = h.delete_db_cluster().await?;
+            Box::new(move |w| write_cluster(w, &v))
+        }
+        "ModifyDBCluster" => {
+            let v = h.modify_db_cluster().await?;
+            Box::new(move |w| write_cluster(w, &v))
+        }
+        "CreateDBInstance" => {
+            let v = h.create_db_instance().await?;
+            Box::new(move |w| write_instance(w, &v))
+        }
+        "DescribeDBInstances" => {
+            let page = h.describe_db_instances()?;
+            Box::new(move |w| {
+                w.opt_elem("Marker", page.marker.as_deref());
+                w.start("DBInstances");
+                for v in &page.items {
+                    write_instance(w, v);
+                }
+                w.end();
+            })
+        }
+        "DeleteDBInstance" => {
+            let v = h.delete_db_instance().await?;
+            Box::new(move |w| write_instance(w, &v))
+        }
+        "DescribeEvents" => {
+            let (page, arns) = h.describe_events()?;
+            Box::new(move |w| {
+                w.opt_elem("Marker", page.marker.as_deref());
+                w.start("Events");
+                for (e, arn) in page.items.iter().zip(&arns) {
+                    write_event(w, e, arn);
+                }
+                w.end();
+            })
+        }
+        other => {
+            return Err(ApiError::new(
+                400,
+                "InvalidAction",
+                format!("The action {other} is not valid for this web service."),
+            ))
+        }
+    };
+    Ok(xml::response(&action, request_id, body))
+}
+
+struct Handler<'a> {
+    cp: &'a ControlPlane,
+    principal: &'a Principal,
+    params: &'a Params,
+}
+
+impl Handler<'_> {
+    fn authorize(&self, action: &str, resource: &str) -> Result<(), ApiError> {
+        Ok(self.cp.authorize(self.principal, action, resource)?)
+    }
+
+    fn cluster_arn_for(&self, raw: &str) -> String {
+        if raw.starts_with("arn:") {
+            raw.to_string()
+        } else {
+            self.cp
+                .cluster_arn(&ferry_control::model::ClusterId::new_unchecked(
+                    raw.to_lowercase(),
+                ))
+        }
+    }
+
+    fn instance_arn_for(&self, raw: &str) -> String {
+        if raw.starts_with("arn:") {
+            raw.to_string()
+        } else {
+            self.cp
+                .instance_arn(&ferry_control::model::InstanceId::new_unchecked(
+                    raw.to_lowercase(),
+                ))
+        }
+    }
+
+    /// Refuses a parameter ferry cannot honour when it is set to anything but its default.
+    fn refuse_if_set(&self, name: &str, why: &str) -> Result<(), ApiError> {
+        if let Some(v) = self.params.get(name) {
+            let harmless = matches!(v, "" | "false" | "0");
+            if !harmless {
+                return Err(ApiError::invalid_combination(format!(
+                    "{name} is not supported by ferry: {why}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn tags(&self) -> Result<Vec<Tag>, ApiError> {
+        Ok(validate::tags(&self.params.tags()?)?)
+    }
+
+    fn engine(&self) -> Result<EngineName, ApiError> {
+        Ok(validate::engine(self.params.required("Engine")?)?)
+    }
+
+    fn master(&self, required: bool) -> Result<MasterCredentials, ApiError> {
+        let username = self.params.required("MasterUsername")?;
+        let username = validate::master_username(username)?;
+        self.refuse_if_set(
+            "ManageMasterUserPassword",
+            "there is no Secrets Manager; pass MasterUserPassword",
+        )?;
+        self.refuse_if_set("MasterUserSecretKmsKeyId", "there is no Secrets Manager")?;
+        let password = match self.params.get("MasterUserPassword") {
+            Some(p) => {
+                validate::master_password(p)?;
+                p.to_string()
+            }
+            None if required => {
+                return Err(ApiError::invalid_value(
+                    "The parameter MasterUserPassword must be provided and must not be blank.",
+                ))
+            }
+            None => String::new(),
+        };
+        Ok(MasterCredentials { username, password })
+    }
+
+    fn settings(&self) -> Result<ClusterSettings, ApiError> {
+        let p = self.params;
+        self.refuse_if_set(
+            "EnableIAMDatabaseAuthentication",
+            "database users authenticate with passwords",
+        )?;
+        self.refuse_if_set("BacktrackWindow", "there is no backtracking")?;
+        self.refuse_if_set("Domain", "there is no directory service integration")?;
+        self.refuse_if_set(
+            "DomainIAMRoleName",
+            "there is no directory service integration",
+        )?;
+        if !p.list("EnableCloudwatchLogsExports", "member").is_empty() {
+            return Err(ApiError::invalid_combination(
+                "EnableCloudwatchLogsExports is not supported by ferry: the server logs stay in the instance's directory",
+            ));
+        }
+        if p.get("ServerlessV2ScalingConfiguration.MinCapacity")
+            .is_some()
+            || p.get("ServerlessV2ScalingConfiguration.MaxCapacity")
+                .is_some()
+        {
+            return Err(ApiError::invalid_combination(
+                "ServerlessV2ScalingConfiguration is not supported by ferry",
+            ));
+        }
+        if let Some(nt) = p.get("NetworkType") {
+            if nt != "IPV4" {
+                return Err(ApiError::invalid_combination(format!(
+                    "NetworkType {nt} is not supported by ferry: only IPV4"
+                )));
+            }
+        }
+        if let Some(st) = p.get("StorageType") {
+            if !matches!(st, "aurora" | "aurora-iopt1") {
+                return Err(ApiError::invalid_value(format!(
+                    "Invalid storage type: {st}. Valid values: aurora, aurora-iopt1"
+                )));
+            }
+        }
+        let port = match p.i64("Port")? {
+            Some(v) => Some(validate::port(v)?),
+            None => None,
+        };
+        let backup_retention_period = match p.i64("BackupRetentionPeriod")? {
+            Some(v) => Some(validate::backup_retention_period(v)?),
+            None => None,
+        };
+        let preferred_backup_window = match p.get("PreferredBackupWindow") {
+            Some(v) => {
+                validate::backup_window(v)?;
+                Some(v.to_string())
+            }
+            None => None,
+        };
+        let preferred_maintenance_window = match p.get("PreferredMaintenanceWindow") {
+            Some(v) => {
+                validate::maintenance_window(v)?;
+                Some(v.to_string())
+            }
+            None => None,
+        };
+        Ok(ClusterSettings {
+            port,
+            database_name: p.get("DatabaseName").map(str::to_string),
+            parameter_group: p.get("DBClusterParameterGroupName").map(str::to_string),
+            backup_retention_period,
+            preferred_backup_window,
+            preferred_maintenance_window,
+            storage_encrypted: p.bool("StorageEncrypted")?.unwrap_or(false),
+            kms_key_id: p.get("KmsKeyId").map(str::to_string),
+            deletion_protection: p.bool("DeletionProtection")?.unwrap_or(false),
+            copy_tags_to_snapshot: p.bool("CopyTagsToSnapshot")?.unwrap_or(false),
+            iam_database_authentication: false,
+            availability_zones: owned(p.list("AvailabilityZones", "AvailabilityZone")),
+            vpc_security_group_ids: owned(p.list("VpcSecurityGroupIds", "VpcSecurityGroupId")),
+            db_subnet_group: p.get("DBSubnetGroupName").map(str::to_string),
+            tags: self.tags()?,
+        })
+    }
+
+    async fn restore_db_cluster_from_s3(&self) -> Result<ClusterView, ApiError> {
+        let p = self.params;
+        let raw_id = p.required("DBClusterIdentifier")?;
+        let id = validate::cluster_identifier("DBClusterIdentifier", raw_id)?;
+        let engine = self.engine()?;
+        let master = self.master(true)?;
+        let source_engine = validate::source_engine(p.required("SourceEngine")?)?;
+        let source_engine_version = p.required("SourceEngineVersion")?;
+        validate::source_engine_version(source_engine_version)?;
+        let bucket = p.required("S3BucketName")?;
+        validate::s3_bucket_name(bucket)?;
+        let prefix = validate::s3_prefix(p.get("S3Prefix").unwrap_or(""))?;
+        let role = p.required("S3IngestionRoleArn")?;
+        validate::role_arn("S3IngestionRoleArn", role)?;
+        let settings = self.settings()?;
+        self.authorize("RestoreDBClusterFromS3", &self.cp.cluster_arn(&id))?;
+        let req = RestoreFromS3Request {
+            id,
+            engine,
+            engine_version: p.get("EngineVersion").map(str::to_string),
+            master,
+            source_engine: source_engine.to_string(),
+            source_engine_version: source_engine_version.to_string(),
+            bucket: bucket.to_string(),
+            prefix: prefix.to_string(),
+            ingestion_role_arn: role.to_string(),
+            settings,
+        };
+        Ok(self.cp.restore_db_cluster_from_s3(req).await?)
+    }
+
+    async fn create_db_cluster(&self) -> Result<ClusterView, ApiError> {
+        let p = self.params;
+        let id = validate::cluster_identifier(
+            "DBClusterIdentifier",
+            p.required("DBClusterIdentifier")?,
+        )?;
+        let engine = self.engine()?;
+        let master = self.master(true)?;
+        self.refuse_if_set(
+            "ReplicationSourceIdentifier",
+            "use mysql.rds_set_external_master inside the cluster",
+        )?;
+        self.refuse_if_set("GlobalClusterIdentifier", "there are no global clusters")?;
+        let settings = self.settings()?;
+        self.authorize("CreateDBCluster", &self.cp.cluster_arn(&id))?;
+        let req = CreateClusterRequest {
+            id,
+            engine,
+            engine_version: p.get("EngineVersion").map(str::to_string),
+            master,
+            settings,
+        };
+        Ok(self.cp.create_db_cluster(req).await?)
+    }
+
+    fn max_records(&self) -> Result<usize, ApiError> {
+        match self.params.i64("MaxRecords")? {
+            None => Ok(100),
+            Some(n) if (20..=100).contains(&n) => Ok(n as usize),
+            Some(n) => Err(ApiError::invalid_value(format!(
+                "Invalid value {n} for MaxRecords. Must be between 20 and 100"
+            ))),
+        }
+    }
+
+    fn filters(&self) -> Result<Filters, ApiError> {
+        Ok(Filters(self.params.filters()?))
+    }
+
+    fn describe_db_clusters(&self) -> Result<ferry_control::Page<ClusterView>, ApiError> {
+        let id = self.params.get("DBClusterIdentifier");
+        let resource = match id {
+            Some(raw) => self.cluster_arn_for(raw),
+            None => self
+                .cp
+                .cluster_arn(&ferry_control::model::ClusterId::new_unchecked("*")),
+        };
+        self.authorize("DescribeDBClusters", &resource)?;
+        Ok(self.cp.describe_db_clusters(
+            id,
+            &self.filters()?,
+            self.max_records()?,
+            self.params.get("Marker"),
+        )?)
+    }
+
+    async fn delete_db_cluster(&self) -> Result<ClusterView, ApiError> {
+        let p = self.params;
+        let raw = p.required("DBClusterIdentifier")?;
+        self.authorize("DeleteDBCluster", &self.cluster_arn_for(raw))?;
+        let id = ferry_control::model::ClusterId::new_unchecked(raw.to_lowercase());
+        let req = DeleteClusterRequest {
+            id,
+            skip_final_snapshot: p.bool("SkipFinalSnapshot")?.unwrap_or(false),
+            final_snapshot_identifier: p.get("FinalDBSnapshotIdentifier").map(str::to_string),
+        };
+        Ok(self.cp.delete_db_cluster(req).await?)
+    }
+
+    async fn modify_db_cluster(&self) -> Result<ClusterView, ApiError> {
+        let p = self.params;
+        let raw = p.required("DBClusterIdentifier")?;
+        self.authorize("ModifyDBCluster", &self.cluster_arn_for(raw))?;
+        let id = ferry_control::model::ClusterId::new_unchecked(raw.to_lowercase());
+        for (name, why) in [
+            (
+                "NewDBClusterIdentifier",
+                "renaming clusters is not supported",
+            ),
+            ("Port", "a cluster's port is fixed at creation"),
+            (
+                "EngineVersion",
+                "the engine version is the installed MariaDB's",
+            ),
+            ("ManageMasterUserPassword", "there is no Secrets Manager"),
+            ("RotateMasterUserPassword", "there is no Secrets Manager"),
+            (
+                "EnableIAMDatabaseAuthentication",
+                "database users authenticate with passwords",
+            ),
+            ("BacktrackWindow", "there is no backtracking"),
+        ] {
+            self.refuse_if_set(name, why)?;
+        }
+        let master_user_password = match p.get("MasterUserPassword") {
+            Some(pw) => {
+                validate::master_password(pw)?;
+                Some(pw.to_string())
+            }
+            None => None,
+        };
+        let req = ModifyClusterRequest {
+            master_user_password,
+            deletion_protection: p.bool("DeletionProtection")?,
+            backup_retention_period: match p.i64("BackupRetentionPeriod")? {
+                Some(v) => Some(validate::backup_retention_period(v)?),
+                None => None,
+            },
+            preferred_backup_window: match p.get("PreferredBackupWindow") {
+                Some(v) => {
+                    validate::backup_window(v)?;
+                    Some(v.to_string())
+                }
+                None => None,
+            },
+            preferred_maintenance_window: match p.get("PreferredMaintenanceWindow") {
+                Some(v) => {
+                    validate::maintenance_window(v)?;
+                    Some(v.to_string())
+                }
+                None => None,
+            },
+        };
+        Ok(self.cp.modify_db_cluster(&id, req).await?)
+    }
+
+    async fn create_db_instance(&self) -> Result<InstanceView, ApiError> {
+        let p = self.params;
+        let id = validate::instance_identifier(
+            "DBInstanceIdentifier",
+            p.required("DBInstanceIdentifier")?,
+        )?;
+        let class = p.required("DBInstanceClass")?;
+        validate::instance_class(class)?;
+        let engine = self.engine()?;
+        let cluster_raw = p.get("DBClusterIdentifier").ok_or_else(|| {
+            ApiError::invalid_combination(
+                "ferry creates DB instances in a DB cluster: DBClusterIdentifier is required",
+            )
+        })?;
+        for (name, why) in [
+            ("MasterUsername", "the master user is the cluster's"),
+            ("MasterUserPassword", "the master user is the cluster's"),
+            ("AllocatedStorage", "storage is the cluster volume"),
+            ("Port", "the port is the cluster's"),
+            ("EngineVersion", "the engine version is the cluster's"),
+            ("MultiAZ", "there is one host"),
+        ] {
+            if p.get(name).is_some() && !matches!(p.get(name), Some("false")) {
+                return Err(ApiError::invalid_combination(format!(
+                    "The requested DB instance will be a member of a DB cluster. {name} does not apply: {why}."
+                )));
+            }
+        }
+        let cluster_id =
+            ferry_control::model::ClusterId::new_unchecked(cluster_raw.trim().to_lowercase());
+        let promotion_tier = match p.i64("PromotionTier")? {
+            Some(t) if (0..=15).contains(&t) => Some(t as u32),
+            Some(t) => {
+                return Err(ApiError::invalid_value(format!(
+                    "Invalid value {t} for PromotionTier. Must be between 0 and 15"
+                )))
+            }
+            None => None,
+        };
+        let tags = self.tags()?;
+        self.authorize("CreateDBInstance", &self.cp.instance_arn(&id))?;
+        let req = CreateInstanceRequest {
+            id,
+            cluster_id,
+            instance_class: class.to_string(),
+            engine,
+            availability_zone: p.get("AvailabilityZone").map(str::to_string),
+            promotion_tier,
+            tags,
+        };
+        Ok(self.cp.create_db_instance(req).await?)
+    }
+
+    fn describe_db_instances(&self) -> Result<ferry_control::Page<InstanceView>, ApiError> {
+        let id = self.params.get("DBInstanceIdentifier");
+        let resource = match id {
+            Some(raw) => self.instance_arn_for(raw),
+            None => self
+                .cp
+                .instance_arn(&ferry_control::model::InstanceId::new_unchecked("*")),
+        };
+        self.authorize("DescribeDBInstances", &resource)?;
+        Ok(self.cp.describe_db_instances(
+            id,
+            &self.filters()?,
+            self.max_records()?,
+            self.params.get("Marker"),
+        )?)
+    }
+
+    async fn delete_db_instance(&self) -> Result<InstanceView, ApiError> {
+        let raw = self.params.required("DBInstanceIdentifier")?;
+        self.authorize("DeleteDBInstance", &self.instance_arn_for(raw))?;
+        Ok(self.cp.delete_db_instance(raw).await?)
+    }
+
+    fn describe_events(&self) -> Result<(ferry_control::Page<Event>, Vec<String>), ApiError> {
+        let p = self.params;
+        let source_type = match p.get("SourceType") {
+            Some(s) => Some(ferry_control::model::SourceType::parse(s).ok_or_else(|| {
+                ApiError::invalid_value(format!(
+                    "Invalid SourceType {s}: ferry records events for db-cluster and db-instance"
+                ))
+            })?),
+            None => None,
+        };
+        let source_id = p.get("SourceIdentifier").map(|s| s.to_lowercase());
+        if source_id.is_some() && source_type.is_none() {
+            return Err(ApiError::invalid_combination(
+                "Cannot specify SourceIdentifier without specifying SourceType",
+            ));
+        }
+        let start = p.timestamp("StartTime")?;
+        let end = p.timestamp("EndTime")?;
+        let duration_minutes = match p.i64("Duration")? {
+            Some(d) if d >= 0 => Some(d as u32),
+            Some(d) => {
+                return Err(ApiError::invalid_value(format!(
+                    "Invalid value {d} for Duration: must not be negative"
+                )))
+            }
+            None => None,
+        };
+        if !p.filters()?.is_empty() {
+            return Err(ApiError::invalid_value(
+                "The Filters parameter is not currently supported.",
+            ));
+        }
+        self.authorize("DescribeEvents", "*")?;
+        let req = EventsRequest {
+            source_type,
+            source_id,
+            start,
+            end,
+            duration_minutes,
+        };
+        let page = self
+            .cp
+            .describe_events(&req, self.max_records()?, p.get("Marker"))?;
+        let categories = owned(p.list("EventCategories", "EventCategory"));
+        let mut page = page;
+        if !categories.is_empty() {
+            page.items
+                .retain(|e| e.categories.iter().any(|c| categories.contains(c)));
+        }
+        let arns = page
+            .items
+            .iter()
+            .map(|e| match e.source_type {
+                ferry_control::model::SourceType::DbCluster => {
+                    self.cp
+                        .cluster_arn(&ferry_control::model::ClusterId::new_unchecked(
+                            e.source_id.clone(),
+                        ))
+                }
+                ferry_control::model::SourceType::DbInstance => {
+                    self.cp
+                        .instance_arn(&ferry_control::model::InstanceId::new_unchecked(
+                            e.source_id.clone(),
+                        ))
+                }
+            })
+            .collect();
+        Ok((page, arns))
+    }
+}
+
+fn owned(v: Vec<&str>) -> Vec<String> {
+    v.into_iter().map(str::to_string).collect()
+}
+
+fn write_tags(w: &mut XmlWriter, tags: &[Tag]) {
+    w.start("TagList");
+    for t in tags {
+        w.start("Tag");
+        w.elem("Key", &t.key);
+        w.elem("Value", &t.value);
+        w.end();
+    }
+    w.end();
+}
+
+fn write_cluster(w: &mut XmlWriter, v: &ClusterView) {
+    let c = &v.cluster;
+    w.start("DBCluster");
+    w.elem("AllocatedStorage", "1");
+    w.start("AvailabilityZones");
+    for az in &c.availability_zones {
+        w.elem("AvailabilityZone", az);
+    }
+    w.end();
+    w.elem("BackupRetentionPeriod", c.backup_retention_period);
+    w.opt_elem("DatabaseName", c.database_name.as_deref());
+    w.elem("DBClusterIdentifier", c.id.as_str());
+    w.elem("DBClusterParameterGroup", &c.parameter_group);
+    w.elem("DBSubnetGroup", &c.db_subnet_group);
+    w.elem("Status", c.status.as_str());
+    w.opt_elem(
+        "PercentProgress",
+        c.percent_progress.map(|p| p.to_string()).as_deref(),
+    );
+    w.opt_elem("Endpoint", v.endpoint.as_deref());
+    w.opt_elem("ReaderEndpoint", v.endpoint.as_deref());
+    w.bool_elem("MultiAZ", false);
+    w.elem("Engine", c.engine.as_str());
+    w.elem("EngineVersion", &c.engine_version);
+    w.elem("Port", c.port);
+    w.elem("MasterUsername", &c.master_username);
+    w.elem("PreferredBackupWindow", &c.preferred_backup_window);
+    w.elem(
+        "PreferredMaintenanceWindow",
+        &c.preferred_maintenance_window,
+    );
+    w.start("DBClusterMembers");
+    for m in &v.members {
+        w.start("DBClusterMember");
+        w.elem("DBInstanceIdentifier", m.id.as_str());
+        w.bool_elem("IsClusterWriter", m.is_writer);
+        w.elem("DBClusterParameterGroupStatus", "in-sync");
+        w.elem("PromotionTier", m.promotion_tier);
+        w.end();
+    }
+    w.end();
+    w.start("VpcSecurityGroups");
+    for sg in &c.vpc_security_group_ids {
+        w.start("VpcSecurityGroupMembership");
+        w.elem("VpcSecurityGroupId", sg);
+        w.elem("Status", "active");
+        w.end();
+    }
+    w.end();
+    w.bool_elem("StorageEncrypted", c.storage_encrypted);
+    w.opt_elem("KmsKeyId", c.kms_key_id.as_deref());
+    w.elem("DbClusterResourceId", &c.resource_id);
+    w.elem("DBClusterArn", &v.arn);
+    w.start("AssociatedRoles");
+    if let Some(o) = &c.s3_origin {
+        w.start("DBClusterRole");
+        w.elem("RoleArn", &o.ingestion_role_arn);
+        w.elem("Status", "ACTIVE");
+        w.elem("FeatureName", "s3Import");
+        w.end();
+    }
+    w.end();
+    w.bool_elem(
+        "IAMDatabaseAuthenticationEnabled",
+        c.iam_database_authentication,
+    );
+    w.time_elem("ClusterCreateTime", c.created_at);
+    w.elem("EngineMode", "provisioned");
+    w.bool_elem("DeletionProtection", c.deletion_protection);
+    w.bool_elem("CopyTagsToSnapshot", c.copy_tags_to_snapshot);
+    write_tags(w, &c.tags);
+    w.elem("StorageType", "aurora");
+    w.end();
+}
+
+fn write_instance(w: &mut XmlWriter, v: &InstanceView) {
+    let i = &v.instance;
+    w.start("DBInstance");
+    w.elem("DBInstanceIdentifier", i.id.as_str());
+    w.elem("DBInstanceClass", &i.instance_class);
+    w.elem("Engine", i.engine.as_str());
+    w.elem("DBInstanceStatus", i.status.as_str());
+    w.elem("MasterUsername", &v.master_username);
+    if let Some((host, port)) = &v.endpoint {
+        w.start("Endpoint");
+        w.elem("Address", host);
+        w.elem("Port", port);
+        w.end();
+    }
+    w.elem("AllocatedStorage", "1");
+    w.time_elem("InstanceCreateTime", i.created_at);
+    w.elem("AvailabilityZone", &i.availability_zone);
+    w.bool_elem("MultiAZ", false);
+    w.elem("EngineVersion", &v.engine_version);
+    w.bool_elem("AutoMinorVersionUpgrade", false);
+    w.elem("LicenseModel", "general-public-license");
+    w.bool_elem("PubliclyAccessible", false);
+    w.elem("StorageType", "aurora");
+    w.elem("DBClusterIdentifier", i.cluster_id.as_str());
+    w.bool_elem("StorageEncrypted", false);
+    w.elem("DbiResourceId", &i.resource_id);
+    w.elem("PromotionTier", i.promotion_tier);
+    w.elem("DBInstanceArn", &v.arn);
+    w.bool_elem("IAMDatabaseAuthenticationEnabled", false);
+    w.bool_elem("DeletionProtection", false);
+    write_tags(w, &i.tags);
+    w.end();
+}
+
+fn write_event(w: &mut XmlWriter, e: &Event, arn: &str) {
+    w.start("Event");
+    w.elem("SourceIdentifier", &e.source_id);
+    w.elem("SourceType", e.source_type.as_str());
+    w.elem("Message", &e.message);
+    w.start("EventCategories");
+    for c in &e.categories {
+        w.elem("EventCategory", c);
+    }
+    w.end();
+    w.time_elem("Date", e.date);
+    w.elem("SourceArn", arn);
+    w.end();
+}

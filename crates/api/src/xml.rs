@@ -1,0 +1,379 @@
+//! The XML that Query-protocol responses are made of, written by hand.
+//!
+//! A response is `<{Action}Response xmlns=...><{Action}Result>...</{Action}Result>
+//! <ResponseMetadata><RequestId>...</RequestId></ResponseMetadata></{Action}Response>` and an
+//! error is `<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>`.
+//! botocore's `QueryParser` reads both and the AWS CLI fails on anything it cannot parse, so
+//! the shapes here are checked against botocore in this crate's tests. [`XmlWriter`] escapes all
+//! text and replaces characters XML 1.0 cannot carry; element names are the caller's constants.
+
+use std::fmt::{self, Display, Write as _};
+
+use time::{OffsetDateTime, UtcOffset};
+
+/// The XML namespace of every RDS response.
+pub const RDS_NAMESPACE: &str = "http://rds.amazonaws.com/doc/2014-10-31/";
+
+/// Who is at fault for an error: `<Type>` in the error response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorType {
+    /// The request is wrong (4xx).
+    Sender,
+    /// The service failed (5xx).
+    Receiver,
+}
+
+impl ErrorType {
+    /// `Receiver` for a 5xx status, else `Sender`.
+    pub fn for_status(status: u16) -> ErrorType {
+        if status >= 500 {
+            ErrorType::Receiver
+        } else {
+            ErrorType::Sender
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorType::Sender => "Sender",
+            ErrorType::Receiver => "Receiver",
+        }
+    }
+}
+
+impl Display for ErrorType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Builds an XML document element by element; text is always escaped.
+#[derive(Debug, Default)]
+pub struct XmlWriter {
+    out: String,
+    open: Vec<String>,
+}
+
+impl XmlWriter {
+    pub fn new() -> XmlWriter {
+        XmlWriter::default()
+    }
+
+    /// Opens `<tag>`.
+    pub fn start(&mut self, tag: &str) -> &mut Self {
+        let tag = name(tag);
+        self.out.push('<');
+        self.out.push_str(&tag);
+        self.out.push('>');
+        self.open.push(tag);
+        self
+    }
+
+    /// Closes the innermost open element. Closing when nothing is open is a bug in the caller
+    /// and does nothing.
+    pub fn end(&mut self) -> &mut Self {
+        if let Some(tag) = self.open.pop() {
+            self.out.push_str("</");
+            self.out.push_str(&tag);
+            self.out.push('>');
+        }
+        self
+    }
+
+    /// `<tag>text</tag>`, with `text` escaped.
+    pub fn elem(&mut self, tag: &str, text: impl Display) -> &mut Self {
+        let tag = name(tag);
+        self.out.push('<');
+        self.out.push_str(&tag);
+        self.out.push('>');
+        escape_into(&text.to_string(), &mut self.out);
+        self.out.push_str("</");
+        self.out.push_str(&tag);
+        self.out.push('>');
+        self
+    }
+
+    /// `<tag>text</tag>` if `text` is `Some`, nothing otherwise (absent members are omitted,
+    /// which botocore reads as "not set").
+    pub fn opt_elem(&mut self, tag: &str, text: Option<impl Display>) -> &mut Self {
+        if let Some(text) = text {
+            self.elem(tag, text);
+        }
+        self
+    }
+
+    /// `<tag>true</tag>` / `<tag>false</tag>`.
+    pub fn bool_elem(&mut self, tag: &str, value: bool) -> &mut Self {
+        self.elem(tag, if value { "true" } else { "false" })
+    }
+
+    /// A timestamp element in the format of [`timestamp`].
+    pub fn time_elem(&mut self, tag: &str, t: OffsetDateTime) -> &mut Self {
+        self.elem(tag, timestamp(t))
+    }
+
+    /// A timestamp element if `t` is `Some`.
+    pub fn opt_time_elem(&mut self, tag: &str, t: Option<OffsetDateTime>) -> &mut Self {
+        if let Some(t) = t {
+            self.time_elem(tag, t);
+        }
+        self
+    }
+
+    /// `<tag><member>item</member>...</tag>` for a list of scalars.
+    pub fn list<T: Display>(
+        &mut self,
+        tag: &str,
+        member: &str,
+        items: impl IntoIterator<Item = T>,
+    ) -> &mut Self {
+        self.start(tag);
+        for item in items {
+            self.elem(member, item);
+        }
+        self.end()
+    }
+
+    /// Closes every open element and returns the document.
+    pub fn finish(mut self) -> String {
+        while !self.open.is_empty() {
+            self.end();
+        }
+        self.out
+    }
+}
+
+/// A successful response of `action` whose output has members: `body` writes the inside of
+/// `<{action}Result>`.
+pub fn response(action: &str, request_id: &str, body: impl FnOnce(&mut XmlWriter)) -> String {
+    let mut w = open_response(action);
+    w.start(&format!("{action}Result"));
+    body(&mut w);
+    w.end();
+    close_response(w, request_id)
+}
+
+/// A successful response of an action with no output members: no `<{action}Result>`.
+pub fn empty_response(action: &str, request_id: &str) -> String {
+    close_response(open_response(action), request_id)
+}
+
+fn open_response(action: &str) -> XmlWriter {
+    let root = name(&format!("{action}Response"));
+    let mut w = XmlWriter::new();
+    w.out
+        .push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    w.out
+        .push_str(&format!("<{root} xmlns=\"{RDS_NAMESPACE}\">"));
+    w.open.push(root);
+    w
+}
+
+fn close_response(mut w: XmlWriter, request_id: &str) -> String {
+    w.start("ResponseMetadata");
+    w.elem("RequestId", request_id);
+    w.end();
+    w.finish()
+}
+
+/// The AWS Query error document for `code` / `message`.
+pub fn error_response(
+    error_type: ErrorType,
+    code: &str,
+    message: &str,
+    request_id: &str,
+) -> String {
+    let mut w = XmlWriter::new();
+    w.out
+        .push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    w.out
+        .push_str(&format!("<ErrorResponse xmlns=\"{RDS_NAMESPACE}\">"));
+    w.open.push("ErrorResponse".to_owned());
+    w.start("Error");
+    w.elem("Type", error_type);
+    w.elem("Code", code);
+    w.elem("Message", message);
+    w.end();
+    w.elem("RequestId", request_id);
+    w.finish()
+}
+
+/// `2024-01-31T12:00:00.123Z`: ISO 8601 in UTC with milliseconds, as RDS writes timestamps.
+pub fn timestamp(t: OffsetDateTime) -> String {
+    let t = t.to_offset(UtcOffset::UTC);
+    let mut out = String::with_capacity(24);
+    // Writing to a String cannot fail.
+    let _ = write!(
+        out,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    );
+    out
+}
+
+/// Escapes markup characters and replaces characters XML 1.0 forbids (most C0 controls,
+/// U+FFFE, U+FFFF) with U+FFFD. A carriage return is written as `&#xD;` so that it survives
+/// the parser's line-end normalisation.
+fn escape_into(text: &str, out: &mut String) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\r' => out.push_str("&#xD;"),
+            '\t' | '\n' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+}
+
+/// `tag` as a plain XML name: ASCII letters, digits, `_`, `-` and `.`, not starting with a
+/// digit, `-` or `.`. Element names are the caller's constants, but an action name may come
+/// from a request, so anything else is replaced by `_` rather than written as markup.
+fn name(tag: &str) -> String {
+    let mut out: String = tag
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if !out.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        out.insert(0, '_');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn response_has_the_query_protocol_envelope() {
+        let xml = response("DescribeDBClusters", "req-1", |w| {
+            w.start("DBClusters").start("DBCluster");
+            w.elem("DBClusterIdentifier", "c1")
+                .elem("Port", 3306)
+                .bool_elem("StorageEncrypted", false)
+                .opt_elem("Endpoint", None::<&str>)
+                .opt_elem("PercentProgress", Some(42));
+            w.end().end();
+        });
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        let root = doc.root_element();
+        assert_eq!(root.tag_name().name(), "DescribeDBClustersResponse");
+        assert_eq!(root.tag_name().namespace(), Some(RDS_NAMESPACE));
+        let result = root.first_element_child().unwrap();
+        assert_eq!(result.tag_name().name(), "DescribeDBClustersResult");
+        let text = |name: &str| {
+            doc.descendants()
+                .find(|n| n.has_tag_name(name))
+                .and_then(|n| n.text())
+        };
+        assert_eq!(text("DBClusterIdentifier"), Some("c1"));
+        assert_eq!(text("Port"), Some("3306"));
+        assert_eq!(text("StorageEncrypted"), Some("false"));
+        assert_eq!(text("PercentProgress"), Some("42"));
+        assert_eq!(text("Endpoint"), None);
+        assert_eq!(text("RequestId"), Some("req-1"));
+    }
+
+    #[test]
+    fn empty_response_has_no_result_element() {
+        let xml = empty_response("AddTagsToResource", "r");
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        let children: Vec<_> = doc
+            .root_element()
+            .children()
+            .filter(|n| n.is_element())
+            .map(|n| n.tag_name().name().to_owned())
+            .collect();
+        assert_eq!(children, ["ResponseMetadata"]);
+    }
+
+    #[test]
+    fn error_response_has_aws_shape() {
+        let xml = error_response(
+            ErrorType::Sender,
+            "DBClusterNotFoundFault",
+            "DBCluster c1 not found.",
+            "r2",
+        );
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        assert_eq!(doc.root_element().tag_name().name(), "ErrorResponse");
+        let get = |name: &str| {
+            doc.descendants()
+                .find(|n| n.has_tag_name(name))
+                .and_then(|n| n.text())
+        };
+        assert_eq!(get("Type"), Some("Sender"));
+        assert_eq!(get("Code"), Some("DBClusterNotFoundFault"));
+        assert_eq!(get("Message"), Some("DBCluster c1 not found."));
+        assert_eq!(get("RequestId"), Some("r2"));
+        assert_eq!(ErrorType::for_status(503), ErrorType::Receiver);
+        assert_eq!(ErrorType::for_status(404), ErrorType::Sender);
+    }
+
+    #[test]
+    fn text_is_escaped_and_invalid_characters_replaced() {
+        let nasty = "a&b<c>d\"e'f\u{0}g\u{1b}h\ri\tj\nk\u{FFFF}l</Message><x>";
+        let xml = response("X", "r", |w| {
+            w.elem("Message", nasty);
+        });
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        let got = doc
+            .descendants()
+            .find(|n| n.has_tag_name("Message"))
+            .and_then(|n| n.text())
+            .unwrap();
+        assert_eq!(
+            got,
+            "a&b<c>d\"e'f\u{FFFD}g\u{FFFD}h\ri\tj\nk\u{FFFD}l</Message><x>"
+        );
+    }
+
+    #[test]
+    fn timestamps_are_utc_with_milliseconds() {
+        assert_eq!(
+            timestamp(datetime!(2024-01-31 12:00:00.123456 UTC)),
+            "2024-01-31T12:00:00.123Z"
+        );
+        assert_eq!(
+            timestamp(datetime!(2024-01-31 14:00:00 +02:00)),
+            "2024-01-31T12:00:00.000Z"
+        );
+    }
+
+    #[test]
+    fn element_names_cannot_inject_markup() {
+        let xml = response("Bad><x a=\"", "r", |w| {
+            w.elem("9<y>", "v");
+        });
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        assert_eq!(doc.root_element().tag_name().name(), "Bad__x_a__Response");
+        assert!(doc.descendants().any(|n| n.has_tag_name("_9_y_")));
+    }
+
+    #[test]
+    fn unbalanced_writers_are_closed_by_finish() {
+        let mut w = XmlWriter::new();
+        w.start("A").start("B").elem("C", 1);
+        assert_eq!(w.finish(), "<A><B><C>1</C></B></A>");
+        let mut w = XmlWriter::new();
+        w.list("Ids", "Id", ["a", "b"]);
+        assert_eq!(w.finish(), "<Ids><Id>a</Id><Id>b</Id></Ids>");
+    }
+}
