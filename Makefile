@@ -43,9 +43,12 @@ clean-fixtures:
 build:
 	cargo build --workspace
 
-# The data path end to end: inspect and restore a backup chain, start MariaDB on it, compare.
+# The whole migration on this machine (`ferry demo`): a source MariaDB and its backups in a
+# local bucket, the control plane, a cluster restored through the RDS API, the writer
+# instance, the data compared with the source. Runs until Ctrl-C; DEMO_ARGS=--no-wait exits.
 demo: deps
-	scripts/demo $(DEMO_ARGS)
+	cargo build -q -p ferry
+	target/debug/ferry demo --dir .cache/ferry-demo $(DEMO_ARGS)
 
 test: deps fixtures
 	cargo fmt --all -- --check

@@ -1,8 +1,11 @@
 //! The `ferry` command-line tool.
 
 mod backup;
+mod demo;
+mod demo_source;
 mod output;
 mod progress;
+mod serve;
 mod server;
 
 use clap::{Parser, Subcommand};
@@ -13,7 +16,8 @@ use clap::{Parser, Subcommand};
     version,
     about = "Move a MySQL-family database into a cluster you run yourself",
     long_about = "ferry restores Percona XtraBackup / mariabackup backups (full + incrementals) \
-                  from object storage into a ready-to-start MariaDB datadir."
+                  from object storage into MariaDB clusters it runs, behind an RDS-compatible \
+                  API (`ferry serve`), or into a ready-to-start datadir (`ferry backup restore`)."
 )]
 struct Cli {
     /// Log filter (also RUST_LOG), e.g. `info`, `ferry_restore=debug`.
@@ -32,6 +36,11 @@ enum Command {
     /// Run a MariaDB server on a datadir under ferry's supervision.
     #[command(subcommand)]
     Server(server::ServerCommand),
+    /// Run the control plane: the RDS API, restore jobs and the DB instances.
+    Serve(serve::ServeArgs),
+    /// Show the whole migration on this machine: source, backups, restore through the API,
+    /// the writer instance, the data compared with the source.
+    Demo(demo::DemoArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -61,6 +70,8 @@ fn main() -> std::process::ExitCode {
         match cli.command {
             Command::Backup(cmd) => backup::run(cmd).await,
             Command::Server(cmd) => server::run(cmd).await,
+            Command::Serve(args) => serve::run(args).await,
+            Command::Demo(args) => demo::run(args).await,
         }
     });
     match result {

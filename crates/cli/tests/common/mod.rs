@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod serve;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
@@ -149,7 +151,17 @@ async fn verify_async(datadir: &Path, expected: &Path) {
     .await
     .expect("MariaDB starts on the restored datadir");
     let mut conn = server.connect("root", Some(&password)).await.unwrap();
+    verify_connection(&mut conn, expected).await;
+    drop(conn);
+    server
+        .stop(Duration::from_secs(60))
+        .await
+        .expect("server stops cleanly");
+}
 
+/// Asserts, over an open connection, that every table's checksum and every routine,
+/// trigger and view equal the source's (the fixture's `expected` directory).
+pub async fn verify_connection(conn: &mut mysql_async::Conn, expected: &Path) {
     let want_sums = std::fs::read_to_string(expected.join("checksums.tsv")).unwrap();
     let tables: Vec<String> = want_sums
         .lines()
@@ -195,11 +207,6 @@ async fn verify_async(datadir: &Path, expected: &Path) {
         got, want,
         "routines, triggers or views differ from the source"
     );
-    drop(conn);
-    server
-        .stop(Duration::from_secs(60))
-        .await
-        .expect("server stops cleanly");
 }
 
 /// Asserts that nothing was left behind next to a target after a failed restore.

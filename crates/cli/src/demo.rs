@@ -1,0 +1,395 @@
+//! `ferry demo`: the whole migration on one machine, with nothing but the repo.
+//!
+//! A throwaway source MariaDB with sample data and binlogs; a full and an incremental backup
+//! by mariabackup into a local bucket directory as split xbstream parts; the control plane;
+//! a cluster restored through the RDS API (signed requests, as the AWS CLI sends them); the
+//! writer instance; the data compared with the source; and how to connect and drive the same
+//! with the AWS CLI. Everything lives under one directory, wiped at the next run.
+
+use std::collections::HashMap;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use camino::{Utf8Path, Utf8PathBuf};
+use clap::Args;
+use ferry_api::client::Client;
+
+use crate::demo_source::{self, DemoSourceOptions};
+use crate::serve::{self, ServeArgs};
+
+const MARKER: &str = ".ferry-demo";
+const BUCKET: &str = "ferry-demo-backups";
+const CLUSTER: &str = "demo-cluster";
+const INSTANCE: &str = "demo-writer";
+const MASTER_USER: &str = "admin";
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Where the demo keeps everything (wiped first if an earlier demo made it).
+    #[arg(long, default_value = "ferry-demo")]
+    dir: Utf8PathBuf,
+    /// Exit after showing the result instead of running until Ctrl-C.
+    #[arg(long)]
+    no_wait: bool,
+    /// About how many rows of sample data the source gets.
+    #[arg(long, default_value_t = 50_000)]
+    rows: u64,
+    /// Address of the API (default 127.0.0.1:8900, or any free port if that is taken).
+    #[arg(long)]
+    listen: Option<std::net::SocketAddr>,
+}
+
+fn say(line: &str) {
+    println!("{line}");
+}
+
+pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let dir = prepare_dir(&args.dir)?;
+    say(&format!("ferry demo in {dir}"));
+
+    // 1. The source and its backups.
+    let source_port = free_port()?;
+    let bucket_dir = dir.join("buckets").join(BUCKET);
+    let mut opts = DemoSourceOptions::new(dir.join("source"), bucket_dir.clone(), source_port);
+    opts.rows = args.rows;
+    say("== source: a MariaDB server with sample data, backed up with mariabackup");
+    let source = demo_source::build(&opts, &|line: &str| say(&format!("   {line}"))).await?;
+    say(&format!(
+        "   {} split parts under {}",
+        source.parts.len(),
+        source.backup_root()
+    ));
+
+    // 2. The control plane.
+    let listen = match args.listen {
+        Some(l) => l,
+        None if std::net::TcpListener::bind("127.0.0.1:8900").is_ok() => {
+            "127.0.0.1:8900".parse().expect("valid address")
+        }
+        None => "127.0.0.1:0".parse().expect("valid address"),
+    };
+    let serve_args = ServeArgs {
+        data_dir: dir.join("control"),
+        listen: Some(listen),
+        config: None,
+        file_root: Some(dir.join("buckets")),
+        advertised_host: None,
+    };
+    say("== control plane: ferry serve");
+    let running = serve::start(&serve_args).await?;
+    let endpoint = format!("http://{}", running.addr);
+    say(&format!(
+        "   RDS API on {endpoint}; admin credentials in {}",
+        running.credentials
+    ));
+
+    let result = drive(&dir, &endpoint, &running.credentials, &source).await;
+    let wait = args.no_wait;
+    if result.is_ok() && !wait {
+        say("\nRunning until Ctrl-C ...");
+        serve::wait_for_signal().await?;
+    }
+    say("== stopping the control plane and the source");
+    running.shutdown().await?;
+    source.stop().await?;
+    result?;
+    say(&format!("done; everything the demo made is under {dir}"));
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn drive(
+    dir: &Utf8Path,
+    endpoint: &str,
+    credentials: &Utf8Path,
+    source: &demo_source::DemoSource,
+) -> anyhow::Result<()> {
+    let client = Client::from_credentials_file(endpoint, credentials.as_std_path())
+        .context("read the admin credentials")?;
+    let password = random_password();
+    let password_file = dir.join("master-password");
+    write_private(&password_file, &password)?;
+    let series = source
+        .server_version
+        .split('.')
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(".");
+
+    say("== RestoreDBClusterFromS3");
+    let role = "arn:aws:iam::000000000000:role/ferry-demo-s3-import";
+    client
+        .call(
+            "RestoreDBClusterFromS3",
+            &[
+                ("DBClusterIdentifier", CLUSTER),
+                ("Engine", "aurora-mysql"),
+                ("MasterUsername", MASTER_USER),
+                ("MasterUserPassword", &password),
+                ("SourceEngine", "mariadb"),
+                ("SourceEngineVersion", &series),
+                ("S3BucketName", BUCKET),
+                ("S3Prefix", &source.prefix),
+                ("S3IngestionRoleArn", role),
+            ],
+        )
+        .await
+        .context("RestoreDBClusterFromS3")?;
+    let mut shown = 0;
+    let started = Instant::now();
+    let mut last_line = String::new();
+    loop {
+        let r = client
+            .call("DescribeDBClusters", &[("DBClusterIdentifier", CLUSTER)])
+            .await
+            .context("DescribeDBClusters")?;
+        let status = r.text("Status").unwrap_or_default();
+        let line = match r.text("PercentProgress") {
+            Some(p) => format!("   cluster {CLUSTER}: {status} ({p}%)"),
+            None => format!("   cluster {CLUSTER}: {status}"),
+        };
+        if line != last_line {
+            say(&line);
+            last_line = line;
+        }
+        shown = print_new_events(&client, shown).await?;
+        match status.as_str() {
+            "available" => break,
+            "creating" => {}
+            other => bail!("the restore ended {other}; see the events above"),
+        }
+        if started.elapsed() > Duration::from_secs(1800) {
+            bail!("the restore did not finish within 30 minutes");
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
+    say("== CreateDBInstance (the writer)");
+    client
+        .call(
+            "CreateDBInstance",
+            &[
+                ("DBInstanceIdentifier", INSTANCE),
+                ("DBClusterIdentifier", CLUSTER),
+                ("Engine", "aurora-mysql"),
+                ("DBInstanceClass", "db.t3.medium"),
+            ],
+        )
+        .await
+        .context("CreateDBInstance")?;
+    loop {
+        let r = client
+            .call("DescribeDBInstances", &[("DBInstanceIdentifier", INSTANCE)])
+            .await
+            .context("DescribeDBInstances")?;
+        let status = r.text("DBInstanceStatus").unwrap_or_default();
+        shown = print_new_events(&client, shown).await?;
+        match status.as_str() {
+            "available" => break,
+            "creating" | "starting" => {}
+            other => bail!("the instance is {other}; see the events above"),
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let r = client
+        .call("DescribeDBClusters", &[("DBClusterIdentifier", CLUSTER)])
+        .await?;
+    let host = r.text("Endpoint").context("the cluster has no Endpoint")?;
+    let port: u16 = r
+        .text("Port")
+        .and_then(|p| p.parse().ok())
+        .context("the cluster has no Port")?;
+
+    say(&format!("== comparing {host}:{port} with the source"));
+    compare(&host, port, &password, source).await?;
+
+    let coords = client
+        .call(
+            "DescribeEvents",
+            &[
+                ("SourceType", "db-cluster"),
+                ("SourceIdentifier", CLUSTER),
+                ("Duration", "1440"),
+            ],
+        )
+        .await?
+        .texts("Message")
+        .into_iter()
+        .find(|m| m.starts_with("Recovered from Binary log"))
+        .unwrap_or_default();
+    let aws = format!("AWS_SHARED_CREDENTIALS_FILE={credentials} aws --endpoint-url {endpoint}");
+    say(&format!(
+        "\n== the cluster is ready\n\
+         connect:      mariadb -h {host} -P {port} -u {MASTER_USER} -p\"$(cat {password_file})\"\n\
+         binlog:       {coords}\n\
+         source:       127.0.0.1:{} (root password in {dir}/root-password; replication user {} with its password in {dir}/repl-password)\n\
+         AWS CLI:      {aws} rds describe-db-clusters\n\
+         \x20             {aws} rds describe-events --source-type db-cluster --source-identifier {CLUSTER} --duration 1440\n\
+         \x20             {aws} rds describe-db-instances --db-instance-identifier {INSTANCE}",
+        source.server.port(),
+        source.repl_user,
+    ));
+    write_private(&dir.join("root-password"), &source.root_password)?;
+    write_private(&dir.join("repl-password"), &source.repl_password)?;
+    Ok(())
+}
+
+/// Prints cluster and instance events after the first `shown`; returns the new count.
+async fn print_new_events(client: &Client, shown: usize) -> anyhow::Result<usize> {
+    let r = client
+        .call("DescribeEvents", &[("Duration", "1440")])
+        .await
+        .context("DescribeEvents")?;
+    let events = r.all_of("Event");
+    for e in events.iter().skip(shown) {
+        say(&format!(
+            "   event  {} {}: {}",
+            e.get("SourceType").map(String::as_str).unwrap_or(""),
+            e.get("SourceIdentifier").map(String::as_str).unwrap_or(""),
+            e.get("Message").map(String::as_str).unwrap_or("")
+        ));
+    }
+    Ok(events.len().max(shown))
+}
+
+/// Row counts and checksums of every source table, read through the cluster endpoint.
+async fn compare(
+    host: &str,
+    port: u16,
+    password: &str,
+    source: &demo_source::DemoSource,
+) -> anyhow::Result<()> {
+    let opts = mysql_async::OptsBuilder::default()
+        .ip_or_hostname(host)
+        .tcp_port(port)
+        .user(Some(MASTER_USER))
+        .pass(Some(password))
+        .prefer_socket(false);
+    let mut conn = mysql_async::Conn::new(opts)
+        .await
+        .context("connect to the cluster as the master user")?;
+    let restored = demo_source::summarize_schema(&mut conn, demo_source::SCHEMA).await?;
+    conn.disconnect().await.ok();
+    let by_name: HashMap<&str, &demo_source::TableSummary> =
+        restored.iter().map(|t| (t.name.as_str(), t)).collect();
+    let mut mismatches = 0;
+    for t in &source.tables {
+        let got = by_name.get(t.name.as_str());
+        let rows = got.map(|g| g.rows);
+        let same = got.is_some_and(|g| g.rows == t.rows && g.checksum == t.checksum);
+        if !same {
+            mismatches += 1;
+        }
+        say(&format!(
+            "   {:<24} source {:>8} rows   cluster {:>8} rows   checksum {}",
+            t.name,
+            t.rows,
+            rows.map(|r| r.to_string())
+                .unwrap_or_else(|| "missing".into()),
+            if same { "equal" } else { "DIFFERS" }
+        ));
+    }
+    if mismatches > 0 || restored.len() != source.tables.len() {
+        bail!(
+            "{mismatches} table(s) differ from the source ({} tables on the cluster, {} on the source)",
+            restored.len(),
+            source.tables.len()
+        );
+    }
+    say(&format!(
+        "   all {} tables equal the source",
+        source.tables.len()
+    ));
+    Ok(())
+}
+
+fn prepare_dir(dir: &Utf8Path) -> anyhow::Result<Utf8PathBuf> {
+    let dir = std::path::absolute(dir).context("resolve --dir")?;
+    let dir = Utf8PathBuf::from_path_buf(dir)
+        .map_err(|p| anyhow::anyhow!("--dir {} is not UTF-8", p.display()))?;
+    if dir.exists() {
+        let empty = std::fs::read_dir(&dir)
+            .with_context(|| format!("read {dir}"))?
+            .next()
+            .is_none();
+        if !empty {
+            if !dir.join(MARKER).exists() {
+                bail!("{dir} exists and was not made by ferry demo: choose another --dir");
+            }
+            stop_leftovers(&dir);
+            std::fs::remove_dir_all(&dir).with_context(|| format!("remove the old demo {dir}"))?;
+        }
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("create {dir}"))?;
+    std::fs::write(
+        dir.join(MARKER),
+        "made by ferry demo; removed by the next run\n",
+    )
+    .with_context(|| format!("write {dir}/{MARKER}"))?;
+    Ok(dir)
+}
+
+fn write_private(path: &Utf8Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .write(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("create {path}"))?;
+    f.write_all(text.as_bytes())
+        .with_context(|| format!("write {path}"))
+}
+
+fn random_password() -> String {
+    use rand::Rng;
+    let s: String = rand::rng()
+        .sample_iter(rand::distr::Alphanumeric)
+        .take(20)
+        .map(char::from)
+        .collect();
+    format!("Demo-{s}")
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").context("find a free port")?;
+    Ok(l.local_addr().context("read the port")?.port())
+}
+
+/// Stops MariaDB servers an interrupted earlier demo left running under `dir` (their pid
+/// files are there and their command lines name it).
+fn stop_leftovers(dir: &Utf8Path) {
+    let mut stack = vec![dir.to_path_buf()];
+    let mut pids = Vec::new();
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let path = e.path();
+            if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                if let Ok(p) = Utf8PathBuf::from_path_buf(path) {
+                    stack.push(p);
+                }
+            } else if e.file_name() == "mariadbd.pid" {
+                if let Some(pid) = std::fs::read_to_string(&path)
+                    .ok()
+                    .and_then(|t| t.trim().parse::<i32>().ok())
+                {
+                    pids.push(pid);
+                }
+            }
+        }
+    }
+    for pid in pids {
+        let names_dir = std::fs::read(format!("/proc/{pid}/cmdline"))
+            .map(|c| String::from_utf8_lossy(&c).contains(dir.as_str()))
+            .unwrap_or(false);
+        if pid > 1 && names_dir {
+            // SAFETY: kill(2) on a server whose command line names the demo directory.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! `ferry serve`: the control plane in the foreground — metadata store, restore jobs,
+//! instance supervisor and the RDS Query API — until SIGTERM or Ctrl-C.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use camino::Utf8PathBuf;
+use clap::Args;
+use ferry_control::config::Config;
+use ferry_control::layout::Layout;
+use ferry_control::ControlPlane;
+
+#[derive(Args, Clone)]
+pub struct ServeArgs {
+    /// Where ferry keeps its metadata, cluster volumes and admin credentials.
+    #[arg(long, env = "FERRY_DATA_DIR", default_value = "ferry-data")]
+    pub data_dir: Utf8PathBuf,
+    /// Address of the API (overrides `listen` in the config file).
+    #[arg(long)]
+    pub listen: Option<std::net::SocketAddr>,
+    /// A TOML config file (see the control crate's README for its keys).
+    #[arg(long)]
+    pub config: Option<Utf8PathBuf>,
+    /// Serve buckets from subdirectories of this directory (overrides `[storage] file_root`).
+    #[arg(long)]
+    pub file_root: Option<Utf8PathBuf>,
+    /// Host name or address clients are told to connect to (overrides `advertised_host`).
+    #[arg(long)]
+    pub advertised_host: Option<String>,
+}
+
+/// A running control plane with its API, for `ferry serve` and `ferry demo`.
+pub struct Running {
+    pub cp: ControlPlane,
+    pub addr: std::net::SocketAddr,
+    pub credentials: Utf8PathBuf,
+    stop: tokio::sync::oneshot::Sender<()>,
+    api: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Stops the API, then the control plane (jobs interrupted, instances shut down).
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        let api = self.api.await.context("the API task panicked")?;
+        self.cp.shutdown().await;
+        api.context("serve the API")
+    }
+}
+
+pub async fn start(args: &ServeArgs) -> anyhow::Result<Running> {
+    let mut config = Config::load(args.config.as_deref()).context("load the configuration")?;
+    if let Some(l) = args.listen {
+        config.listen = l;
+    }
+    if let Some(root) = &args.file_root {
+        let root = std::path::absolute(root).context("resolve --file-root")?;
+        config.file_root = Some(
+            Utf8PathBuf::from_path_buf(root)
+                .map_err(|p| anyhow::anyhow!("--file-root {} is not UTF-8", p.display()))?,
+        );
+    }
+    if let Some(h) = &args.advertised_host {
+        config.advertised_host = h.clone();
+    }
+    let data_dir = std::path::absolute(&args.data_dir).context("resolve --data-dir")?;
+    let data_dir = Utf8PathBuf::from_path_buf(data_dir)
+        .map_err(|p| anyhow::anyhow!("--data-dir {} is not UTF-8", p.display()))?;
+    let layout = Layout::new(data_dir);
+    let listen = config.listen;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listen on {listen}"))?;
+    let addr = listener.local_addr().context("read the API address")?;
+    let credentials = layout.admin_credentials();
+    let cp = ControlPlane::open(layout, config)
+        .await
+        .context("start the control plane")?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let api = tokio::spawn(ferry_api::server::serve(listener, cp.clone(), async {
+        let _ = stopped.await;
+    }));
+    Ok(Running {
+        cp,
+        addr,
+        credentials,
+        stop,
+        api,
+    })
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let running = start(&args).await?;
+    println!("ferry serve: RDS API on http://{}", running.addr);
+    println!("  data dir:          {}", running.cp.layout().root());
+    println!("  admin credentials: {}", running.credentials);
+    println!(
+        "  try:  AWS_SHARED_CREDENTIALS_FILE={} aws --endpoint-url http://{} rds describe-db-clusters",
+        running.credentials, running.addr
+    );
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    wait_for_signal().await?;
+    eprintln!(
+        "ferry serve: stopping (restore jobs resume and instances start again at the next start)"
+    );
+    running.shutdown().await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn wait_for_signal() -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).context("listen for SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("listen for SIGINT")?;
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    Ok(())
+}
