@@ -213,6 +213,7 @@ impl ControlPlane {
         &self,
         req: RestoreFromS3Request,
     ) -> Result<ClusterView, ControlError> {
+        self.refuse_existing(&req.id)?;
         // A bucket ferry cannot map is refused at once, as RDS does for a bucket it cannot see.
         self.inner
             .config
@@ -250,6 +251,7 @@ impl ControlPlane {
         &self,
         req: CreateClusterRequest,
     ) -> Result<ClusterView, ControlError> {
+        self.refuse_existing(&req.id)?;
         let cluster = self.new_cluster(
             &req.id,
             req.engine,
@@ -260,6 +262,14 @@ impl ControlPlane {
         )?;
         self.create_cluster_with_job(cluster, &req.master.password, JobKind::InitEmpty)
             .await
+    }
+
+    /// `DBClusterAlreadyExistsFault` comes before any other check on the request, as in RDS.
+    fn refuse_existing(&self, id: &ClusterId) -> Result<(), ControlError> {
+        match self.inner.store.get_cluster(id)? {
+            Some(_) => Err(ControlError::ClusterAlreadyExists(id.clone())),
+            None => Ok(()),
+        }
     }
 
     async fn create_cluster_with_job(
