@@ -293,7 +293,16 @@ async fn restore_volume(
     let watcher = tokio::spawn(announce_phases(cp.clone(), id.clone(), progress.clone()));
     let result = ferry_restore::restore(&source, &opts, progress.clone()).await;
     watcher.abort();
-    let report = result.map_err(|e| Failure::new(e.to_string()))?;
+    let report = result.map_err(|e| match e {
+        // The bucket could not be listed at all: RDS's "unable to access your bucket" event.
+        ferry_restore::RestoreError::List { .. } | ferry_restore::RestoreError::Store { .. } => {
+            Failure {
+                event: Some(format!("{} ({e})", bucket_unreachable())),
+                reason: e.to_string(),
+            }
+        }
+        other => Failure::new(other.to_string()),
+    })?;
 
     check_source_version(origin, &report).map_err(Failure::new)?;
     let text = serde_json::to_string_pretty(&report)
@@ -477,6 +486,44 @@ async fn boot_dir(cp: &ControlPlane, id: &ClusterId) -> Result<Utf8PathBuf, Cont
     std::fs::create_dir_all(&dir)
         .map_err(|e| ControlError::Internal(format!("create {dir}: {e}")))?;
     Ok(dir)
+}
+
+/// Re-creates ferry's admin account on a cluster whose server refused it (the master user
+/// holds CREATE USER and can alter or drop any account, ferry's included): one start with
+/// `skip-grant-tables` and no networking, a new admin with a new password, stop.
+pub(crate) async fn repair_admin(
+    cp: &ControlPlane,
+    id: &ClusterId,
+) -> Result<AdminAccount, ControlError> {
+    let layout = cp.layout();
+    let run_dir = boot_dir(cp, id).await?;
+    let mut cfg = ServerConfig::new(layout.volume(id), &run_dir, 0);
+    cfg.skip_networking = true;
+    cfg.skip_grant_tables = true;
+    let engine_err = |e: ferry_engine::EngineError| ControlError::Internal(e.to_string());
+    let server = Server::start(
+        &cp.inner.toolbox,
+        &cfg,
+        run_dir.as_std_path(),
+        ReadyProbe::root(),
+        Duration::from_secs(600),
+    )
+    .await
+    .map_err(engine_err)?;
+    let admin = AdminAccount::generate();
+    let result = accounts::bootstrap_admin(&server, &admin).await;
+    let stopped = server.stop(Duration::from_secs(120)).await;
+    let _ = std::fs::remove_dir_all(&run_dir);
+    result.map_err(engine_err)?;
+    stopped.map_err(engine_err)?;
+    secrets::write_admin(layout, id, &admin)?;
+    cp.event(
+        SourceType::DbCluster,
+        id.as_str(),
+        "ferry's administrative account on the cluster had been changed or removed; it was re-created.",
+        &["notification"],
+    );
+    Ok(admin)
 }
 
 /// ModifyDBCluster(MasterUserPassword): through the running writer if there is one, else a

@@ -83,8 +83,12 @@ impl ControlPlane {
     pub async fn open(layout: Layout, config: Config) -> Result<ControlPlane, ControlError> {
         layout
             .ensure_root()
-            .map_err(|e| ControlError::Internal(format!("data dir {}: {e}", layout.root())))?;
+            .map_err(|e| ControlError::Internal(e.to_string()))?;
         let lock = take_lock(&layout)?;
+        // Directories a previous process renamed into trash/ but did not finish deleting.
+        if let Err(e) = layout.empty_trash() {
+            tracing::warn!(error = %e, "cannot empty the trash directory");
+        }
         let store = Store::open(&layout.database())?;
         let toolbox = Toolbox::discover()
             .await
@@ -641,6 +645,9 @@ impl ControlPlane {
         }
         if store.get_instance(&req.id)?.is_some() {
             return Err(ControlError::InstanceAlreadyExists(req.id));
+        }
+        if let Err(e) = self.inner.layout.instance_socket(&cluster.id, &req.id) {
+            return Err(ControlError::invalid_value(e.to_string()));
         }
         if !store.instances_of(&cluster.id)?.is_empty() {
             return Err(ControlError::invalid_combination(format!(

@@ -204,15 +204,35 @@ async fn try_start(cp: &ControlPlane, id: &InstanceId, after_restart: bool) -> R
     cfg.buffer_pool_bytes = resources.buffer_pool_bytes;
     cfg.max_connections = resources.max_connections;
     cfg.server_id = server_id(&instance.resource_id);
-    let server = Server::start(
-        &cp.inner.toolbox,
+    let toolbox = &cp.inner.toolbox;
+    let probe = |a: &AdminAccount| ReadyProbe::user(a.user.clone(), Some(a.password.clone()));
+    let first = Server::start(
+        toolbox,
         &cfg,
         run_dir.as_std_path(),
-        ReadyProbe::user(admin.user.clone(), Some(admin.password.clone())),
+        probe(&admin),
         START_TIMEOUT,
     )
-    .await
-    .map_err(|e| e.to_string())?;
+    .await;
+    let server = match first {
+        Ok(s) => s,
+        Err(ferry_engine::EngineError::ProbeLoginRefused { .. }) => {
+            // ferry's own account was altered from inside: put it back, then start again.
+            let admin = crate::jobs::repair_admin(cp, &cluster.id)
+                .await
+                .map_err(|e| e.to_string())?;
+            Server::start(
+                toolbox,
+                &cfg,
+                run_dir.as_std_path(),
+                probe(&admin),
+                START_TIMEOUT,
+            )
+            .await
+            .map_err(|e| e.to_string())?
+        }
+        Err(e) => return Err(e.to_string()),
+    };
 
     // Deleted while starting: do not leave it running.
     let current = store.get_instance(id).map_err(|e| e.to_string())?;

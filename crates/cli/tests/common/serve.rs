@@ -13,6 +13,7 @@ pub struct Serve {
     pub data_dir: PathBuf,
     pub port: u16,
     args: Vec<String>,
+    env: Vec<(String, String)>,
     log: PathBuf,
 }
 
@@ -49,6 +50,15 @@ impl CliRun {
 impl Serve {
     /// Starts `ferry serve` on `data_dir`, buckets served from subdirectories of `file_root`.
     pub fn start(data_dir: &Path, file_root: &Path, extra: &[&str]) -> Serve {
+        let root = file_root.display().to_string();
+        let mut args = vec!["--file-root", root.as_str()];
+        args.extend_from_slice(extra);
+        Serve::launch(data_dir, &args, Vec::new())
+    }
+
+    /// Starts `ferry serve` on `data_dir` with extra arguments and AWS environment variables
+    /// (the test's own `AWS_*` variables are never passed on).
+    pub fn launch(data_dir: &Path, extra: &[&str], env: Vec<(String, String)>) -> Serve {
         let port = ferry_testkit::free_port();
         let mut args = vec![
             "serve".to_string(),
@@ -56,8 +66,6 @@ impl Serve {
             data_dir.display().to_string(),
             "--listen".to_string(),
             format!("127.0.0.1:{port}"),
-            "--file-root".to_string(),
-            file_root.display().to_string(),
         ];
         args.extend(extra.iter().map(|s| s.to_string()));
         let log = data_dir.with_extension("serve.log");
@@ -66,6 +74,7 @@ impl Serve {
             data_dir: data_dir.to_path_buf(),
             port,
             args,
+            env,
             log,
         };
         s.spawn();
@@ -80,6 +89,7 @@ impl Serve {
             .expect("open the serve log");
         let mut cmd = super::ferry();
         cmd.args(&self.args)
+            .envs(self.env.iter().cloned())
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("dup log"))
