@@ -422,19 +422,7 @@ async fn prepare_cluster(cp: &ControlPlane, cluster: &Cluster) -> Result<(), Con
         &["notification"],
     );
     let admin = AdminAccount::generate();
-    let run_dir = boot_dir(cp, id).await?;
-    let mut cfg = ServerConfig::new(layout.volume(id), &run_dir, 0);
-    cfg.skip_networking = true;
-    cfg.skip_grant_tables = true;
-    let server = Server::start(
-        &cp.inner.toolbox,
-        &cfg,
-        run_dir.as_std_path(),
-        ReadyProbe::root(),
-        Duration::from_secs(600),
-    )
-    .await
-    .map_err(|e| ControlError::Internal(format!("start the database engine: {e}")))?;
+    let (server, run_dir) = start_one_off(cp, id, None).await?;
     let master = cluster.master_username.clone();
     let result = set_up_engine(cp.inner.toolbox.clone(), &server, &admin, master, password).await;
     let stopped = server.stop(Duration::from_secs(120)).await;
@@ -474,6 +462,34 @@ async fn set_up_engine(
     Ok(true)
 }
 
+/// Starts a one-off server on the cluster's volume: socket only, in the boot run dir. With
+/// `admin`, privileges are checked and the readiness probe logs in as ferry's admin; without,
+/// the server runs with `skip-grant-tables` (for setting up accounts ferry does not know).
+async fn start_one_off(
+    cp: &ControlPlane,
+    id: &ClusterId,
+    admin: Option<&AdminAccount>,
+) -> Result<(ferry_engine::RunningServer, Utf8PathBuf), ControlError> {
+    let run_dir = boot_dir(cp, id).await?;
+    let mut cfg = ServerConfig::new(cp.layout().volume(id), &run_dir, 0);
+    cfg.skip_networking = true;
+    cfg.skip_grant_tables = admin.is_none();
+    let probe = match admin {
+        Some(a) => ReadyProbe::user(a.user.clone(), Some(a.password.clone())),
+        None => ReadyProbe::root(),
+    };
+    let server = Server::start(
+        &cp.inner.toolbox,
+        &cfg,
+        run_dir.as_std_path(),
+        probe,
+        Duration::from_secs(600),
+    )
+    .await
+    .map_err(|e| ControlError::Internal(format!("start the database engine: {e}")))?;
+    Ok((server, run_dir))
+}
+
 /// The run dir for a one-off server on the cluster's volume, with any process left by an
 /// earlier control plane in it stopped first.
 async fn boot_dir(cp: &ControlPlane, id: &ClusterId) -> Result<Utf8PathBuf, ControlError> {
@@ -496,20 +512,8 @@ pub(crate) async fn repair_admin(
     id: &ClusterId,
 ) -> Result<AdminAccount, ControlError> {
     let layout = cp.layout();
-    let run_dir = boot_dir(cp, id).await?;
-    let mut cfg = ServerConfig::new(layout.volume(id), &run_dir, 0);
-    cfg.skip_networking = true;
-    cfg.skip_grant_tables = true;
     let engine_err = |e: ferry_engine::EngineError| ControlError::Internal(e.to_string());
-    let server = Server::start(
-        &cp.inner.toolbox,
-        &cfg,
-        run_dir.as_std_path(),
-        ReadyProbe::root(),
-        Duration::from_secs(600),
-    )
-    .await
-    .map_err(engine_err)?;
+    let (server, run_dir) = start_one_off(cp, id, None).await?;
     let admin = AdminAccount::generate();
     let result = accounts::bootstrap_admin(&server, &admin).await;
     let stopped = server.stop(Duration::from_secs(120)).await;
@@ -542,18 +546,7 @@ pub(crate) async fn reset_master_password(
             .map(drop)
             .map_err(engine_err);
     }
-    let run_dir = boot_dir(cp, &cluster.id).await?;
-    let mut cfg = ServerConfig::new(cp.layout().volume(&cluster.id), &run_dir, 0);
-    cfg.skip_networking = true;
-    let server = Server::start(
-        &cp.inner.toolbox,
-        &cfg,
-        run_dir.as_std_path(),
-        ReadyProbe::user(admin.user.clone(), Some(admin.password.clone())),
-        Duration::from_secs(600),
-    )
-    .await
-    .map_err(engine_err)?;
+    let (server, run_dir) = start_one_off(cp, &cluster.id, Some(&admin)).await?;
     let result = async {
         let mut conn = server.connect(&admin.user, Some(&admin.password)).await?;
         accounts::set_master_user(&mut conn, &cluster.master_username, password)

@@ -1,0 +1,408 @@
+//! Cluster operations: RestoreDBClusterFromS3, CreateDBCluster, DescribeDBClusters,
+//! DeleteDBCluster, ModifyDBCluster.
+
+use time::OffsetDateTime;
+
+use super::*;
+
+impl ControlPlane {
+    /// RestoreDBClusterFromS3: records the cluster as `creating` and starts the restore job.
+    pub async fn restore_db_cluster_from_s3(
+        &self,
+        req: RestoreFromS3Request,
+    ) -> Result<ClusterView, ControlError> {
+        self.refuse_existing(&req.id)?;
+        // A bucket ferry cannot map is refused at once, as RDS does for a bucket it cannot see.
+        self.inner
+            .config
+            .bucket_source(&req.bucket, &req.prefix)
+            .map_err(|e| match e {
+                crate::config::ConfigError::BucketNotFound { .. } => ControlError::InvalidS3Bucket(
+                    format!(
+                        "The specified bucket {} can't be found or Amazon RDS isn't authorized to access the specified Amazon S3 bucket. Verify the SourceS3BucketName and S3IngestionRoleArn values and try again.",
+                        req.bucket
+                    ),
+                ),
+                other => ControlError::InvalidS3Bucket(other.to_string()),
+            })?;
+        let origin = S3Origin {
+            bucket: req.bucket.clone(),
+            prefix: req.prefix.clone(),
+            ingestion_role_arn: req.ingestion_role_arn.clone(),
+            source_engine: req.source_engine.clone(),
+            source_engine_version: req.source_engine_version.clone(),
+        };
+        let cluster = self.new_cluster(
+            &req.id,
+            req.engine,
+            req.engine_version.as_deref(),
+            &req.master.username,
+            &req.settings,
+            Some(origin),
+        )?;
+        self.create_cluster_with_job(cluster, &req.master.password, JobKind::RestoreFromS3)
+            .await
+    }
+
+    /// CreateDBCluster: an empty cluster (a fresh datadir), for logical imports.
+    pub async fn create_db_cluster(
+        &self,
+        req: CreateClusterRequest,
+    ) -> Result<ClusterView, ControlError> {
+        self.refuse_existing(&req.id)?;
+        let cluster = self.new_cluster(
+            &req.id,
+            req.engine,
+            req.engine_version.as_deref(),
+            &req.master.username,
+            &req.settings,
+            None,
+        )?;
+        self.create_cluster_with_job(cluster, &req.master.password, JobKind::InitEmpty)
+            .await
+    }
+
+    /// `DBClusterAlreadyExistsFault` comes before any other check on the request, as in RDS.
+    fn refuse_existing(&self, id: &ClusterId) -> Result<(), ControlError> {
+        match self.inner.store.get_cluster(id)? {
+            Some(_) => Err(ControlError::ClusterAlreadyExists(id.clone())),
+            None => Ok(()),
+        }
+    }
+
+    async fn create_cluster_with_job(
+        &self,
+        cluster: Cluster,
+        master_password: &str,
+        kind: JobKind,
+    ) -> Result<ClusterView, ControlError> {
+        let store = &self.inner.store;
+        if store.get_cluster(&cluster.id)?.is_some() {
+            return Err(ControlError::ClusterAlreadyExists(cluster.id));
+        }
+        // The password reaches the job through a private file, never the store or a log.
+        let cluster_dir = self.inner.layout.cluster_dir(&cluster.id);
+        if cluster_dir.exists() {
+            // Left by a deletion that did not finish, or by hand: never reuse its files.
+            self.inner
+                .layout
+                .remove_dir_safely(&cluster_dir)
+                .map_err(|e| ControlError::Internal(format!("remove {cluster_dir}: {e}")))?;
+        }
+        std::fs::create_dir_all(&cluster_dir)
+            .map_err(|e| ControlError::Internal(format!("create {cluster_dir}: {e}")))?;
+        secrets::write_pending_master_password(&self.inner.layout, &cluster.id, master_password)?;
+        let job = match store.insert_cluster(&cluster, Some(kind), None) {
+            Ok(job) => job.expect("insert_cluster returns the job it was given"),
+            Err(crate::store::StoreError::AlreadyExists { .. }) => {
+                return Err(ControlError::ClusterAlreadyExists(cluster.id))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.spawn_job(job)?;
+        self.cluster_view(cluster)
+    }
+
+    fn new_cluster(
+        &self,
+        id: &ClusterId,
+        engine: EngineName,
+        engine_version: Option<&str>,
+        master_username: &str,
+        s: &ClusterSettings,
+        s3_origin: Option<S3Origin>,
+    ) -> Result<Cluster, ControlError> {
+        let server_version = self.inner.toolbox.server_version().numbers();
+        let real_version = format!(
+            "{}.{}.{}",
+            server_version.0, server_version.1, server_version.2
+        );
+        if let Some(v) = engine_version {
+            let series = format!("{}.{}", server_version.0, server_version.1);
+            let matches = v == real_version || v == series || v.starts_with(&format!("{series}."));
+            if !matches {
+                return Err(ControlError::invalid_combination(format!(
+                    "Cannot find version {v} for {}: this ferry runs MariaDB {real_version}",
+                    engine.as_str()
+                )));
+            }
+        }
+        if let Some(pg) = &s.parameter_group {
+            if !pg.starts_with("default.") {
+                return Err(ControlError::ParameterGroupNotFound(pg.clone()));
+            }
+        }
+        if s.kms_key_id.is_some() && !s.storage_encrypted {
+            return Err(ControlError::invalid_combination(
+                "KmsKeyId requires StorageEncrypted to be true",
+            ));
+        }
+        if s.storage_encrypted {
+            return Err(ControlError::invalid_combination(
+                "StorageEncrypted is not supported by ferry: cluster volumes are plain MariaDB datadirs on the host's filesystem (use an encrypted filesystem for encryption at rest)",
+            ));
+        }
+        let port = self.allocate_port(s.port)?;
+        Ok(Cluster {
+            id: id.clone(),
+            resource_id: resource_id("cluster-"),
+            status: ClusterStatus::Creating,
+            engine,
+            engine_version: real_version,
+            master_username: master_username.to_string(),
+            port,
+            database_name: s.database_name.clone(),
+            parameter_group: s
+                .parameter_group
+                .clone()
+                .unwrap_or_else(|| format!("default.{}", engine.as_str())),
+            backup_retention_period: s.backup_retention_period.unwrap_or(1),
+            preferred_backup_window: s
+                .preferred_backup_window
+                .clone()
+                .unwrap_or_else(|| "07:00-07:30".to_string()),
+            preferred_maintenance_window: s
+                .preferred_maintenance_window
+                .clone()
+                .unwrap_or_else(|| "sun:08:00-sun:08:30".to_string()),
+            storage_encrypted: s.storage_encrypted,
+            kms_key_id: s.kms_key_id.clone(),
+            deletion_protection: s.deletion_protection,
+            copy_tags_to_snapshot: s.copy_tags_to_snapshot,
+            iam_database_authentication: s.iam_database_authentication,
+            availability_zones: if s.availability_zones.is_empty() {
+                vec![format!("{}a", self.inner.config.region)]
+            } else {
+                s.availability_zones.clone()
+            },
+            vpc_security_group_ids: s.vpc_security_group_ids.clone(),
+            db_subnet_group: s
+                .db_subnet_group
+                .clone()
+                .unwrap_or_else(|| "default".to_string()),
+            tags: s.tags.clone(),
+            s3_origin,
+            percent_progress: None,
+            recovered_binlog: None,
+            recovered_gtid: None,
+            created_at: OffsetDateTime::now_utc(),
+        })
+    }
+
+    /// The requested port if free, else the first free port of the configured range.
+    fn allocate_port(&self, requested: Option<u16>) -> Result<u16, ControlError> {
+        let used = self.inner.store.used_ports()?;
+        if let Some(p) = requested {
+            if used.contains(&p) {
+                return Err(ControlError::invalid_value(format!(
+                    "Port {p} is already used by another DB cluster on this ferry host"
+                )));
+            }
+            return Ok(p);
+        }
+        let range = self.inner.config.instance_port_range;
+        let (lo, hi) = (range.first, range.last);
+        (lo..=hi)
+            .find(|p| !used.contains(p) && port_is_free(*p))
+            .ok_or_else(|| {
+                ControlError::invalid_value(format!(
+                    "No free port left in the configured range {lo}-{hi}; pass Port"
+                ))
+            })
+    }
+
+    pub fn describe_db_clusters(
+        &self,
+        id: Option<&str>,
+        filters: &Filters,
+        max_records: usize,
+        marker: Option<&str>,
+    ) -> Result<Page<ClusterView>, ControlError> {
+        let store = &self.inner.store;
+        let clusters = match id {
+            Some(raw) => {
+                let id = strip_arn(raw, "cluster");
+                match store.get_cluster(&ClusterId::new_unchecked(id.to_lowercase()))? {
+                    Some(c) => vec![c],
+                    None => return Err(ControlError::ClusterNotFound(raw.to_string())),
+                }
+            }
+            None => store.list_clusters()?,
+        };
+        let mut views = Vec::new();
+        for c in clusters {
+            if cluster_matches(&c, filters)? {
+                views.push(self.cluster_view(c)?);
+            }
+        }
+        Ok(paginate(
+            views,
+            |v| v.cluster.id.to_string(),
+            max_records,
+            marker,
+        ))
+    }
+
+    pub(crate) fn cluster_view(&self, mut cluster: Cluster) -> Result<ClusterView, ControlError> {
+        let members = self.inner.store.instances_of(&cluster.id)?;
+        let endpoint = (!members.is_empty()).then(|| self.inner.config.advertised_host.clone());
+        if cluster.status == ClusterStatus::Creating {
+            cluster.percent_progress = Some(self.progress_percent(&cluster.id));
+        }
+        let arn = self.cluster_arn(&cluster.id);
+        Ok(ClusterView {
+            cluster,
+            members,
+            endpoint,
+            arn,
+        })
+    }
+
+    fn progress_percent(&self, id: &ClusterId) -> u8 {
+        let jobs = self.inner.jobs.lock().expect("jobs lock poisoned");
+        jobs.get(id).map(|h| h.percent()).unwrap_or(0)
+    }
+
+    pub async fn delete_db_cluster(
+        &self,
+        req: DeleteClusterRequest,
+    ) -> Result<ClusterView, ControlError> {
+        let store = &self.inner.store;
+        let mut cluster = store
+            .get_cluster(&req.id)?
+            .ok_or_else(|| ControlError::ClusterNotFound(req.id.to_string()))?;
+        if !req.skip_final_snapshot {
+            return Err(match req.final_snapshot_identifier {
+                None => ControlError::invalid_combination(
+                    "FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.",
+                ),
+                Some(_) => ControlError::invalid_combination(
+                    "ferry does not take final snapshots: pass SkipFinalSnapshot to delete the cluster",
+                ),
+            });
+        }
+        if req.final_snapshot_identifier.is_some() {
+            return Err(ControlError::invalid_combination(
+                "FinalDBSnapshotIdentifier can not be specified when deleting a cluster with SkipFinalSnapshot=true.",
+            ));
+        }
+        if cluster.deletion_protection {
+            return Err(ControlError::invalid_combination(
+                "Cannot delete protected Cluster, please disable deletion protection and try again.",
+            ));
+        }
+        let members = store.instances_of(&cluster.id)?;
+        if members.iter().any(|i| i.status != InstanceStatus::Deleting) {
+            return Err(ControlError::InvalidClusterState(
+                "Cluster cannot be deleted, it still contains DB instances in non-deleting state."
+                    .to_string(),
+            ));
+        }
+        match cluster.status {
+            ClusterStatus::Deleting => {
+                return Err(ControlError::InvalidClusterState(format!(
+                    "DB cluster {} is already being deleted.",
+                    cluster.id
+                )))
+            }
+            ClusterStatus::Creating
+            | ClusterStatus::Available
+            | ClusterStatus::MigrationFailed
+            | ClusterStatus::ResettingMasterCredentials => {}
+        }
+        cluster.status = ClusterStatus::Deleting;
+        store.update_cluster(&cluster)?;
+        self.spawn_cluster_deletion(cluster.id.clone());
+        self.cluster_view(cluster)
+    }
+
+    pub(crate) fn spawn_cluster_deletion(&self, id: ClusterId) {
+        let cp = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = cp.finish_cluster_deletion(&id).await {
+                tracing::error!(cluster = %id, error = %e, "deleting the DB cluster failed");
+            }
+        });
+    }
+
+    async fn finish_cluster_deletion(&self, id: &ClusterId) -> Result<(), ControlError> {
+        // Stop a restore that may still run, then wait for member instances to go away.
+        let handle = self
+            .inner
+            .jobs
+            .lock()
+            .expect("jobs lock poisoned")
+            .remove(id);
+        if let Some(h) = handle {
+            h.abort_and_wait().await;
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
+        while !self.inner.store.instances_of(id)?.is_empty() {
+            if std::time::Instant::now() > deadline {
+                return Err(ControlError::Internal(format!(
+                    "DB cluster {id}: member instances were not deleted within 10 minutes"
+                )));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        let layout = &self.inner.layout;
+        for dir in [layout.staging(id), layout.cluster_dir(id)] {
+            if dir.exists() {
+                layout
+                    .remove_dir_safely(&dir)
+                    .map_err(|e| ControlError::Internal(format!("remove {dir}: {e}")))?;
+            }
+        }
+        self.inner.store.delete_cluster(id)?;
+        self.inner
+            .store
+            .add_event(NewEvent::cluster(id, "DB cluster deleted.", &["deletion"]))?;
+        Ok(())
+    }
+
+    /// ModifyDBCluster: the master password, deletion protection, backup settings.
+    pub async fn modify_db_cluster(
+        &self,
+        id: &ClusterId,
+        req: ModifyClusterRequest,
+    ) -> Result<ClusterView, ControlError> {
+        let store = &self.inner.store;
+        let mut cluster = store
+            .get_cluster(id)?
+            .ok_or_else(|| ControlError::ClusterNotFound(id.to_string()))?;
+        if cluster.status != ClusterStatus::Available {
+            return Err(ControlError::InvalidClusterState(format!(
+                "DB cluster {id} is not in the available state (it is {}).",
+                cluster.status.as_str()
+            )));
+        }
+        if let Some(v) = req.deletion_protection {
+            cluster.deletion_protection = v;
+        }
+        if let Some(v) = req.backup_retention_period {
+            cluster.backup_retention_period = v;
+        }
+        if let Some(v) = req.preferred_backup_window {
+            cluster.preferred_backup_window = v;
+        }
+        if let Some(v) = req.preferred_maintenance_window {
+            cluster.preferred_maintenance_window = v;
+        }
+        if let Some(password) = req.master_user_password {
+            cluster.status = ClusterStatus::ResettingMasterCredentials;
+            store.update_cluster(&cluster)?;
+            let result = jobs::reset_master_password(self, &cluster, &password).await;
+            cluster.status = ClusterStatus::Available;
+            store.update_cluster(&cluster)?;
+            result?;
+            store.add_event(NewEvent::cluster(
+                id,
+                "Reset master credentials",
+                &["configuration change"],
+            ))?;
+        } else {
+            store.update_cluster(&cluster)?;
+        }
+        self.cluster_view(cluster)
+    }
+}
