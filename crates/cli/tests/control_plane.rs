@@ -487,27 +487,62 @@ fn errors_users_see() {
 /// instance, it starts the instance again.
 #[test]
 fn restart_in_the_middle_of_a_restore() {
+    // The bucket is behind a proxy that stalls the last incremental, so the restore is surely
+    // still running (with the other sets complete in staging) when ferry serve is stopped.
+    let s3_root = tempfile::tempdir().unwrap();
+    let s3 = ferry_testkit::S3Server::start(s3_root.path()).unwrap();
+    s3.create_bucket("backups").unwrap();
+    s3.put_tree("backups", "", &common::chain("targz")).unwrap();
+    let proxy = ferry_testkit::FaultProxy::start(
+        s3.addr(),
+        ferry_testkit::FaultPlan::single(
+            ferry_testkit::FaultRule::stall(Duration::from_secs(600))
+                .always()
+                .path_contains("inc2.tar.gz"),
+        ),
+    )
+    .unwrap();
     let (_tmp, dir) = data_dir();
-    let chains = common::fixtures().join("chains");
-    let mut serve = Serve::start(&dir, &chains, &[]);
+    let mut serve = Serve::launch(&dir, &[], s3.env_vars_via(&proxy.endpoint()));
     let port = ferry_testkit::free_port();
     let port_s = port.to_string();
-    serve.aws(&restore_args("again", "targz", &port_s)).json();
+    serve.aws(&restore_args("again", "backups", &port_s)).json();
 
-    // Stop as soon as the download is under way.
+    let sets = dir.join("staging/again/sets");
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
     loop {
-        let events = serve.cluster_events("again");
-        if events.iter().any(|e| e.starts_with("Downloading")) {
+        let complete = std::fs::read_dir(&sets)
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| e.file_name().to_string_lossy().ends_with(".complete"))
+                    .count()
+            })
+            .unwrap_or(0);
+        if complete >= 2 {
             break;
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "no download event: {events:?}"
+            "full and inc1 never completed:\n{}",
+            serve.log_text()
         );
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(50));
     }
-    assert_eq!(serve.cluster("again")["Status"], "creating");
+    let c = serve.cluster("again");
+    assert_eq!(c["Status"], "creating");
+    let percent: u32 = c["PercentProgress"].as_str().unwrap().parse().unwrap();
+    assert!(
+        (2..=80).contains(&percent),
+        "PercentProgress {percent} while downloading"
+    );
+    let events = serve.cluster_events("again");
+    assert!(
+        events
+            .iter()
+            .any(|e| e.starts_with("Downloading and unpacking 3 backup set(s)")),
+        "{events:#?}"
+    );
+    proxy.set_plan(ferry_testkit::FaultPlan::none());
     serve.restart();
 
     serve.wait(

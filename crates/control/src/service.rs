@@ -76,6 +76,9 @@ pub(crate) struct Inner {
     pub(crate) jobs: Mutex<HashMap<ClusterId, JobHandle>>,
     pub(crate) supervisor: Supervisor,
     pub(crate) shutting_down: AtomicBool,
+    /// Serialises the check-then-create of clusters and instances (identifier and port
+    /// uniqueness, one writer per cluster), which span the store and the filesystem.
+    pub(crate) create_lock: tokio::sync::Mutex<()>,
     /// Held for the life of the process: one `ferry serve` per data dir.
     _lock: std::fs::File,
 }
@@ -106,6 +109,7 @@ impl ControlPlane {
                 jobs: Mutex::new(HashMap::new()),
                 supervisor: Supervisor::default(),
                 shutting_down: AtomicBool::new(false),
+                create_lock: tokio::sync::Mutex::new(()),
                 _lock: lock,
             }),
         };

@@ -234,7 +234,11 @@ async fn try_start(cp: &ControlPlane, id: &InstanceId, after_restart: bool) -> R
         Err(e) => return Err(e.to_string()),
     };
 
-    // Deleted while starting: do not leave it running.
+    // Deleted while starting, or the control plane is stopping: do not leave it running.
+    if cp.is_shutting_down() {
+        let _ = server.stop(STOP_TIMEOUT).await;
+        return Ok(());
+    }
     let current = store.get_instance(id).map_err(|e| e.to_string())?;
     let Some(mut current) = current.filter(|i| i.status != InstanceStatus::Deleting) else {
         let _ = server.stop(STOP_TIMEOUT).await;

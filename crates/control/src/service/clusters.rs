@@ -11,6 +11,7 @@ impl ControlPlane {
         &self,
         req: RestoreFromS3Request,
     ) -> Result<ClusterView, ControlError> {
+        let _creating = self.inner.create_lock.lock().await;
         self.refuse_existing(&req.id)?;
         // A bucket ferry cannot map is refused at once, as RDS does for a bucket it cannot see.
         self.inner
@@ -49,6 +50,7 @@ impl ControlPlane {
         &self,
         req: CreateClusterRequest,
     ) -> Result<ClusterView, ControlError> {
+        let _creating = self.inner.create_lock.lock().await;
         self.refuse_existing(&req.id)?;
         let cluster = self.new_cluster(
             &req.id,

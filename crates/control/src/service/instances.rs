@@ -17,6 +17,7 @@ impl ControlPlane {
                 req.engine.as_str()
             )));
         }
+        let _creating = self.inner.create_lock.lock().await;
         let cluster = store
             .get_cluster(&req.cluster_id)?
             .ok_or_else(|| ControlError::ClusterNotFound(req.cluster_id.to_string()))?;
