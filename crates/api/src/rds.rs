@@ -259,7 +259,10 @@ impl Handler<'_> {
         };
         Ok(ClusterSettings {
             port,
-            database_name: p.get("DatabaseName").map(str::to_string),
+            database_name: p
+                .get("DatabaseName")
+                .map(validate::database_name)
+                .transpose()?,
             parameter_group: p.get("DBClusterParameterGroupName").map(str::to_string),
             backup_retention_period,
             preferred_backup_window,
@@ -548,16 +551,11 @@ impl Handler<'_> {
             start,
             end,
             duration_minutes,
+            categories: owned(p.list("EventCategories", "EventCategory")),
         };
         let page = self
             .cp
             .describe_events(&req, self.max_records()?, p.get("Marker"))?;
-        let categories = owned(p.list("EventCategories", "EventCategory"));
-        let mut page = page;
-        if !categories.is_empty() {
-            page.items
-                .retain(|e| e.categories.iter().any(|c| categories.contains(c)));
-        }
         let arns = page
             .items
             .iter()

@@ -20,9 +20,10 @@ use clap::{Parser, Subcommand};
                   API (`ferry serve`), or into a ready-to-start datadir (`ferry backup restore`)."
 )]
 struct Cli {
-    /// Log filter (also RUST_LOG), e.g. `info`, `ferry_restore=debug`.
-    #[arg(long, global = true, default_value = "warn")]
-    log: String,
+    /// Log filter (also RUST_LOG), e.g. `info`, `ferry_restore=debug`. Default: `info` for
+    /// `ferry serve` (one line per API request and job step), `warn` otherwise.
+    #[arg(long, global = true)]
+    log: Option<String>,
 
     #[command(subcommand)]
     command: Command,
@@ -45,7 +46,14 @@ enum Command {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| cli.log.clone());
+    let default_log = match cli.command {
+        Command::Serve(_) => "info",
+        _ => "warn",
+    };
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .or_else(|| cli.log.clone())
+        .unwrap_or_else(|| default_log.to_string());
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)

@@ -128,6 +128,27 @@ fn restore_connect_and_delete_with_the_aws_cli() {
         events.contains(&"DB cluster created.".to_string()),
         "events: {events:#?}"
     );
+    let created = serve
+        .aws(&[
+            "rds",
+            "describe-events",
+            "--source-type",
+            "db-cluster",
+            "--source-identifier",
+            "flow-1",
+            "--duration",
+            "600",
+            "--event-categories",
+            "creation",
+        ])
+        .json();
+    let created: Vec<&str> = created["Events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["Message"].as_str().unwrap())
+        .collect();
+    assert_eq!(created, vec!["DB cluster created."]);
     assert!(
         events
             .iter()
@@ -749,6 +770,8 @@ fn empty_cluster() {
             &port.to_string(),
             "--tags",
             "Key=team,Value=data",
+            "--database-name",
+            "appdb",
         ])
         .json();
     assert_eq!(c["DBCluster"]["Status"], "creating");
@@ -777,6 +800,12 @@ fn empty_cluster() {
     );
     let (rt, mut conn) = connect(port, "boss", PASSWORD);
     rt.block_on(async {
+        let dbs: Vec<String> = conn.query("SHOW DATABASES LIKE 'appdb'").await.unwrap();
+        assert_eq!(
+            dbs,
+            vec!["appdb".to_string()],
+            "DatabaseName creates the database"
+        );
         conn.query_drop("CREATE DATABASE app").await.unwrap();
         conn.query_drop("CREATE TABLE app.t (id INT PRIMARY KEY)")
             .await

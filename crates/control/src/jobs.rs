@@ -424,7 +424,16 @@ async fn prepare_cluster(cp: &ControlPlane, cluster: &Cluster) -> Result<(), Con
     let admin = AdminAccount::generate();
     let (server, run_dir) = start_one_off(cp, id, None).await?;
     let master = cluster.master_username.clone();
-    let result = set_up_engine(cp.inner.toolbox.clone(), &server, &admin, master, password).await;
+    let database = cluster.database_name.clone();
+    let result = set_up_engine(
+        cp.inner.toolbox.clone(),
+        &server,
+        &admin,
+        master,
+        password,
+        database,
+    )
+    .await;
     let stopped = server.stop(Duration::from_secs(120)).await;
     let tz_loaded = result.map_err(|e| ControlError::Internal(e.to_string()))?;
     stopped.map_err(|e| ControlError::Internal(format!("stop the database engine: {e}")))?;
@@ -441,18 +450,31 @@ async fn prepare_cluster(cp: &ControlPlane, cluster: &Cluster) -> Result<(), Con
     Ok(())
 }
 
-/// ferry's admin account, the master user and the time zones on a server started with
-/// `skip_grant_tables`; returns whether the time zones were loaded.
+/// ferry's admin account, the master user, the initial database (`DatabaseName`) and the
+/// time zones on a server started with `skip_grant_tables`; returns whether the time zones
+/// were loaded.
 async fn set_up_engine(
     toolbox: ferry_engine::Toolbox,
     server: &ferry_engine::RunningServer,
     admin: &AdminAccount,
     master: String,
     password: String,
+    database: Option<String>,
 ) -> Result<bool, ferry_engine::EngineError> {
+    use mysql_async::prelude::Queryable;
     accounts::bootstrap_admin(server, admin).await?;
     let mut conn = server.connect(&admin.user, Some(&admin.password)).await?;
     accounts::set_master_user(&mut conn, &master, &password).await?;
+    if let Some(db) = database {
+        // `DatabaseName`: validated as letters, digits and underscores, so quoting is plain.
+        conn.query_drop(format!("CREATE DATABASE IF NOT EXISTS `{db}`"))
+            .await
+            .map_err(|source| ferry_engine::EngineError::Sql {
+                endpoint: server.socket().to_string(),
+                action: "create the cluster's initial database",
+                source,
+            })?;
+    }
     drop(conn);
     let zoneinfo = std::path::Path::new(ZONEINFO);
     if !zoneinfo.is_dir() {

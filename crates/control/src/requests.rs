@@ -105,4 +105,6 @@ pub struct EventsRequest {
     pub end: Option<OffsetDateTime>,
     /// Minutes back from now when `start` is not given (RDS default 60).
     pub duration_minutes: Option<u32>,
+    /// Only events in one of these categories (empty: all).
+    pub categories: Vec<String>,
 }

@@ -240,14 +240,19 @@ impl ControlPlane {
             })?),
             None => None,
         };
+        // Categories are filtered here, before the page is cut, so pages stay full.
+        let filtered = !req.categories.is_empty();
         let mut events = self.inner.store.events(&EventQuery {
             source_type: req.source_type,
             source_id: req.source_id.clone(),
             start: Some(start),
             end: req.end,
             after_seq,
-            limit: Some(max_records + 1),
+            limit: (!filtered).then_some(max_records + 1),
         })?;
+        if filtered {
+            events.retain(|e| e.categories.iter().any(|c| req.categories.contains(c)));
+        }
         let marker = if events.len() > max_records {
             events.truncate(max_records);
             events.last().map(|e| e.seq.to_string())

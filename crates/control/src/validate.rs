@@ -260,6 +260,22 @@ pub fn source_engine_version(s: &str) -> Result<(u32, u32, Option<u32>), Validat
     }
 }
 
+/// `DatabaseName`: the database created in a new cluster. MariaDB takes more, but RDS's rule
+/// for Aurora MySQL is 1-64 letters, digits and underscores, starting with a letter.
+pub fn database_name(s: &str) -> Result<String, ValidationError> {
+    let ok = !s.is_empty()
+        && s.len() <= 64
+        && s.starts_with(|c: char| c.is_ascii_alphabetic())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !ok {
+        return Err(ValidationError::invalid_value(format!(
+            "The parameter DatabaseName is not a valid database name: {:?}. It must be 1 to 64 letters, digits or underscores and begin with a letter.",
+            s.chars().take(80).collect::<String>()
+        )));
+    }
+    Ok(s.to_string())
+}
+
 /// `DBInstanceClass`: `db.<family>.<size>`, e.g. `db.r6g.large`, `db.t3.medium`,
 /// `db.x2g.16xlarge`: lower-case letters and digits, the family holding a generation digit.
 /// Which classes ferry knows (and what they map to) is the service's table; this is the shape.
@@ -283,6 +299,21 @@ pub fn instance_class(s: &str) -> Result<String, ValidationError> {
         return Err(invalid());
     }
     Ok(s.to_string())
+}
+
+#[cfg(test)]
+mod database_name_tests {
+    use super::*;
+
+    #[test]
+    fn database_names() {
+        assert_eq!(database_name("shop_2").unwrap(), "shop_2");
+        for bad in ["", "1shop", "shop-db", "a b", &"x".repeat(65)] {
+            let e = database_name(bad).unwrap_err();
+            assert_eq!(e.code, INVALID_PARAMETER_VALUE);
+            assert!(e.message.contains("DatabaseName"), "{}", e.message);
+        }
+    }
 }
 
 #[cfg(test)]
