@@ -736,6 +736,22 @@ fn protocol_errors() {
     // Nothing was created by any of them.
     let all = serve.aws(&["rds", "describe-db-clusters"]).json();
     assert_eq!(all["DBClusters"].as_array().unwrap().len(), 0);
+    // One ferry serve per data dir.
+    let second = common::run(common::ferry().args([
+        "serve",
+        "--data-dir",
+        &dir.display().to_string(),
+        "--listen",
+        "127.0.0.1:0",
+    ]));
+    assert_eq!(second.status, 1);
+    assert!(
+        second
+            .stderr
+            .contains("another ferry serve is already using the data dir"),
+        "{}",
+        second.stderr
+    );
     // Events in a window that has not happened yet: none.
     let v = serve
         .aws(&[
