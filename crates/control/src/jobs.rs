@@ -562,7 +562,18 @@ pub(crate) async fn reset_master_password(
 ) -> Result<(), ControlError> {
     let admin = secrets::read_admin(cp.layout(), &cluster.id)?;
     let engine_err = |e: ferry_engine::EngineError| ControlError::Internal(e.to_string());
-    if let Some(mut conn) = cp.inner.supervisor.admin_conn(&cluster.id, &admin).await {
+    let running = cp
+        .inner
+        .supervisor
+        .admin_conn(&cluster.id, &admin)
+        .await
+        .map_err(|e| {
+            ControlError::InvalidClusterState(format!(
+                "ferry cannot log in to the running instance of DB cluster {} ({e}); its administrative account was changed from inside. Delete and re-create the instance (ferry repairs the account when the server starts), then retry.",
+                cluster.id
+            ))
+        })?;
+    if let Some(mut conn) = running {
         return accounts::set_master_user(&mut conn, &cluster.master_username, password)
             .await
             .map(drop)

@@ -118,18 +118,21 @@ impl Supervisor {
         }
     }
 
-    /// A connection as ferry's admin to the running server of one of `cluster`'s instances.
+    /// A connection as ferry's admin to the running server of one of `cluster`'s instances:
+    /// `Ok(None)` when none runs, `Err` when one runs but refuses ferry's login.
     pub(crate) async fn admin_conn(
         &self,
         cluster: &ClusterId,
         admin: &AdminAccount,
-    ) -> Option<mysql_async::Conn> {
+    ) -> Result<Option<mysql_async::Conn>, ferry_engine::EngineError> {
         let servers = self.servers.lock().await;
-        let m = servers.values().find(|m| &m.cluster == cluster)?;
+        let Some(m) = servers.values().find(|m| &m.cluster == cluster) else {
+            return Ok(None);
+        };
         m.server
             .connect(&admin.user, Some(&admin.password))
             .await
-            .ok()
+            .map(Some)
     }
 
     /// Whether an instance's server is running under this supervisor.
