@@ -189,6 +189,37 @@ fn restore_connect_and_delete_with_the_aws_cli() {
 
     let cluster = serve.cluster("flow-1");
     assert_eq!(cluster["Endpoint"], "127.0.0.1");
+    let instance_args = |id: &'static str| {
+        [
+            "rds",
+            "create-db-instance",
+            "--db-instance-identifier",
+            id,
+            "--db-cluster-identifier",
+            "flow-1",
+            "--engine",
+            "aurora-mysql",
+            "--db-instance-class",
+            "db.t3.medium",
+        ]
+    };
+    let e = serve.aws(&instance_args("flow-1-writer"));
+    assert!(
+        e.error().contains("(DBInstanceAlreadyExists)"),
+        "{}",
+        e.stderr
+    );
+    let e = serve.aws(&instance_args("flow-1-reader"));
+    assert!(
+        e.error().contains("(InvalidParameterCombination)"),
+        "{}",
+        e.stderr
+    );
+    assert!(
+        e.error().contains("one instance per cluster"),
+        "{}",
+        e.stderr
+    );
     assert_eq!(
         cluster["DBClusterMembers"][0]["DBInstanceIdentifier"],
         "flow-1-writer"
@@ -483,7 +514,28 @@ fn errors_users_see() {
         "{}",
         e.stderr
     );
-    for id in ["partial", "mismatch"] {
+    // A cluster deleted while its restore runs (with no Port: one is allocated): the job
+    // stops and nothing is left.
+    let mut doomed = restore_args("doomed", "targz", "0");
+    doomed.truncate(doomed.len() - 2);
+    let d = serve.aws(&doomed).json();
+    let allocated = d["DBCluster"]["Port"].as_u64().unwrap();
+    assert!(
+        (3306..=3399).contains(&allocated),
+        "allocated port {allocated}"
+    );
+    let e = serve.aws(&[
+        "rds",
+        "delete-db-cluster",
+        "--db-cluster-identifier",
+        "doomed",
+    ]);
+    assert!(
+        e.error().contains("(InvalidParameterCombination)"),
+        "no final snapshot without SkipFinalSnapshot: {}",
+        e.stderr
+    );
+    for id in ["partial", "mismatch", "doomed"] {
         serve
             .aws(&[
                 "rds",
@@ -494,14 +546,53 @@ fn errors_users_see() {
             ])
             .json();
     }
-    serve.wait(
-        "db_cluster_deleted",
-        json!({"DBClusterIdentifier": "partial"}),
+    for id in ["partial", "mismatch", "doomed"] {
+        serve.wait("db_cluster_deleted", json!({ "DBClusterIdentifier": id }));
+    }
+    assert!(!dir.join("clusters/doomed").exists());
+    assert!(!dir.join("staging/doomed").exists());
+
+    // Paging: the CLI follows Marker through pages of 20 and gets every event once.
+    // (More failed restores first, for more than one page of events.)
+    for id in ["partial-a", "partial-b", "partial-c", "partial-d"] {
+        let mut args = restore_args(id, "partial", "0");
+        args.truncate(args.len() - 2);
+        serve.aws(&args).json();
+    }
+    for id in ["partial-a", "partial-b", "partial-c", "partial-d"] {
+        serve.poll_cluster_status(id, "migration-failed", Duration::from_secs(120));
+    }
+    let all = serve
+        .aws(&["rds", "describe-events", "--duration", "600"])
+        .json();
+    let all: Vec<String> = all["Events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+    assert!(
+        all.len() > 20,
+        "need more than one page of events, have {}",
+        all.len()
     );
-    serve.wait(
-        "db_cluster_deleted",
-        json!({"DBClusterIdentifier": "mismatch"}),
-    );
+    let paged = serve
+        .aws(&[
+            "rds",
+            "describe-events",
+            "--duration",
+            "600",
+            "--page-size",
+            "20",
+        ])
+        .json();
+    let paged: Vec<String> = paged["Events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+    assert_eq!(paged, all, "paging with MaxRecords=20 and Marker");
 }
 
 /// `ferry serve` stopped in the middle of a restore resumes it; stopped with a running
@@ -604,6 +695,58 @@ fn restart_in_the_middle_of_a_restore() {
         common::verify_connection(&mut conn, &common::fixtures().join("expected")).await;
         conn.disconnect().await.unwrap();
     });
+
+    // The server dies under it: the supervisor says so and starts it again.
+    let pid_file = dir.join("clusters/again/instances/again-1/mariadbd.pid");
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // SAFETY: kill(2) on the instance's server, whose pid file ferry's server wrote.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    let deadline = std::time::Instant::now() + Duration::from_secs(180);
+    loop {
+        let v = serve
+            .aws(&[
+                "rds",
+                "describe-events",
+                "--source-type",
+                "db-instance",
+                "--source-identifier",
+                "again-1",
+                "--duration",
+                "600",
+            ])
+            .json();
+        let events: Vec<String> = v["Events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["Message"].as_str().unwrap().to_string())
+            .collect();
+        let crashed = events
+            .iter()
+            .any(|e| e.starts_with("The database engine stopped unexpectedly"));
+        let restarted = events
+            .iter()
+            .filter(|e| *e == "DB instance restarted.")
+            .count();
+        if crashed && restarted >= 2 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no restart after a crash: {events:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    serve.wait(
+        "db_instance_available",
+        json!({"DBInstanceIdentifier": "again-1"}),
+    );
+    let (rt, conn) = connect(port, "admin", PASSWORD);
+    rt.block_on(conn.disconnect()).unwrap();
     serve
         .aws(&[
             "rds",
@@ -736,6 +879,40 @@ fn protocol_errors() {
     // Nothing was created by any of them.
     let all = serve.aws(&["rds", "describe-db-clusters"]).json();
     assert_eq!(all["DBClusters"].as_array().unwrap().len(), 0);
+    let e = serve.aws(&[
+        "rds",
+        "create-db-instance",
+        "--db-instance-identifier",
+        "orphan",
+        "--db-cluster-identifier",
+        "nope",
+        "--engine",
+        "aurora-mysql",
+        "--db-instance-class",
+        "db.t3.medium",
+    ]);
+    assert!(
+        e.error().contains("(DBClusterNotFoundFault)"),
+        "{}",
+        e.stderr
+    );
+    let e = serve.aws(&[
+        "rds",
+        "create-db-instance",
+        "--db-instance-identifier",
+        "odd",
+        "--db-cluster-identifier",
+        "nope",
+        "--engine",
+        "aurora-mysql",
+        "--db-instance-class",
+        "db.t3.gigantic",
+    ]);
+    assert!(
+        e.error().contains("(InvalidParameterCombination)"),
+        "{}",
+        e.stderr
+    );
     // One ferry serve per data dir.
     let second = common::run(common::ferry().args([
         "serve",
