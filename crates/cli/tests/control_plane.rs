@@ -374,8 +374,19 @@ fn restore_connect_and_delete_with_the_aws_cli() {
 #[test]
 fn errors_users_see() {
     let (_tmp, dir) = data_dir();
-    let chains = common::fixtures().join("chains");
-    let serve = Serve::start(&dir, &chains, &[]);
+    // Buckets: fixture chains, plus "corrupt", a copy of "single" with one byte flipped.
+    let buckets = _tmp.path().join("buckets");
+    std::fs::create_dir_all(&buckets).unwrap();
+    for chain in ["xbstream", "partial", "single", "targz"] {
+        std::os::unix::fs::symlink(common::chain(chain), buckets.join(chain)).unwrap();
+    }
+    common::link_copy(&common::chain("single"), &buckets.join("corrupt"));
+    let victim = buckets.join("corrupt/full.xbstream");
+    let mut bytes = std::fs::read(&victim).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    common::rewrite(&victim, &bytes);
+    let serve = Serve::start(&dir, &buckets, &[]);
     let port = ferry_testkit::free_port().to_string();
 
     // Identifier rules.
@@ -470,6 +481,18 @@ fn errors_users_see() {
         .unwrap_or_else(|| panic!("no failure event: {events:#?}"));
     assert!(failed.contains("partial"), "{failed}");
 
+    let port4 = ferry_testkit::free_port().to_string();
+    serve
+        .aws(&restore_args("corrupt", "corrupt", &port4))
+        .json();
+    serve.poll_cluster_status("corrupt", "migration-failed", Duration::from_secs(300));
+    let events = serve.cluster_events("corrupt");
+    assert!(
+        events.iter().any(|e| e.starts_with("Failed to migrate")
+            && e.contains("full.xbstream")
+            && e.contains("checksum mismatch")),
+        "{events:#?}"
+    );
     serve.poll_cluster_status("mismatch", "migration-failed", Duration::from_secs(300));
     let events = serve.cluster_events("mismatch");
     assert!(
@@ -482,7 +505,7 @@ fn errors_users_see() {
     // treats only deleted/failed states as failures; migration-failed is visible in Status.
 
     // Nothing of the failed restores is left but the cluster records.
-    for id in ["partial", "mismatch"] {
+    for id in ["partial", "mismatch", "corrupt"] {
         let c = dir.join("clusters").join(id);
         let left: Vec<String> = std::fs::read_dir(&c)
             .map(|d| {
@@ -535,7 +558,7 @@ fn errors_users_see() {
         "no final snapshot without SkipFinalSnapshot: {}",
         e.stderr
     );
-    for id in ["partial", "mismatch", "doomed"] {
+    for id in ["partial", "mismatch", "corrupt", "doomed"] {
         serve
             .aws(&[
                 "rds",
@@ -546,7 +569,7 @@ fn errors_users_see() {
             ])
             .json();
     }
-    for id in ["partial", "mismatch", "doomed"] {
+    for id in ["partial", "mismatch", "corrupt", "doomed"] {
         serve.wait("db_cluster_deleted", json!({ "DBClusterIdentifier": id }));
     }
     assert!(!dir.join("clusters/doomed").exists());
