@@ -217,7 +217,10 @@ async fn drive(
         .into_iter()
         .find(|m| m.starts_with("Recovered from Binary log"))
         .unwrap_or_default();
-    let aws = format!("AWS_SHARED_CREDENTIALS_FILE={credentials} aws --endpoint-url {endpoint}");
+    let aws = format!(
+        "AWS_SHARED_CREDENTIALS_FILE={credentials} {} --endpoint-url {endpoint}",
+        aws_command()
+    );
     say(&format!(
         "\n== the cluster is ready\n\
          connect:      mariadb -h {host} -P {port} -u {MASTER_USER} -p\"$(cat {password_file})\"\n\
@@ -351,6 +354,21 @@ fn random_password() -> String {
         .map(char::from)
         .collect();
     format!("Demo-{s}")
+}
+
+/// `aws` when it is on PATH, else the repo virtualenv's (what `make deps` installs), if any.
+fn aws_command() -> String {
+    let on_path = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join("aws").is_file()))
+        .unwrap_or(false);
+    if !on_path {
+        if let Ok(venv) = std::path::absolute(".venv/bin/aws") {
+            if venv.is_file() {
+                return venv.display().to_string();
+            }
+        }
+    }
+    "aws".to_string()
 }
 
 fn free_port() -> anyhow::Result<u16> {
