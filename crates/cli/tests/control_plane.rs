@@ -276,8 +276,8 @@ fn restore_connect_and_delete_with_the_aws_cli() {
         conn.disconnect().await.unwrap();
     });
 
-    // A new master password takes effect at once.
-    serve
+    // A new master password: the cluster resets it in the background, as RDS does.
+    let m = serve
         .aws(&[
             "rds",
             "modify-db-cluster",
@@ -288,6 +288,14 @@ fn restore_connect_and_delete_with_the_aws_cli() {
             "--apply-immediately",
         ])
         .json();
+    assert_eq!(m["DBCluster"]["Status"], "resetting-master-credentials");
+    serve.wait(
+        "db_cluster_available",
+        json!({"DBClusterIdentifier": "flow-1"}),
+    );
+    assert!(serve
+        .cluster_events("flow-1")
+        .contains(&"Reset master credentials".to_string()));
     let (rt, conn) = connect(port.parse().unwrap(), "admin", "Another-pw-99");
     rt.block_on(conn.disconnect()).unwrap();
 

@@ -158,42 +158,50 @@ async fn run(cp: &ControlPlane, job: &Job, progress: Arc<Progress>, stage: Arc<A
 
 fn succeed(cp: &ControlPlane, job: &Job, mut cluster: Cluster, report: Option<RestoreReport>) {
     let id = cluster.id.clone();
-    secrets::remove_pending_master_password(cp.layout(), &id);
+    let mut messages = Vec::new();
     if let Some(r) = &report {
         if let (Some(file), Some(pos)) = (&r.binlog_file, r.binlog_position) {
-            cp.event(
-                SourceType::DbCluster,
-                id.as_str(),
-                &format!("Recovered from Binary log filename '{file}', position '{pos}'."),
-                &["notification"],
-            );
+            messages.push(format!(
+                "Recovered from Binary log filename '{file}', position '{pos}'."
+            ));
             cluster.recovered_binlog = Some((file.clone(), pos));
         }
         if let Some(gtid) = r.gtid.as_ref().filter(|g| !g.is_empty()) {
-            cp.event(
-                SourceType::DbCluster,
-                id.as_str(),
-                &format!("Recovered from GTID '{gtid}'."),
-                &["notification"],
-            );
+            messages.push(format!("Recovered from GTID '{gtid}'."));
             cluster.recovered_gtid = Some(gtid.clone());
         }
     }
     cluster.status = ClusterStatus::Available;
     cluster.percent_progress = None;
-    if let Err(e) = cp.store().update_cluster(&cluster) {
-        tracing::error!(cluster = %id, error = %e, "cannot mark the cluster available");
-        return;
+    // Only from `creating`: a deletion requested meanwhile wins.
+    match cp
+        .store()
+        .transition_cluster(&cluster, &[ClusterStatus::Creating])
+    {
+        Ok(true) => {
+            for m in &messages {
+                cp.event(SourceType::DbCluster, id.as_str(), m, &["notification"]);
+            }
+            cp.event(
+                SourceType::DbCluster,
+                id.as_str(),
+                "DB cluster created.",
+                &["creation"],
+            );
+        }
+        Ok(false) => {
+            tracing::info!(cluster = %id, "the cluster was deleted while it was being created");
+        }
+        Err(e) => {
+            tracing::error!(cluster = %id, error = %e, "cannot mark the cluster available");
+            return;
+        }
     }
-    cp.event(
-        SourceType::DbCluster,
-        id.as_str(),
-        "DB cluster created.",
-        &["creation"],
-    );
     if let Err(e) = cp.store().finish_job(job.id) {
         tracing::error!(cluster = %id, error = %e, "cannot mark the job finished");
     }
+    // Last: a crash before this point resumes the job, which still needs the password.
+    secrets::remove_pending_master_password(cp.layout(), &id);
 }
 
 fn fail(cp: &ControlPlane, job: &Job, cluster: &Cluster, f: Failure) {
@@ -228,10 +236,14 @@ fn fail(cp: &ControlPlane, job: &Job, cluster: &Cluster, f: Failure) {
     let mut c = cluster.clone();
     c.status = ClusterStatus::MigrationFailed;
     c.percent_progress = None;
-    if let Err(e) = cp.store().update_cluster(&c) {
-        tracing::error!(cluster = %id, error = %e, "cannot mark the cluster failed");
+    match cp
+        .store()
+        .transition_cluster(&c, &[ClusterStatus::Creating])
+    {
+        Ok(true) => cp.event(SourceType::DbCluster, id.as_str(), &message, &["failure"]),
+        Ok(false) => {}
+        Err(e) => tracing::error!(cluster = %id, error = %e, "cannot mark the cluster failed"),
     }
-    cp.event(SourceType::DbCluster, id.as_str(), &message, &["failure"]);
     if let Err(e) = cp.store().finish_job(job.id) {
         tracing::error!(cluster = %id, error = %e, "cannot mark the job finished");
     }
@@ -290,9 +302,14 @@ async fn restore_volume(
     let mut opts = RestoreOptions::new(restoring.as_std_path());
     opts.staging_dir = Some(layout.staging(id).into_std_path_buf());
 
-    let watcher = tokio::spawn(announce_phases(cp.clone(), id.clone(), progress.clone()));
+    // Aborted with the job too (dropping a JoinHandle would detach the task instead).
+    let watcher = AbortOnDrop(tokio::spawn(announce_phases(
+        cp.clone(),
+        id.clone(),
+        progress.clone(),
+    )));
     let result = ferry_restore::restore(&source, &opts, progress.clone()).await;
-    watcher.abort();
+    drop(watcher);
     let report = result.map_err(|e| match e {
         // The bucket could not be listed at all: RDS's "unable to access your bucket" event.
         ferry_restore::RestoreError::List { .. } | ferry_restore::RestoreError::Store { .. } => {
@@ -312,6 +329,15 @@ async fn restore_volume(
     std::fs::rename(&restoring, &volume)
         .map_err(|e| Failure::new(format!("rename {restoring} to {volume}: {e}")))?;
     Ok(Some(report))
+}
+
+/// A task that is aborted when this handle is dropped.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 fn describe_origin(o: &crate::model::S3Origin) -> String {

@@ -152,6 +152,11 @@ impl ControlPlane {
     /// Brings resources back to the state their status promises, after a restart.
     async fn resume(&self) -> Result<(), ControlError> {
         let store = &self.inner.store;
+        // Servers left running by a control plane that was killed: none may share a volume
+        // with what starts now.
+        for cluster in store.list_clusters()? {
+            crate::supervisor::stop_stale_servers_of(&self.inner.layout, &cluster.id).await;
+        }
         for job in store.pending_jobs()? {
             tracing::info!(cluster = %job.cluster_id, kind = job.kind.as_str(), "resuming job");
             self.spawn_job(job)?;
@@ -163,6 +168,12 @@ impl ControlPlane {
                     let mut c = cluster.clone();
                     c.status = ClusterStatus::Available;
                     store.update_cluster(&c)?;
+                    self.event(
+                        SourceType::DbCluster,
+                        cluster.id.as_str(),
+                        "The control plane restarted while the master credentials were being reset; the new password may not be in effect: call ModifyDBCluster again.",
+                        &["notification"],
+                    );
                 }
                 ClusterStatus::Creating
                 | ClusterStatus::Available

@@ -8,7 +8,7 @@
 //! first, so two servers never share a volume. A server that exits on its own is marked
 //! `failed` with the log tail in an event and started again, up to [`MAX_RESTARTS`] times.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use camino::Utf8Path;
@@ -26,22 +26,66 @@ const MAX_RESTARTS: u32 = 5;
 const START_TIMEOUT: Duration = Duration::from_secs(600);
 const STOP_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// A server up this long before it exits is not counted as "failing in a row".
+const STABLE_UPTIME: Duration = Duration::from_secs(600);
+/// Events are kept 14 days, as RDS keeps them.
+const EVENT_RETENTION: time::Duration = time::Duration::days(14);
+
 struct Managed {
     cluster: ClusterId,
     server: RunningServer,
+    started: std::time::Instant,
 }
 
 #[derive(Default)]
 pub(crate) struct Supervisor {
     servers: tokio::sync::Mutex<HashMap<InstanceId, Managed>>,
     restarts: std::sync::Mutex<HashMap<InstanceId, u32>>,
+    /// Instances whose start is under way (a deletion waits for it to finish).
+    starting: std::sync::Mutex<HashSet<InstanceId>>,
+}
+
+/// Marks an instance as starting for as long as it lives.
+struct Starting<'a> {
+    set: &'a std::sync::Mutex<HashSet<InstanceId>>,
+    id: InstanceId,
+}
+
+impl<'a> Starting<'a> {
+    /// `None` if a start of this instance is already under way.
+    fn begin(set: &'a std::sync::Mutex<HashSet<InstanceId>>, id: &InstanceId) -> Option<Self> {
+        let fresh = set
+            .lock()
+            .expect("starting lock poisoned")
+            .insert(id.clone());
+        fresh.then(|| Starting {
+            set,
+            id: id.clone(),
+        })
+    }
+}
+
+impl Drop for Starting<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut set) = self.set.lock() {
+            set.remove(&self.id);
+        }
+    }
 }
 
 impl Supervisor {
-    /// Watches every running server once a second.
+    /// Watches every running server once a second; prunes old events once an hour.
     pub(crate) fn spawn_monitor(&self, cp: ControlPlane) {
         tokio::spawn(async move {
+            let mut ticks: u64 = 0;
             loop {
+                if ticks.is_multiple_of(3600) {
+                    let horizon = time::OffsetDateTime::now_utc() - EVENT_RETENTION;
+                    if let Err(e) = cp.store().prune_events(horizon) {
+                        tracing::warn!(error = %e, "cannot prune old events");
+                    }
+                }
+                ticks += 1;
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 if cp.is_shutting_down() {
                     return;
@@ -64,7 +108,15 @@ impl Supervisor {
                 match status {
                     Ok(ServerStatus::Running) => {}
                     Ok(ServerStatus::Exited { status, log_tail }) => {
-                        servers.remove(&id);
+                        let stable = servers
+                            .remove(&id)
+                            .is_some_and(|m| m.started.elapsed() > STABLE_UPTIME);
+                        if stable {
+                            self.restarts
+                                .lock()
+                                .expect("restarts lock poisoned")
+                                .remove(&id);
+                        }
                         exited.push((id, format!("{status}"), log_tail));
                     }
                     Err(e) => {
@@ -95,7 +147,18 @@ impl Supervisor {
             } else {
                 InstanceStatus::Failed
             };
-            let _ = cp.store().update_instance(&instance);
+            // Only from `available`: a deletion requested meanwhile wins.
+            match cp
+                .store()
+                .transition_instance(&instance, &[InstanceStatus::Available])
+            {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => {
+                    tracing::error!(instance = %id, error = %e, "cannot record the crash");
+                    continue;
+                }
+            }
             cp.event(
                 SourceType::DbInstance,
                 id.as_str(),
@@ -161,11 +224,22 @@ impl Supervisor {
 
 /// Starts an instance's server and moves the instance to `available` (or `failed`).
 pub(crate) async fn start_instance(cp: &ControlPlane, id: &InstanceId, after_restart: bool) {
+    let Some(_starting) = Starting::begin(&cp.inner.supervisor.starting, id) else {
+        return;
+    };
     if let Err(reason) = try_start(cp, id, after_restart).await {
         if let Ok(Some(mut instance)) = cp.store().get_instance(id) {
-            if instance.status != InstanceStatus::Deleting {
-                instance.status = InstanceStatus::Failed;
-                let _ = cp.store().update_instance(&instance);
+            instance.status = InstanceStatus::Failed;
+            let recorded = cp.store().transition_instance(
+                &instance,
+                &[
+                    InstanceStatus::Creating,
+                    InstanceStatus::Starting,
+                    InstanceStatus::Available,
+                    InstanceStatus::Failed,
+                ],
+            );
+            if let Ok(true) = recorded {
                 cp.event(
                     SourceType::DbInstance,
                     id.as_str(),
@@ -247,16 +321,33 @@ async fn try_start(cp: &ControlPlane, id: &InstanceId, after_restart: bool) -> R
         let _ = server.stop(STOP_TIMEOUT).await;
         return Ok(());
     };
-    cp.inner.supervisor.servers.lock().await.insert(
+    let was = current.status;
+    current.status = InstanceStatus::Available;
+    let mut servers = cp.inner.supervisor.servers.lock().await;
+    let recorded = store.transition_instance(
+        &current,
+        &[
+            InstanceStatus::Creating,
+            InstanceStatus::Starting,
+            InstanceStatus::Available,
+            InstanceStatus::Failed,
+        ],
+    );
+    if !matches!(recorded, Ok(true)) {
+        // Deleted meanwhile (or the store failed): the server must not outlive the start.
+        drop(servers);
+        let _ = server.stop(STOP_TIMEOUT).await;
+        return recorded.map(drop).map_err(|e| e.to_string());
+    }
+    servers.insert(
         id.clone(),
         Managed {
             cluster: cluster.id.clone(),
             server,
+            started: std::time::Instant::now(),
         },
     );
-    let was = current.status;
-    current.status = InstanceStatus::Available;
-    store.update_instance(&current).map_err(|e| e.to_string())?;
+    drop(servers);
     match was {
         InstanceStatus::Creating => cp.event(
             SourceType::DbInstance,
@@ -286,7 +377,24 @@ pub(crate) async fn delete_instance(
     cp: &ControlPlane,
     id: &InstanceId,
 ) -> Result<(), ControlError> {
-    // A start may be under way: wait until it has registered the server or given up.
+    // A start may be under way: wait until it has registered the server or given up (it
+    // sees the `deleting` status and stops what it started).
+    let deadline = std::time::Instant::now() + START_TIMEOUT + STOP_TIMEOUT;
+    while cp
+        .inner
+        .supervisor
+        .starting
+        .lock()
+        .expect("starting lock poisoned")
+        .contains(id)
+    {
+        if std::time::Instant::now() > deadline {
+            return Err(ControlError::Internal(format!(
+                "the start of DB instance {id} did not finish"
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     if let Some(server) = cp.inner.supervisor.take(id).await {
         server
             .stop(STOP_TIMEOUT)
@@ -327,6 +435,22 @@ fn server_id(resource_id: &str) -> u32 {
         h = (h ^ u32::from(b)).wrapping_mul(16_777_619);
     }
     1000 + h % 4_000_000_000
+}
+
+/// Stops every server left running on a cluster's volume by an earlier control plane: its
+/// one-off run dir and every instance run dir.
+pub(crate) async fn stop_stale_servers_of(layout: &crate::layout::Layout, id: &ClusterId) {
+    let mut dirs = vec![layout.cluster_dir(id).join("boot")];
+    if let Ok(entries) = std::fs::read_dir(layout.cluster_dir(id).join("instances")) {
+        dirs.extend(
+            entries
+                .flatten()
+                .filter_map(|e| camino::Utf8PathBuf::from_path_buf(e.path()).ok()),
+        );
+    }
+    for d in dirs {
+        stop_stale_server(&d).await;
+    }
 }
 
 /// Stops a server left running from `run_dir` by an earlier control plane (one that was

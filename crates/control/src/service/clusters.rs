@@ -96,10 +96,16 @@ impl ControlPlane {
         secrets::write_pending_master_password(&self.inner.layout, &cluster.id, master_password)?;
         let job = match store.insert_cluster(&cluster, Some(kind), None) {
             Ok(job) => job.expect("insert_cluster returns the job it was given"),
-            Err(crate::store::StoreError::AlreadyExists { .. }) => {
-                return Err(ControlError::ClusterAlreadyExists(cluster.id))
+            Err(e) => {
+                // Nothing of a cluster that was not recorded may stay on disk.
+                let _ = self.inner.layout.remove_dir_safely(&cluster_dir);
+                return Err(match e {
+                    crate::store::StoreError::AlreadyExists { .. } => {
+                        ControlError::ClusterAlreadyExists(cluster.id)
+                    }
+                    other => other.into(),
+                });
             }
-            Err(e) => return Err(e.into()),
         };
         self.spawn_job(job)?;
         self.cluster_view(cluster)
@@ -270,6 +276,8 @@ impl ControlPlane {
         req: DeleteClusterRequest,
     ) -> Result<ClusterView, ControlError> {
         let store = &self.inner.store;
+        // No instance may be created between the membership check and the status change.
+        let _creating = self.inner.create_lock.lock().await;
         let mut cluster = store
             .get_cluster(&req.id)?
             .ok_or_else(|| ControlError::ClusterNotFound(req.id.to_string()))?;
@@ -300,20 +308,29 @@ impl ControlPlane {
                     .to_string(),
             ));
         }
-        match cluster.status {
+        let was = cluster.status;
+        match was {
             ClusterStatus::Deleting => {
                 return Err(ControlError::InvalidClusterState(format!(
                     "DB cluster {} is already being deleted.",
                     cluster.id
                 )))
             }
-            ClusterStatus::Creating
-            | ClusterStatus::Available
-            | ClusterStatus::MigrationFailed
-            | ClusterStatus::ResettingMasterCredentials => {}
+            ClusterStatus::ResettingMasterCredentials => {
+                return Err(ControlError::InvalidClusterState(format!(
+                    "DB cluster {} is resetting its master credentials; delete it when it is available.",
+                    cluster.id
+                )))
+            }
+            ClusterStatus::Creating | ClusterStatus::Available | ClusterStatus::MigrationFailed => {}
         }
         cluster.status = ClusterStatus::Deleting;
-        store.update_cluster(&cluster)?;
+        if !store.transition_cluster(&cluster, &[was])? {
+            return Err(ControlError::InvalidClusterState(format!(
+                "DB cluster {} changed state while the request was handled; retry.",
+                cluster.id
+            )));
+        }
         self.spawn_cluster_deletion(cluster.id.clone());
         self.cluster_view(cluster)
     }
@@ -338,6 +355,8 @@ impl ControlPlane {
         if let Some(h) = handle {
             h.abort_and_wait().await;
         }
+        // A one-off server (engine set-up, password reset) left by a killed control plane.
+        crate::supervisor::stop_stale_servers_of(&self.inner.layout, id).await;
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
         while !self.inner.store.instances_of(id)?.is_empty() {
             if std::time::Instant::now() > deadline {
@@ -391,19 +410,62 @@ impl ControlPlane {
             cluster.preferred_maintenance_window = v;
         }
         if let Some(password) = req.master_user_password {
+            let members = store.instances_of(id)?;
+            if let Some(i) = members.iter().find(|i| {
+                matches!(
+                    i.status,
+                    InstanceStatus::Creating | InstanceStatus::Starting | InstanceStatus::Deleting
+                )
+            }) {
+                return Err(ControlError::InvalidClusterState(format!(
+                    "DB instance {} of DB cluster {id} is {}: reset the master password when it is available.",
+                    i.id,
+                    i.status.as_str()
+                )));
+            }
             cluster.status = ClusterStatus::ResettingMasterCredentials;
-            store.update_cluster(&cluster)?;
-            let result = jobs::reset_master_password(self, &cluster, &password).await;
-            cluster.status = ClusterStatus::Available;
-            store.update_cluster(&cluster)?;
-            result?;
-            store.add_event(NewEvent::cluster(
-                id,
-                "Reset master credentials",
-                &["configuration change"],
-            ))?;
-        } else {
-            store.update_cluster(&cluster)?;
+            if !store.transition_cluster(&cluster, &[ClusterStatus::Available])? {
+                return Err(ControlError::InvalidClusterState(format!(
+                    "DB cluster {id} changed state while the request was handled; retry."
+                )));
+            }
+            // As RDS: answer at once; the cluster is available again when the reset is done
+            // (a client that hangs up cannot leave it half done).
+            let cp = self.clone();
+            let target = cluster.clone();
+            tokio::spawn(async move {
+                let id = target.id.clone();
+                let result = jobs::reset_master_password(&cp, &target, &password).await;
+                let mut done = target;
+                done.status = ClusterStatus::Available;
+                match cp
+                    .store()
+                    .transition_cluster(&done, &[ClusterStatus::ResettingMasterCredentials])
+                {
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::error!(cluster = %id, error = %e, "cannot mark the cluster available")
+                    }
+                }
+                match result {
+                    Ok(()) => cp.event(
+                        SourceType::DbCluster,
+                        id.as_str(),
+                        "Reset master credentials",
+                        &["configuration change"],
+                    ),
+                    Err(e) => cp.event(
+                        SourceType::DbCluster,
+                        id.as_str(),
+                        &format!("Resetting the master credentials failed: {e}"),
+                        &["failure"],
+                    ),
+                }
+            });
+        } else if !store.transition_cluster(&cluster, &[ClusterStatus::Available])? {
+            return Err(ControlError::InvalidClusterState(format!(
+                "DB cluster {id} changed state while the request was handled; retry."
+            )));
         }
         self.cluster_view(cluster)
     }

@@ -151,8 +151,13 @@ impl ControlPlane {
         let cluster = store
             .get_cluster(&instance.cluster_id)?
             .ok_or_else(|| ControlError::ClusterNotFound(instance.cluster_id.to_string()))?;
+        let was = instance.status;
         instance.status = InstanceStatus::Deleting;
-        store.update_instance(&instance)?;
+        if !store.transition_instance(&instance, &[was])? {
+            return Err(ControlError::InvalidInstanceState(format!(
+                "Instance {id} changed state while the request was handled; retry."
+            )));
+        }
         self.spawn_instance_deletion(id);
         self.instance_view(instance, &cluster)
     }

@@ -7,7 +7,9 @@ use serde::Serialize;
 use super::events::insert_event;
 use super::jobs::insert_job;
 use super::{to_nanos, Context, NewEvent, ObjectKind, Store, StoreError};
-use crate::model::{Cluster, ClusterId, Instance, InstanceId, Job, JobKind};
+use crate::model::{
+    Cluster, ClusterId, ClusterStatus, Instance, InstanceId, InstanceStatus, Job, JobKind,
+};
 
 impl Store {
     /// Adds a cluster, with the job that brings it to life and its first event, in one
@@ -91,6 +93,39 @@ impl Store {
             )
             .ctx(|| format!("update DB cluster '{id}'"))?;
         found(changed, ObjectKind::Cluster, id)
+    }
+
+    /// Writes `cluster` only if the stored status is one of `from` (compare-and-set): a
+    /// background task holding an older copy can never overwrite a newer decision (a deletion
+    /// requested meanwhile, for example). Returns whether the row was written.
+    pub fn transition_cluster(
+        &self,
+        cluster: &Cluster,
+        from: &[ClusterStatus],
+    ) -> Result<bool, StoreError> {
+        let id = cluster.id.as_str();
+        let doc = to_doc(ObjectKind::Cluster, id, cluster)?;
+        let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
+        let from = serde_json::to_string(&from).map_err(|e| StoreError::Corrupt {
+            what: format!("status list for DB cluster '{id}'"),
+            reason: e.to_string(),
+        })?;
+        let changed = self
+            .conn()
+            .execute(
+                "UPDATE clusters SET status = ?2, port = ?3, created_at = ?4, doc = ?5
+                 WHERE id = ?1 AND status IN (SELECT value FROM json_each(?6))",
+                params![
+                    id,
+                    cluster.status.as_str(),
+                    cluster.port,
+                    to_nanos(cluster.created_at),
+                    doc,
+                    from
+                ],
+            )
+            .ctx(|| format!("update DB cluster '{id}'"))?;
+        Ok(changed == 1)
     }
 
     /// Removes a cluster and its jobs (its events stay, as RDS keeps them). Refused with
@@ -239,6 +274,38 @@ impl Store {
             )
             .ctx(|| format!("update DB instance '{id}'"))?;
         found(changed, ObjectKind::Instance, id)
+    }
+
+    /// Writes `instance` only if the stored status is one of `from`; see
+    /// [`Store::transition_cluster`]. Returns whether the row was written.
+    pub fn transition_instance(
+        &self,
+        instance: &Instance,
+        from: &[InstanceStatus],
+    ) -> Result<bool, StoreError> {
+        let id = instance.id.as_str();
+        let doc = to_doc(ObjectKind::Instance, id, instance)?;
+        let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
+        let from = serde_json::to_string(&from).map_err(|e| StoreError::Corrupt {
+            what: format!("status list for DB instance '{id}'"),
+            reason: e.to_string(),
+        })?;
+        let changed = self
+            .conn()
+            .execute(
+                "UPDATE instances SET status = ?3, created_at = ?4, doc = ?5
+                 WHERE id = ?1 AND cluster_id = ?2 AND status IN (SELECT value FROM json_each(?6))",
+                params![
+                    id,
+                    instance.cluster_id.as_str(),
+                    instance.status.as_str(),
+                    to_nanos(instance.created_at),
+                    doc,
+                    from
+                ],
+            )
+            .ctx(|| format!("update DB instance '{id}'"))?;
+        Ok(changed == 1)
     }
 
     /// `NotFound` if it is not there.
