@@ -248,6 +248,17 @@ fn restore_connect_and_delete_with_the_aws_cli() {
     let (rt, mut conn) = connect(port.parse().unwrap(), "admin", PASSWORD);
     rt.block_on(async {
         common::verify_connection(&mut conn, &common::fixtures().join("expected")).await;
+        let files: Option<String> = conn
+            .query_first("SELECT @@secure_file_priv")
+            .await
+            .unwrap()
+            .flatten();
+        assert!(
+            files
+                .as_deref()
+                .is_some_and(|f| f.trim_end_matches('/').ends_with("clusters/flow-1/files")),
+            "secure_file_priv confines file access: {files:?}"
+        );
         let grants: Vec<String> = conn.query("SHOW GRANTS").await.unwrap();
         let grants = grants.join("\n");
         assert!(grants.contains("CREATE USER"), "{grants}");

@@ -522,6 +522,10 @@ async fn start_one_off(
     let mut cfg = ServerConfig::new(cp.layout().volume(id), &run_dir, 0);
     cfg.skip_networking = true;
     cfg.skip_grant_tables = admin.is_none();
+    let files =
+        supervisor::private_dir(&cp.layout().cluster_files(id)).map_err(ControlError::Internal)?;
+    cfg.extra
+        .push(("secure-file-priv".to_string(), files.to_string()));
     let probe = match admin {
         Some(a) => ReadyProbe::user(a.user.clone(), Some(a.password.clone())),
         None => ReadyProbe::root(),

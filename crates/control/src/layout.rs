@@ -9,6 +9,8 @@
 //!   clusters/<cluster-id>/
 //!     volume/                    the cluster volume: the MariaDB datadir (restored or initialised)
 //!     admin.cnf                  ferry's internal account on this cluster ([client] file), 0600
+//!     files/                     the servers' secure_file_priv: the only directory LOAD DATA
+//!                                INFILE, SELECT ... INTO OUTFILE and LOAD_FILE may touch (0700)
 //!     instances/<instance-id>/   run dir of one instance: my.cnf, mariadbd.log, mariadbd.pid, mysqld.sock
 //!   staging/<cluster-id>/        backup sets unpacked while a restore runs (removed after)
 //!   trash/                       directories being removed (renamed here first, deleted after)
@@ -105,6 +107,13 @@ impl Layout {
     /// The `[client]` option file of ferry's internal account on this cluster (0600).
     pub fn cluster_admin_cnf(&self, cluster: &ClusterId) -> Utf8PathBuf {
         self.cluster_dir(cluster).join(CLUSTER_ADMIN_CNF)
+    }
+
+    /// The only directory the cluster's servers may read or write files in
+    /// (`secure_file_priv`). Without it a server run as root would read any file of the host
+    /// for an account holding FILE.
+    pub fn cluster_files(&self, cluster: &ClusterId) -> Utf8PathBuf {
+        self.cluster_dir(cluster).join("files")
     }
 
     /// The run directory of one instance: its `my.cnf`, error log, pid file and socket.

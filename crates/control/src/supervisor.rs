@@ -281,6 +281,10 @@ async fn try_start(cp: &ControlPlane, id: &InstanceId, after_restart: bool) -> R
     cfg.buffer_pool_bytes = resources.buffer_pool_bytes;
     cfg.max_connections = resources.max_connections;
     cfg.server_id = server_id(&instance.resource_id);
+    cfg.extra.push((
+        "secure-file-priv".to_string(),
+        private_dir(&layout.cluster_files(&cluster.id))?.to_string(),
+    ));
     let toolbox = &cp.inner.toolbox;
     let probe = |a: &AdminAccount| ReadyProbe::user(a.user.clone(), Some(a.password.clone()));
     let first = Server::start(
@@ -425,6 +429,17 @@ pub(crate) async fn delete_instance(
         &["deletion"],
     );
     Ok(())
+}
+
+/// Creates `dir` (0700) if needed and returns it.
+pub(crate) fn private_dir(dir: &camino::Utf8Path) -> Result<camino::Utf8PathBuf, String> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| format!("create {dir}: {e}"))?;
+    Ok(dir.to_path_buf())
 }
 
 /// A server id derived from the instance's resource id: stable across restarts and unlikely
