@@ -128,6 +128,13 @@ fn restore_connect_and_delete_with_the_aws_cli() {
         events.contains(&"DB cluster created.".to_string()),
         "events: {events:#?}"
     );
+    assert!(
+        events
+            .iter()
+            .any(|e| e.contains("restored from the source were locked")
+                && e.contains("'root'@'localhost'")),
+        "source accounts are locked: {events:#?}"
+    );
     let created = serve
         .aws(&[
             "rds",
@@ -1035,6 +1042,26 @@ fn empty_cluster() {
     );
     let (rt, mut conn) = connect(port, "boss", PASSWORD);
     rt.block_on(async {
+        // A fresh datadir's password-less root accounts are gone: only the master user and
+        // ferry's own account remain.
+        let users: Vec<(String, String)> = conn
+            .query("SELECT User, Host FROM mysql.user ORDER BY User, Host")
+            .await
+            .unwrap();
+        let names: Vec<String> = users.iter().map(|(u, h)| format!("{u}@{h}")).collect();
+        assert_eq!(
+            names,
+            vec!["boss@%", "ferry_admin@localhost", "mariadb.sys@localhost"]
+        );
+        let root = mysql_async::OptsBuilder::default()
+            .ip_or_hostname("127.0.0.1")
+            .tcp_port(port)
+            .user(Some("root"))
+            .prefer_socket(false);
+        assert!(
+            mysql_async::Conn::new(root).await.is_err(),
+            "root without a password"
+        );
         let dbs: Vec<String> = conn.query("SHOW DATABASES LIKE 'appdb'").await.unwrap();
         assert_eq!(
             dbs,

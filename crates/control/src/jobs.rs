@@ -331,6 +331,22 @@ async fn restore_volume(
     Ok(Some(report))
 }
 
+/// An error with its sources, on one line (the engine's errors keep the server's message in
+/// their source).
+pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut cur = err.source();
+    while let Some(s) = cur {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cur = s.source();
+    }
+    out
+}
+
 /// A task that is aborted when this handle is dropped.
 struct AbortOnDrop(JoinHandle<()>);
 
@@ -451,6 +467,7 @@ async fn prepare_cluster(cp: &ControlPlane, cluster: &Cluster) -> Result<(), Con
     let (server, run_dir) = start_one_off(cp, id, None).await?;
     let master = cluster.master_username.clone();
     let database = cluster.database_name.clone();
+    let restored = cluster.s3_origin.is_some();
     let result = set_up_engine(
         cp.inner.toolbox.clone(),
         &server,
@@ -458,14 +475,31 @@ async fn prepare_cluster(cp: &ControlPlane, cluster: &Cluster) -> Result<(), Con
         master,
         password,
         database,
+        !restored,
     )
     .await;
     let stopped = server.stop(Duration::from_secs(120)).await;
-    let tz_loaded = result.map_err(|e| ControlError::Internal(e.to_string()))?;
+    let set_up = result.map_err(|e| ControlError::Internal(chain(&e)))?;
     stopped.map_err(|e| ControlError::Internal(format!("stop the database engine: {e}")))?;
     let _ = std::fs::remove_dir_all(&run_dir);
     secrets::write_admin(layout, id, &admin)?;
-    if !tz_loaded {
+    if restored && !set_up.other_accounts.is_empty() {
+        const SHOWN: usize = 20;
+        let n = set_up.other_accounts.len();
+        let mut names = set_up.other_accounts[..n.min(SHOWN)].join(", ");
+        if n > SHOWN {
+            names.push_str(&format!(" and {} more", n - SHOWN));
+        }
+        cp.event(
+            SourceType::DbCluster,
+            id.as_str(),
+            &format!(
+                "{n} account(s) restored from the source were locked: {names}. User accounts are not carried over by a restore from Amazon S3; review them and unlock the ones to keep with ALTER USER ... ACCOUNT UNLOCK."
+            ),
+            &["notification"],
+        );
+    }
+    if !set_up.time_zones_loaded {
         cp.event(
             SourceType::DbCluster,
             id.as_str(),
@@ -476,9 +510,21 @@ async fn prepare_cluster(cp: &ControlPlane, cluster: &Cluster) -> Result<(), Con
     Ok(())
 }
 
-/// ferry's admin account, the master user, the initial database (`DatabaseName`) and the
-/// time zones on a server started with `skip_grant_tables`; returns whether the time zones
-/// were loaded.
+/// What the engine set-up did beyond the master user.
+struct EngineSetUp {
+    time_zones_loaded: bool,
+    /// Accounts other than the master user and ferry's, `'user'@'host'`: locked on a
+    /// restored volume, dropped on a fresh one.
+    other_accounts: Vec<String>,
+}
+
+/// ferry's admin account, the master user, the initial database (`DatabaseName`), the other
+/// accounts closed, and the time zones, on a server started with `skip_grant_tables`.
+///
+/// Other accounts: a fresh datadir has `root` without a password on 127.0.0.1 and ::1, which
+/// must not survive; a restored one carries the source's accounts, which RDS does not carry
+/// over. They are dropped (fresh) or locked (restored: they stay as definers of views and
+/// routines, and the master user can review and unlock them).
 async fn set_up_engine(
     toolbox: ferry_engine::Toolbox,
     server: &ferry_engine::RunningServer,
@@ -486,8 +532,17 @@ async fn set_up_engine(
     master: String,
     password: String,
     database: Option<String>,
-) -> Result<bool, ferry_engine::EngineError> {
+    drop_others: bool,
+) -> Result<EngineSetUp, ferry_engine::EngineError> {
     use mysql_async::prelude::Queryable;
+    let sql_err = |action: &'static str| {
+        let endpoint = server.socket().to_string();
+        move |source| ferry_engine::EngineError::Sql {
+            endpoint: endpoint.clone(),
+            action,
+            source,
+        }
+    };
     accounts::bootstrap_admin(server, admin).await?;
     let mut conn = server.connect(&admin.user, Some(&admin.password)).await?;
     accounts::set_master_user(&mut conn, &master, &password).await?;
@@ -495,19 +550,65 @@ async fn set_up_engine(
         // `DatabaseName`: validated as letters, digits and underscores, so quoting is plain.
         conn.query_drop(format!("CREATE DATABASE IF NOT EXISTS `{db}`"))
             .await
-            .map_err(|source| ferry_engine::EngineError::Sql {
-                endpoint: server.socket().to_string(),
-                action: "create the cluster's initial database",
-                source,
-            })?;
+            .map_err(sql_err("create the cluster's initial database"))?;
+    }
+    let others: Vec<(String, String)> = conn
+        .exec(
+            "SELECT User, Host FROM mysql.global_priv \
+             WHERE NOT (User = ? AND Host = 'localhost') AND NOT (User = ? AND Host = '%') \
+               AND NOT (User = 'mariadb.sys' AND Host = 'localhost') \
+               AND NOT (User = 'PUBLIC' AND Host = '') \
+               AND IFNULL(JSON_VALUE(Priv, '$.is_role'), 'false') <> 'true' \
+             ORDER BY User, Host",
+            (admin.user.as_str(), master.as_str()),
+        )
+        .await
+        .map_err(sql_err("list the other accounts"))?;
+    let mut closed = Vec::new();
+    for (user, host) in others {
+        let account = format!(
+            "{}@{}",
+            mysql_async::Value::from(user.as_str()).as_sql(false),
+            mysql_async::Value::from(host.as_str()).as_sql(false)
+        );
+        if drop_others {
+            // Rows, not DROP USER: accounts with a host name are not loaded under
+            // skip-name-resolve, and DROP USER refuses what is not loaded.
+            conn.exec_drop(
+                "DELETE FROM mysql.global_priv WHERE User = ? AND Host = ?",
+                (user.as_str(), host.as_str()),
+            )
+            .await
+            .map_err(sql_err("drop an account the cluster does not need"))?;
+            closed.push(account);
+            continue;
+        }
+        match conn
+            .query_drop(format!("ALTER USER {account} ACCOUNT LOCK"))
+            .await
+        {
+            Ok(()) => closed.push(account),
+            // ER_CANNOT_USER: an account with a host name, not loaded under
+            // skip-name-resolve (ferry's servers always run with it), so it can never log in.
+            Err(mysql_async::Error::Server(e)) if e.code == 1396 => {}
+            Err(e) => return Err(sql_err("lock an account the cluster does not need")(e)),
+        }
+    }
+    if drop_others {
+        conn.query_drop("FLUSH PRIVILEGES")
+            .await
+            .map_err(sql_err("reload the privilege tables"))?;
     }
     drop(conn);
     let zoneinfo = std::path::Path::new(ZONEINFO);
-    if !zoneinfo.is_dir() {
-        return Ok(false);
+    let time_zones_loaded = zoneinfo.is_dir();
+    if time_zones_loaded {
+        accounts::load_time_zones(&toolbox, server, admin, zoneinfo).await?;
     }
-    accounts::load_time_zones(&toolbox, server, admin, zoneinfo).await?;
-    Ok(true)
+    Ok(EngineSetUp {
+        time_zones_loaded,
+        other_accounts: closed,
+    })
 }
 
 /// Starts a one-off server on the cluster's volume: socket only, in the boot run dir. With
@@ -538,7 +639,7 @@ async fn start_one_off(
         Duration::from_secs(600),
     )
     .await
-    .map_err(|e| ControlError::Internal(format!("start the database engine: {e}")))?;
+    .map_err(|e| ControlError::Internal(format!("start the database engine: {}", chain(&e))))?;
     Ok((server, run_dir))
 }
 
@@ -564,7 +665,7 @@ pub(crate) async fn repair_admin(
     id: &ClusterId,
 ) -> Result<AdminAccount, ControlError> {
     let layout = cp.layout();
-    let engine_err = |e: ferry_engine::EngineError| ControlError::Internal(e.to_string());
+    let engine_err = |e: ferry_engine::EngineError| ControlError::Internal(chain(&e));
     let (server, run_dir) = start_one_off(cp, id, None).await?;
     let admin = AdminAccount::generate();
     let result = accounts::bootstrap_admin(&server, &admin).await;
@@ -591,7 +692,7 @@ pub(crate) async fn reset_master_password(
     password: &str,
 ) -> Result<(), ControlError> {
     let admin = secrets::read_admin(cp.layout(), &cluster.id)?;
-    let engine_err = |e: ferry_engine::EngineError| ControlError::Internal(e.to_string());
+    let engine_err = |e: ferry_engine::EngineError| ControlError::Internal(chain(&e));
     let running = cp
         .inner
         .supervisor

@@ -312,7 +312,7 @@ async fn try_start(cp: &ControlPlane, id: &InstanceId, after_restart: bool) -> R
             .await
             .map_err(|e| e.to_string())?
         }
-        Err(e) => return Err(e.to_string()),
+        Err(e) => return Err(crate::jobs::chain(&e)),
     };
 
     // Deleted while starting, or the control plane is stopping: do not leave it running.
