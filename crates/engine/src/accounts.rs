@@ -16,6 +16,7 @@
 //! and never puts them in error messages.
 
 mod admin;
+mod grants;
 mod master;
 mod time_zones;
 
@@ -26,8 +27,9 @@ use crate::error::EngineError;
 
 pub use admin::{bootstrap_admin, AdminAccount, ADMIN_HOST, ADMIN_USER};
 pub use master::{
-    set_master_user, set_password, MasterUserReport, FORBIDDEN_PRIVILEGES, MASTER_USER_HOST,
-    MASTER_USER_PRIVILEGES,
+    set_master_user, set_password, MasterUserGrant, MasterUserReport, ALL_DATABASES,
+    FORBIDDEN_PRIVILEGES, MASTER_USER_GLOBAL_PRIVILEGES, MASTER_USER_GRANTS, MASTER_USER_HOST,
+    PRIVILEGE_SCHEMA,
 };
 pub use time_zones::{load_time_zones, TimeZoneReport};
 

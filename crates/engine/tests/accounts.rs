@@ -1,6 +1,7 @@
 //! Accounts and time zones against real MariaDB 10.11, the way the control plane uses them on a
 //! restored datadir: start once with `skip_grant_tables` + `skip_networking`, bootstrap the
-//! admin, stop, start normally, set up the master user (which the "source" had given SUPER),
+//! admin, stop, start normally, set up the master user (which the "source" had given
+//! `ALL ON *.*`, write access to the `mysql` schema, `REQUIRE SSL` and a connection limit),
 //! check what the master user can and cannot do over TCP, change its password, load time
 //! zones. Then the same on pre-10.4 privilege tables (MariaDB 10.3 and MySQL 5.7 layouts).
 //!
@@ -11,7 +12,6 @@ mod common;
 use std::time::Duration;
 
 use common::{free_port, short_tempdir, test_config, test_init_options, toolbox, ServerDirs};
-use ferry_engine::accounts::{FORBIDDEN_PRIVILEGES, MASTER_USER_PRIVILEGES};
 use ferry_engine::toolbox::ToolSearch;
 use ferry_engine::{
     bootstrap_admin, init_datadir, load_time_zones, set_master_user, set_password, AdminAccount,
@@ -116,26 +116,47 @@ async fn admin_master_user_and_time_zones_on_a_restored_style_server() {
         .expect("whoami");
     assert_eq!(who.as_deref(), Some("ferry_admin@localhost"));
 
-    // --- The master user the source had (SUPER, FILE, a role, a proxy, locked, expired).
+    // --- The master user the source had (ALL ON *.*, writes to mysql, a role, a proxy,
+    // REQUIRE SSL, a connection limit, locked, expired).
     let report = set_master_user(&mut conn, MASTER, MASTER_PASSWORD)
         .await
         .expect("set master user");
     assert!(!report.created);
-    assert_eq!(report.revoked_privileges, ["FILE", "SHUTDOWN", "SUPER"]);
+    assert_eq!(report.revoked_privileges, ["ALL PRIVILEGES"]);
+    let mut revoked = report.revoked_grants.clone();
+    revoked.sort();
     assert_eq!(
-        report.revoked_grants,
+        revoked,
         [
-            "GRANT `dba`",
+            "GRANT EXECUTE ON PROCEDURE `mysql`.`addgeometrycolumn`",
+            "GRANT INSERT ON `mysql`.`proc`",
+            "GRANT PROXY ON `root`@`localhost`",
+            "GRANT SELECT (`User`) ON `mysql`.`global_priv`",
             "GRANT SELECT ON `shop`.*",
-            "GRANT PROXY ON `root`@`localhost`"
+            "GRANT UPDATE ON `mysql`.*",
+            "GRANT `dba`",
+        ]
+    );
+    assert_eq!(
+        report.cleared_account_options,
+        [
+            "REQUIRE SSL",
+            "MAX_USER_CONNECTIONS 3",
+            "PASSWORD EXPIRE",
+            "ACCOUNT LOCK"
         ]
     );
     assert_eq!(report.other_hosts, ["localhost"]);
+    assert_exact_master_grants(&mut conn, MASTER).await;
     let again = set_master_user(&mut conn, MASTER, MASTER_PASSWORD)
         .await
         .expect("set master user again");
     assert!(
-        !again.created && again.revoked_privileges.is_empty() && again.revoked_grants.is_empty()
+        !again.created
+            && again.revoked_privileges.is_empty()
+            && again.revoked_grants.is_empty()
+            && again.cleared_account_options.is_empty(),
+        "{again:?}"
     );
 
     check_master_user_powers(&server).await;
@@ -163,6 +184,7 @@ async fn admin_master_user_and_time_zones_on_a_restored_style_server() {
         .await
         .expect("create master user");
     assert!(fresh.created && fresh.revoked_privileges.is_empty() && fresh.other_hosts.is_empty());
+    assert_exact_master_grants(&mut conn, "fresh_master").await;
     let hostile = "x'@'%' IDENTIFIED BY 'y";
     match set_master_user(&mut conn, hostile, "whatever1").await {
         Err(err @ EngineError::InvalidArgument { .. }) => {
@@ -258,14 +280,23 @@ async fn give_the_source_master_user_too_much(server: &RunningServer, admin: &Ad
     let mut conn = admin.connect(server).await.expect("admin connects");
     for statement in [
         format!("CREATE USER '{MASTER}'@'%' IDENTIFIED BY 'source-password'"),
-        format!("GRANT SELECT, SUPER, SHUTDOWN, FILE ON *.* TO '{MASTER}'@'%'"),
+        format!("GRANT ALL PRIVILEGES ON *.* TO '{MASTER}'@'%' WITH GRANT OPTION"),
+        // Write access to the privilege store, at every level.
+        format!("GRANT UPDATE ON mysql.* TO '{MASTER}'@'%'"),
+        format!("GRANT INSERT ON mysql.proc TO '{MASTER}'@'%'"),
+        format!("GRANT SELECT (User) ON mysql.global_priv TO '{MASTER}'@'%'"),
+        format!("GRANT EXECUTE ON PROCEDURE mysql.AddGeometryColumn TO '{MASTER}'@'%'"),
+        // A database-level row that would shadow `%` for `shop` if it stayed.
         "CREATE DATABASE shop".to_owned(),
         format!("GRANT SELECT ON shop.* TO '{MASTER}'@'%'"),
         "CREATE ROLE dba".to_owned(),
         "GRANT SUPER, FILE ON *.* TO dba".to_owned(),
         format!("GRANT dba TO '{MASTER}'@'%'"),
         format!("SET DEFAULT ROLE dba FOR '{MASTER}'@'%'"),
-        format!("ALTER USER '{MASTER}'@'%' PASSWORD EXPIRE ACCOUNT LOCK"),
+        format!(
+            "ALTER USER '{MASTER}'@'%' REQUIRE SSL WITH MAX_USER_CONNECTIONS 3 PASSWORD EXPIRE \
+             ACCOUNT LOCK"
+        ),
         format!("CREATE USER '{MASTER}'@'localhost' IDENTIFIED BY 'local-password'"),
     ] {
         conn.query_drop(&statement).await.expect(&statement);
@@ -297,23 +328,25 @@ async fn check_master_user_powers(server: &RunningServer) {
         .expect("role");
     assert_eq!(role, Some(None), "the default role is gone");
 
-    let grants: Vec<String> = master.query("SHOW GRANTS").await.expect("show grants");
-    assert_eq!(grants.len(), 1, "{grants:?}");
-    for privilege in MASTER_USER_PRIVILEGES {
-        assert!(grants[0].contains(privilege), "{privilege}: {grants:?}");
-    }
-    for privilege in FORBIDDEN_PRIVILEGES {
-        assert!(
-            !grants[0].contains(&format!(" {privilege},"))
-                && !grants[0].contains(&format!(" {privilege} ON")),
-            "{privilege}: {grants:?}"
+    // No connection limit left: more sessions than MAX_USER_CONNECTIONS 3 at once.
+    let mut extra = Vec::new();
+    for _ in 0..4 {
+        extra.push(
+            tcp_connect(server, MASTER, MASTER_PASSWORD)
+                .await
+                .expect("another session (the source's limit of 3 is gone)"),
         );
+    }
+    for conn in extra {
+        conn.disconnect().await.expect("disconnect");
     }
 
     for statement in [
         "CREATE DATABASE app",
         "CREATE TABLE app.items (id INT PRIMARY KEY, name VARCHAR(20))",
         "INSERT INTO app.items VALUES (1, 'one'), (2, 'two')",
+        "CREATE PROCEDURE app.count_items() SELECT COUNT(*) FROM app.items",
+        "CALL app.count_items()",
         "CREATE USER 'reader'@'%' IDENTIFIED BY 'reader-pass'",
         "GRANT SELECT ON app.* TO 'reader'@'%'",
         "SHOW SLAVE STATUS",
@@ -322,6 +355,11 @@ async fn check_master_user_powers(server: &RunningServer) {
     ] {
         master.query_drop(statement).await.expect(statement);
     }
+    let accounts: Option<i64> = master
+        .query_first("SELECT COUNT(*) FROM mysql.user")
+        .await
+        .expect("the master user reads mysql.user");
+    assert!(accounts.unwrap_or(0) >= 3, "{accounts:?}");
     let mut reader = tcp_connect(server, "reader", "reader-pass")
         .await
         .expect("the user the master created logs in");
@@ -354,6 +392,29 @@ async fn check_master_user_powers(server: &RunningServer) {
         ("GRANT SUPER ON *.* TO 'reader'@'%'".to_owned(), 1045),
         // The role it had is revoked.
         ("SET ROLE dba".to_owned(), 1959),
+        // The privilege store is read only: writing it would be privilege escalation.
+        (
+            "UPDATE mysql.global_priv SET Priv = JSON_SET(Priv, '$.access', 1073741823) \
+             WHERE User = 'admin'"
+                .to_owned(),
+            1142,
+        ),
+        (
+            "INSERT INTO mysql.proc (db, name, type, specific_name, definer) \
+             VALUES ('app', 'evil', 'PROCEDURE', 'evil', 'ferry_admin@localhost')"
+                .to_owned(),
+            1142,
+        ),
+        ("DELETE FROM mysql.db".to_owned(), 1142),
+        ("CREATE TABLE mysql.x (i INT)".to_owned(), 1142),
+        ("CREATE PROCEDURE mysql.p() SELECT 1".to_owned(), 1044),
+        ("DROP DATABASE mysql".to_owned(), 1044),
+        // Nor can it hand out writes to it.
+        ("GRANT INSERT ON mysql.* TO 'reader'@'%'".to_owned(), 1044),
+        (
+            "GRANT INSERT ON mysql.proc TO 'reader'@'%'".to_owned(),
+            1142,
+        ),
     ];
     for (statement, expected) in refused {
         assert_eq!(
@@ -364,6 +425,47 @@ async fn check_master_user_powers(server: &RunningServer) {
     }
     assert!(!std::path::Path::new(&outfile).exists());
     master.disconnect().await.expect("disconnect");
+}
+
+/// `SHOW GRANTS` and `SHOW CREATE USER` for `'<user>'@'%'`, as the admin sees them: exactly
+/// the master user's three grants and no account option (no REQUIRE, limits, expiry, lock).
+async fn assert_exact_master_grants(admin: &mut mysql_async::Conn, user: &str) {
+    let grants: Vec<String> = admin
+        .query(format!("SHOW GRANTS FOR '{user}'@'%'"))
+        .await
+        .expect("show grants");
+    let grants: Vec<String> = grants.iter().map(|l| without_password(l)).collect();
+    assert_eq!(
+        grants,
+        [
+            format!(
+                "GRANT RELOAD, PROCESS, SHOW DATABASES, REPLICATION SLAVE, BINLOG MONITOR, \
+                 CREATE USER, SLAVE MONITOR ON *.* TO `{user}`@`%` WITH GRANT OPTION"
+            ),
+            format!("GRANT SELECT ON `mysql`.* TO `{user}`@`%`"),
+            format!("GRANT ALL PRIVILEGES ON `%`.* TO `{user}`@`%` WITH GRANT OPTION"),
+        ]
+    );
+    let create: Option<String> = admin
+        .query_first(format!("SHOW CREATE USER '{user}'@'%'"))
+        .await
+        .expect("show create user");
+    assert_eq!(
+        create.as_deref().map(without_password),
+        Some(format!("CREATE USER `{user}`@`%`"))
+    );
+}
+
+/// A `SHOW GRANTS` / `SHOW CREATE USER` line without its ` IDENTIFIED BY PASSWORD '*…'`.
+fn without_password(line: &str) -> String {
+    const CLAUSE: &str = " IDENTIFIED BY PASSWORD '";
+    let Some((head, rest)) = line.split_once(CLAUSE) else {
+        return line.to_owned();
+    };
+    match rest.split_once('\'') {
+        Some((_hash, tail)) => format!("{head}{tail}"),
+        None => line.to_owned(),
+    }
 }
 
 #[derive(Debug, Clone, Copy)]

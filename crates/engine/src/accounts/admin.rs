@@ -5,6 +5,7 @@
 use mysql_async::prelude::Queryable;
 use rand::distr::{Alphanumeric, SampleString};
 
+use super::grants::GrantLine;
 use super::ER_PARSE_ERROR;
 use super::{
     auth_clause, check_failed, check_password, check_user_name, disconnect, server_code, Session,
@@ -202,12 +203,14 @@ async fn create_admin(session: &mut Session<'_>, admin: &AdminAccount) -> Result
         .await?;
 
     let grants = session.grants(&account).await?;
-    let all = grants.iter().any(|line| {
-        line.starts_with("GRANT ALL PRIVILEGES ON *.* TO ") && line.ends_with(" WITH GRANT OPTION")
-    });
-    let proxy = grants.iter().any(|line| {
-        line.starts_with("GRANT PROXY ON ``@`%` TO ") && line.ends_with(" WITH GRANT OPTION")
-    });
+    let has = |clause: &str| {
+        grants
+            .iter()
+            .map(|l| GrantLine::parse(l))
+            .any(|line| line.grant == clause && line.with_grant_option)
+    };
+    let all = has("GRANT ALL PRIVILEGES ON *.*");
+    let proxy = has("GRANT PROXY ON ``@`%`");
     if all && proxy {
         return Ok(());
     }

@@ -7,11 +7,45 @@
 //! administration, `read_only`, connection limits, `SET USER`. ferry's own replication
 //! procedures (a later issue) do the administering for it, as `SQL SECURITY DEFINER` routines
 //! owned by the admin account.
+//!
+//! # Why the data privileges are granted per database, not `ON *.*`
+//!
+//! The `mysql` schema *is* the privilege store: `mysql.global_priv` holds every account's
+//! global privileges, `mysql.proc` every stored routine with its definer, `mysql.plugin` the
+//! plugins loaded at startup. Write access to it is privilege escalation: `UPDATE
+//! mysql.global_priv …; FLUSH PRIVILEGES` hands out `SUPER`, `FILE` or `SHUTDOWN`, and a row
+//! inserted into `mysql.proc` runs as whichever definer it names. So the master user holds
+//! only the server-wide privileges `ON *.*` ([`MASTER_USER_GLOBAL_PRIVILEGES`]), its data
+//! privileges as ``ALL PRIVILEGES ON `%`.*`` (every database) and ``SELECT ON `mysql`.*``.
+//! MariaDB resolves database-level privileges by the *most specific* matching row of the
+//! account, so for `mysql` the exact-name row (read only) wins over the `%` pattern, and the
+//! master user gets error 1142/1044 for any write there. For the same reason every other
+//! database-level grant the account had is revoked: a row for `shop` would shadow `%` and
+//! leave the master user with only that row's privileges on `shop`.
+//!
+//! # What this does not stop
+//!
+//! These privileges keep the master user from administering the server *directly*. They are
+//! not a boundary against a master user who sets out to get more, because MariaDB cannot
+//! express one:
+//!
+//! - `CREATE USER` lets it alter, rename or drop any account, ferry's own included (MariaDB has
+//!   no `SYSTEM_USER` protection): `RENAME USER` of an account with more privileges to a host
+//!   it can reach, then `ALTER USER … IDENTIFIED BY`, and it logs in with that account's
+//!   privileges. The control plane repairs ferry's account at the next server start.
+//! - Its grant option on `` `%`.* `` lets it grant ``ALL ON `%`.*`` to an account it creates,
+//!   to a role it then takes, or to `PUBLIC`; for those grantees `%` is the most specific row
+//!   for `mysql`, so they can write the privilege store. A wildcard grant is checked against
+//!   the grantor's row for the pattern itself, and MariaDB has no partial revokes.
+
+mod options;
 
 use std::collections::BTreeSet;
 
 use mysql_async::prelude::Queryable;
 
+use self::options::account_options;
+use super::grants::GrantLine;
 use super::{
     auth_clause, check_failed, check_password, check_user_name, server_code, Session,
     ER_NO_SUCH_TABLE,
@@ -21,38 +55,80 @@ use crate::error::EngineError;
 /// The host part of the master user's account: any client.
 pub const MASTER_USER_HOST: &str = "%";
 
-/// The master user's global privileges (all `WITH GRANT OPTION`), as `SHOW GRANTS` names them.
-pub const MASTER_USER_PRIVILEGES: &[&str] = &[
-    "SELECT",
-    "INSERT",
-    "UPDATE",
-    "DELETE",
-    "CREATE",
-    "DROP",
+/// The master user's privileges `ON *.*` (with grant option), as `SHOW GRANTS` names and
+/// orders them on MariaDB 10.11: what is only grantable server-wide. `REPLICATION CLIENT` is an
+/// alias of `BINLOG MONITOR` since 10.5.2 and is printed as such.
+pub const MASTER_USER_GLOBAL_PRIVILEGES: &[&str] = &[
     "RELOAD",
     "PROCESS",
-    "REFERENCES",
-    "INDEX",
-    "ALTER",
     "SHOW DATABASES",
-    "CREATE TEMPORARY TABLES",
-    "LOCK TABLES",
-    "EXECUTE",
     "REPLICATION SLAVE",
     "BINLOG MONITOR",
-    "SLAVE MONITOR",
-    "CREATE VIEW",
-    "SHOW VIEW",
-    "CREATE ROUTINE",
-    "ALTER ROUTINE",
     "CREATE USER",
-    "EVENT",
-    "TRIGGER",
-    "DELETE HISTORY",
+    "SLAVE MONITOR",
 ];
 
-/// Privileges an RDS master user never has. [`set_master_user`] grants exactly
-/// [`MASTER_USER_PRIVILEGES`], so these (and anything else) are revoked; the list is for
+/// The database pattern for every database (`%`), quoted as `SHOW GRANTS` prints it.
+pub const ALL_DATABASES: &str = "`%`.*";
+
+/// The privilege store, quoted as `SHOW GRANTS` prints it. The master user may only read it.
+pub const PRIVILEGE_SCHEMA: &str = "`mysql`.*";
+
+/// One grant of the master user, written the way `SHOW GRANTS` prints it (and the way ferry
+/// issues it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MasterUserGrant {
+    /// Privileges in `SHOW GRANTS` order, or `["ALL PRIVILEGES"]`.
+    pub privileges: &'static [&'static str],
+    /// The object: `*.*`, [`ALL_DATABASES`] or [`PRIVILEGE_SCHEMA`].
+    pub on: &'static str,
+    pub with_grant_option: bool,
+}
+
+impl MasterUserGrant {
+    /// `GRANT <privileges> ON <object>`: a `SHOW GRANTS` line up to its ` TO `.
+    pub fn clause(&self) -> String {
+        format!("GRANT {} ON {}", self.privileges.join(", "), self.on)
+    }
+
+    /// The statement that grants it to `account` (`'user'@'host'`).
+    fn statement(&self, account: &str) -> String {
+        let option = if self.with_grant_option {
+            " WITH GRANT OPTION"
+        } else {
+            ""
+        };
+        format!("{} TO {account}{option}", self.clause())
+    }
+}
+
+/// Exactly what the master user holds after [`set_master_user`], one `SHOW GRANTS` line each:
+///
+/// ```text
+/// GRANT RELOAD, PROCESS, SHOW DATABASES, REPLICATION SLAVE, BINLOG MONITOR, CREATE USER, SLAVE MONITOR ON *.* TO `admin`@`%` IDENTIFIED BY PASSWORD '*…' WITH GRANT OPTION
+/// GRANT SELECT ON `mysql`.* TO `admin`@`%`
+/// GRANT ALL PRIVILEGES ON `%`.* TO `admin`@`%` WITH GRANT OPTION
+/// ```
+pub const MASTER_USER_GRANTS: [MasterUserGrant; 3] = [
+    MasterUserGrant {
+        privileges: MASTER_USER_GLOBAL_PRIVILEGES,
+        on: "*.*",
+        with_grant_option: true,
+    },
+    MasterUserGrant {
+        privileges: &["ALL PRIVILEGES"],
+        on: ALL_DATABASES,
+        with_grant_option: true,
+    },
+    MasterUserGrant {
+        privileges: &["SELECT"],
+        on: PRIVILEGE_SCHEMA,
+        with_grant_option: false,
+    },
+];
+
+/// Server-wide privileges an RDS master user never has. [`set_master_user`] grants exactly
+/// [`MASTER_USER_GRANTS`], so these (and anything else) are revoked; the list is for
 /// documentation and tests.
 pub const FORBIDDEN_PRIVILEGES: &[&str] = &[
     "SUPER",
@@ -69,7 +145,14 @@ pub const FORBIDDEN_PRIVILEGES: &[&str] = &[
     "CREATE TABLESPACE",
 ];
 
-/// The first MariaDB release with every privilege in [`MASTER_USER_PRIVILEGES`]
+/// What [`set_master_user`] leaves set on the account besides its password: no TLS
+/// requirement (ferry's instances have no TLS, so `REQUIRE SSL` would lock the user out), no
+/// resource limits, the server's password lifetime, unlocked.
+const ACCOUNT_OPTIONS: &str = "REQUIRE NONE WITH MAX_QUERIES_PER_HOUR 0 MAX_UPDATES_PER_HOUR 0 \
+     MAX_CONNECTIONS_PER_HOUR 0 MAX_USER_CONNECTIONS 0 MAX_STATEMENT_TIME 0 \
+     PASSWORD EXPIRE DEFAULT ACCOUNT UNLOCK";
+
+/// The first MariaDB release with every privilege in [`MASTER_USER_GLOBAL_PRIVILEGES`]
 /// (`SLAVE MONITOR` arrived in 10.5.9).
 const MIN_MARIADB: (u32, u32, u32) = (10, 5, 9);
 
@@ -78,13 +161,19 @@ const MIN_MARIADB: (u32, u32, u32) = (10, 5, 9);
 pub struct MasterUserReport {
     /// The account did not exist and was created.
     pub created: bool,
-    /// Global privileges the account had beyond the master set (e.g. `SUPER` from the
-    /// source), now revoked. `ALL PRIVILEGES` when it had all of them.
+    /// Global (`ON *.*`) privileges the account had beyond [`MASTER_USER_GLOBAL_PRIVILEGES`],
+    /// now revoked (e.g. `SUPER` from the source, or `SELECT` from a master user set up when
+    /// data privileges were still granted `ON *.*`). `ALL PRIVILEGES` when it had all of them.
     pub revoked_privileges: Vec<String>,
-    /// Other grants it had, now revoked, without their `TO` part: database- or table-level
-    /// grants (`GRANT SELECT ON `shop`.*`), roles (`GRANT `dba``), proxies
-    /// (`GRANT PROXY ON ''@'%'`).
+    /// Other grants it had beyond [`MASTER_USER_GRANTS`], now revoked, without their `TO`
+    /// part: database-, table-, column- or routine-level grants (``GRANT SELECT ON `shop`.*``,
+    /// ``GRANT INSERT ON `mysql`.`proc` ``), roles (``GRANT `dba` ``), proxies
+    /// (``GRANT PROXY ON ``@`%` ``).
     pub revoked_grants: Vec<String>,
+    /// Account options it had that could lock it out or limit it, now cleared, as `CREATE
+    /// USER` words: `REQUIRE SSL`, `MAX_USER_CONNECTIONS 3`, `PASSWORD EXPIRE INTERVAL 90
+    /// DAY`, `PASSWORD EXPIRE` (expired), `ACCOUNT LOCK`.
+    pub cleared_account_options: Vec<String>,
     /// Hosts of other accounts with the same user name (e.g. `localhost`), left alone. A client
     /// whose host matches one of them more specifically logs in as that account instead, with
     /// its own password and privileges.
@@ -92,15 +181,17 @@ pub struct MasterUserReport {
 }
 
 /// Makes `'<user>'@'%'` the master user: creates it with `password` when it is missing;
-/// otherwise sets its password and unlocks it. Then makes its privileges exactly
-/// [`MASTER_USER_PRIVILEGES`] `WITH GRANT OPTION` on `*.*`: every other privilege, role and
-/// proxy grant it had is revoked (a restored source may have given this user `SUPER`), and
-/// `SHOW GRANTS` is read back to check the result.
+/// otherwise sets its password, unlocks it and clears what a restored source may have set to
+/// lock it out or limit it (`REQUIRE SSL` and other TLS requirements, resource limits,
+/// a password lifetime). Then makes its privileges exactly [`MASTER_USER_GRANTS`]: every other
+/// privilege, role and proxy grant it had is revoked (a restored source may have given this
+/// user `ALL ON *.*` or `SUPER`), and `SHOW GRANTS` is read back to check the result.
 ///
 /// `conn` must have all privileges with grant option (the admin account). Needs MariaDB 10.5.9
-/// or later with 10.4+ privilege tables; older privilege tables (a datadir not yet upgraded
-/// with `mariadb-upgrade`) cannot hold the exact set, which the check reports. The statements
-/// go to the binary log as the session's `sql_log_bin` says.
+/// or later with 10.4+ privilege tables (`mysql.global_priv`); older privilege tables (a
+/// datadir not yet upgraded with `mariadb-upgrade`) cannot hold the exact set, which is
+/// reported before anything is changed. The statements go to the binary log as the session's
+/// `sql_log_bin` says.
 pub async fn set_master_user(
     conn: &mut mysql_async::Conn,
     user: &str,
@@ -110,30 +201,37 @@ pub async fn set_master_user(
     check_password("master user password", password)?;
     let mut session = Session::new(conn).await?;
     check_server_version(&mut session).await?;
+    check_privilege_tables(&mut session).await?;
     let account = session.account(user, MASTER_USER_HOST);
     let auth = auth_clause(password);
     let mut report = MasterUserReport::default();
 
     if account_exists(&mut session, user).await? {
         let before = session.grants(&account).await?;
-        let (global, others) = split_grants(&before);
-        let had: BTreeSet<&str> = global.map(|g| g.privileges).unwrap_or_default();
-        report.revoked_privileges = had
-            .iter()
-            .filter(|p| !MASTER_USER_PRIVILEGES.contains(p))
-            .map(|p| (*p).to_owned())
+        let lines: Vec<GrantLine<'_>> = before.iter().map(|l| GrantLine::parse(l)).collect();
+        let global = lines.iter().find_map(GrantLine::global_privileges);
+        report.revoked_privileges = global
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|p| !MASTER_USER_GLOBAL_PRIVILEGES.contains(p))
+            .map(str::to_owned)
             .collect();
-        report.revoked_grants = others
+        report.revoked_grants = lines
             .iter()
-            .filter(|line| !line.starts_with("SET DEFAULT ROLE"))
-            .map(|line| grant_without_grantee(line).to_owned())
+            .filter(|line| {
+                line.global_privileges().is_none()
+                    && !line.is_default_role()
+                    && !is_master_user_grant(line)
+            })
+            .map(|line| line.grant.to_owned())
             .collect();
-        let had_default_role = others.iter().any(|l| l.starts_with("SET DEFAULT ROLE"));
+        let had_default_role = lines.iter().any(GrantLine::is_default_role);
+        report.cleared_account_options = account_options(&mut session, user).await?;
 
         session
             .run(
-                format!("ALTER USER {account} {auth} ACCOUNT UNLOCK"),
-                "set the master user's password",
+                format!("ALTER USER {account} {auth} {ACCOUNT_OPTIONS}"),
+                "set the master user's password and clear its account options",
             )
             .await?;
         session
@@ -147,30 +245,34 @@ pub async fn set_master_user(
     } else {
         session
             .run(
-                format!("CREATE USER {account} {auth}"),
+                format!("CREATE USER {account} {auth} {ACCOUNT_OPTIONS}"),
                 "create the master user",
             )
             .await?;
         report.created = true;
     }
 
-    session
-        .run(
-            format!(
-                "GRANT {} ON *.* TO {account} WITH GRANT OPTION",
-                MASTER_USER_PRIVILEGES.join(", ")
-            ),
-            "grant the master user's privileges",
-        )
-        .await?;
-    verify_grants(&mut session, &account).await?;
+    for grant in &MASTER_USER_GRANTS {
+        session
+            .run(
+                grant.statement(&account),
+                "grant the master user's privileges",
+            )
+            .await?;
+    }
+    verify(&mut session, user, &account).await?;
 
     report.other_hosts = other_hosts(&mut session, user).await?;
-    if !report.revoked_privileges.is_empty() || !report.revoked_grants.is_empty() {
+    if !report.revoked_privileges.is_empty()
+        || !report.revoked_grants.is_empty()
+        || !report.cleared_account_options.is_empty()
+    {
         tracing::info!(
             revoked_privileges = ?report.revoked_privileges,
             revoked_grants = report.revoked_grants.len(),
-            "the master user had grants beyond an RDS master user's; revoked them"
+            cleared_account_options = ?report.cleared_account_options,
+            "the master user had grants or account options beyond an RDS master user's; \
+             removed them"
         );
     }
     if !report.other_hosts.is_empty() {
@@ -184,8 +286,9 @@ pub async fn set_master_user(
 }
 
 /// Sets the password of `'<user>'@'%'` and unlocks it (what `ModifyDBCluster
-/// MasterUserPassword` does). Privileges are left as they are; [`set_master_user`] resets
-/// those too. Fails with [`EngineError::InvalidArgument`] when the account does not exist.
+/// MasterUserPassword` does). Privileges and other account options are left as they are;
+/// [`set_master_user`] resets those too. Fails with [`EngineError::InvalidArgument`] when the
+/// account does not exist.
 pub async fn set_password(
     conn: &mut mysql_async::Conn,
     user: &str,
@@ -249,6 +352,31 @@ async fn check_server_version(session: &mut Session<'_>) -> Result<(), EngineErr
             ),
         }),
     }
+}
+
+/// Refuses privilege tables from before MariaDB 10.4 (no `mysql.global_priv`): they store
+/// privileges as `mysql.user` columns, which cannot hold the master set exactly (the
+/// replication column implies `REPLICATION MASTER ADMIN`).
+async fn check_privilege_tables(session: &mut Session<'_>) -> Result<(), EngineError> {
+    let on_error = session.error("look for mysql.global_priv");
+    let count: Option<i64> = session
+        .conn
+        .query_first(
+            "SELECT COUNT(*) FROM information_schema.TABLES \
+             WHERE TABLE_SCHEMA = 'mysql' AND TABLE_NAME = 'global_priv'",
+        )
+        .await
+        .map_err(on_error)?;
+    if count.unwrap_or(0) > 0 {
+        return Ok(());
+    }
+    Err(EngineError::InvalidArgument {
+        what: "server for the master user",
+        reason: "mysql.global_priv is missing: the privilege tables predate MariaDB 10.4 and \
+                 cannot hold the master user's privileges exactly. Run mariadb-upgrade on this \
+                 datadir first"
+            .to_owned(),
+    })
 }
 
 /// `(major, minor, patch)` from `@@version` (`10.11.19-MariaDB-0+deb12u1-log`), `None` for
@@ -356,109 +484,92 @@ async fn revoke_proxies(
     Ok(())
 }
 
-/// Reads `SHOW GRANTS` back: one global line with exactly the master set and
-/// `WITH GRANT OPTION`, nothing else.
-async fn verify_grants(session: &mut Session<'_>, account: &str) -> Result<(), EngineError> {
+/// Whether a non-global `SHOW GRANTS` line is one of [`MASTER_USER_GRANTS`], grant option
+/// included.
+fn is_master_user_grant(line: &GrantLine<'_>) -> bool {
+    MASTER_USER_GRANTS.iter().any(|g| {
+        g.on != "*.*" && line.grant == g.clause() && line.with_grant_option == g.with_grant_option
+    })
+}
+
+/// Reads the account back: `SHOW GRANTS` has exactly the lines of [`MASTER_USER_GRANTS`]
+/// (the global one compared as a set of privileges, each with its grant option), and no
+/// account option that [`set_master_user`] clears is left.
+async fn verify(session: &mut Session<'_>, user: &str, account: &str) -> Result<(), EngineError> {
     let lines = session.grants(account).await?;
-    let (global, others) = split_grants(&lines);
-    let mut problems = Vec::new();
-    match global {
-        None => problems.push("no global grant line".to_owned()),
-        Some(global) => {
-            let missing: Vec<&str> = MASTER_USER_PRIVILEGES
-                .iter()
-                .copied()
-                .filter(|p| !global.privileges.contains(p))
-                .collect();
-            let extra: Vec<&str> = global
-                .privileges
-                .iter()
-                .copied()
-                .filter(|p| !MASTER_USER_PRIVILEGES.contains(p))
-                .collect();
-            if !missing.is_empty() {
-                problems.push(format!("missing {}", missing.join(", ")));
-            }
-            if !extra.is_empty() {
-                problems.push(format!("unexpected {}", extra.join(", ")));
-            }
-            if !global.with_grant_option {
-                problems.push("no WITH GRANT OPTION".to_owned());
-            }
-        }
-    }
-    for line in others {
-        problems.push(format!("unexpected {}", grant_without_grantee(line)));
+    let mut problems = grant_problems(&lines);
+    let options = account_options(session, user).await?;
+    if !options.is_empty() {
+        problems.push(format!("account options still set: {}", options.join(", ")));
     }
     if problems.is_empty() {
         return Ok(());
     }
-    let legacy = !has_global_priv_table(session).await?;
-    let hint = if legacy {
-        "; mysql.global_priv is missing: the privilege tables predate MariaDB 10.4 and cannot \
-         hold these privileges exactly. Run mariadb-upgrade on this datadir first"
-    } else {
-        ""
-    };
     Err(EngineError::Sql {
         endpoint: session.endpoint.clone(),
         action: "verify the master user's privileges",
         source: check_failed(format!(
-            "SHOW GRANTS for the master user after granting: {}{hint}",
+            "SHOW GRANTS for the master user after granting: {}",
             problems.join("; ")
         )),
     })
 }
 
-async fn has_global_priv_table(session: &mut Session<'_>) -> Result<bool, EngineError> {
-    let on_error = session.error("look for mysql.global_priv");
-    let count: Option<i64> = session
-        .conn
-        .query_first(
-            "SELECT COUNT(*) FROM information_schema.TABLES \
-             WHERE TABLE_SCHEMA = 'mysql' AND TABLE_NAME = 'global_priv'",
-        )
-        .await
-        .map_err(on_error)?;
-    Ok(count.unwrap_or(0) > 0)
-}
-
-/// The `GRANT … ON *.* TO …` line of `SHOW GRANTS`, parsed.
-#[derive(Debug, PartialEq, Eq)]
-struct GlobalGrant<'a> {
-    privileges: BTreeSet<&'a str>,
-    with_grant_option: bool,
-}
-
-/// Splits `SHOW GRANTS` output into the global line (parsed) and every other line.
-fn split_grants(lines: &[String]) -> (Option<GlobalGrant<'_>>, Vec<&str>) {
-    let mut global = None;
-    let mut others = Vec::new();
-    for line in lines {
-        let parsed = line
-            .strip_prefix("GRANT ")
-            .and_then(|rest| rest.split_once(" ON *.* TO "));
-        match (parsed, &global) {
-            (Some((privileges, _)), None) => {
-                let privileges = privileges
-                    .split(", ")
-                    .map(str::trim)
-                    .filter(|p| !p.is_empty() && *p != "USAGE")
+/// How `SHOW GRANTS` output differs from [`MASTER_USER_GRANTS`]; empty when it matches.
+fn grant_problems(lines: &[String]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut global_seen = false;
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    for line in lines.iter().map(|l| GrantLine::parse(l)) {
+        match line.global_privileges() {
+            Some(privileges) if !global_seen => {
+                global_seen = true;
+                let missing: Vec<&str> = MASTER_USER_GLOBAL_PRIVILEGES
+                    .iter()
+                    .copied()
+                    .filter(|p| !privileges.contains(p))
                     .collect();
-                global = Some(GlobalGrant {
-                    privileges,
-                    with_grant_option: line.ends_with(" WITH GRANT OPTION"),
-                });
+                let extra: Vec<&str> = privileges
+                    .iter()
+                    .copied()
+                    .filter(|p| !MASTER_USER_GLOBAL_PRIVILEGES.contains(p))
+                    .collect();
+                if !missing.is_empty() {
+                    problems.push(format!("missing {} ON *.*", missing.join(", ")));
+                }
+                if !extra.is_empty() {
+                    problems.push(format!("unexpected {} ON *.*", extra.join(", ")));
+                }
+                if !line.with_grant_option {
+                    problems.push("no WITH GRANT OPTION ON *.*".to_owned());
+                }
             }
-            _ => others.push(line.as_str()),
+            _ if is_master_user_grant(&line) && seen.insert(line.grant.to_owned()) => {}
+            _ => problems.push(format!(
+                "unexpected {}{}",
+                line.grant,
+                if line.with_grant_option {
+                    " WITH GRANT OPTION"
+                } else {
+                    ""
+                }
+            )),
         }
     }
-    (global, others)
-}
-
-/// A grant line up to its ` TO ` (the grantee, i.e. the user name, is left out of reports).
-fn grant_without_grantee(line: &str) -> &str {
-    line.split_once(" TO ").map_or(line, |(grant, _)| grant)
+    if !global_seen {
+        problems.push("no global (ON *.*) grant line".to_owned());
+    }
+    for grant in MASTER_USER_GRANTS.iter().filter(|g| g.on != "*.*") {
+        if !seen.contains(&grant.clause()) {
+            let option = if grant.with_grant_option {
+                " WITH GRANT OPTION"
+            } else {
+                ""
+            };
+            problems.push(format!("missing {}{option}", grant.clause()));
+        }
+    }
+    problems
 }
 
 #[cfg(test)]
@@ -486,45 +597,132 @@ mod tests {
         assert!(parse_mariadb_version("10.5.8-MariaDB").expect("parses") < MIN_MARIADB);
     }
 
-    #[test]
-    fn splits_show_grants_into_global_and_the_rest() {
-        let lines = vec![
-            "GRANT SELECT, SUPER, SLAVE MONITOR ON *.* TO `m`@`%` IDENTIFIED BY PASSWORD \
-             '*94BDCEBE19083CE2A1F959FD02F964C7AF4CFC29' WITH GRANT OPTION"
-                .to_owned(),
-            "GRANT SELECT ON `shop`.* TO `m`@`%`".to_owned(),
-            "GRANT `dba` TO `m`@`%`".to_owned(),
-            "GRANT PROXY ON ''@'%' TO 'm'@'%'".to_owned(),
-        ];
-        let (global, others) = split_grants(&lines);
-        let global = global.expect("global line");
-        assert_eq!(
-            global.privileges,
-            BTreeSet::from(["SELECT", "SUPER", "SLAVE MONITOR"])
-        );
-        assert!(global.with_grant_option);
-        let stripped: Vec<&str> = others.iter().map(|l| grant_without_grantee(l)).collect();
-        assert_eq!(
-            stripped,
-            [
-                "GRANT SELECT ON `shop`.*",
-                "GRANT `dba`",
-                "GRANT PROXY ON ''@'%'"
-            ]
-        );
+    const HASH: &str = "IDENTIFIED BY PASSWORD '*94BDCEBE19083CE2A1F959FD02F964C7AF4CFC29'";
 
-        let usage = vec!["GRANT USAGE ON *.* TO `m`@`%`".to_owned()];
-        let (global, others) = split_grants(&usage);
-        let global = global.expect("global line");
-        assert!(global.privileges.is_empty());
-        assert!(!global.with_grant_option);
-        assert!(others.is_empty());
+    /// `SHOW GRANTS FOR` of a master user set up by ferry, as MariaDB 10.11.19 prints it.
+    fn exact_shape() -> Vec<String> {
+        vec![
+            format!(
+                "GRANT RELOAD, PROCESS, SHOW DATABASES, REPLICATION SLAVE, BINLOG MONITOR, \
+                 CREATE USER, SLAVE MONITOR ON *.* TO `m`@`%` {HASH} WITH GRANT OPTION"
+            ),
+            "GRANT SELECT ON `mysql`.* TO `m`@`%`".to_owned(),
+            "GRANT ALL PRIVILEGES ON `%`.* TO `m`@`%` WITH GRANT OPTION".to_owned(),
+        ]
     }
 
     #[test]
-    fn the_master_set_and_the_forbidden_set_do_not_overlap() {
+    fn the_exact_shape_passes_and_the_statements_match_it() {
+        assert_eq!(grant_problems(&exact_shape()), Vec::<String>::new());
+        let statements: Vec<String> = MASTER_USER_GRANTS
+            .iter()
+            .map(|g| g.statement("'m'@'%'"))
+            .collect();
+        assert_eq!(
+            statements,
+            [
+                "GRANT RELOAD, PROCESS, SHOW DATABASES, REPLICATION SLAVE, BINLOG MONITOR, \
+                 CREATE USER, SLAVE MONITOR ON *.* TO 'm'@'%' WITH GRANT OPTION",
+                "GRANT ALL PRIVILEGES ON `%`.* TO 'm'@'%' WITH GRANT OPTION",
+                "GRANT SELECT ON `mysql`.* TO 'm'@'%'",
+            ]
+        );
+    }
+
+    #[test]
+    fn any_deviation_from_the_shape_is_named() {
+        let with = |index: usize, line: &str| {
+            let mut lines = exact_shape();
+            lines[index] = line.to_owned();
+            lines
+        };
+        let cases = [
+            (
+                with(
+                    0,
+                    "GRANT ALL PRIVILEGES ON *.* TO `m`@`%` WITH GRANT OPTION",
+                ),
+                vec![
+                    "missing RELOAD, PROCESS, SHOW DATABASES, REPLICATION SLAVE, BINLOG \
+                     MONITOR, CREATE USER, SLAVE MONITOR ON *.*",
+                    "unexpected ALL PRIVILEGES ON *.*",
+                ],
+            ),
+            (
+                with(
+                    0,
+                    "GRANT SELECT, RELOAD, PROCESS, SHOW DATABASES, REPLICATION SLAVE, BINLOG \
+                     MONITOR, CREATE USER, SLAVE MONITOR ON *.* TO `m`@`%` WITH GRANT OPTION \
+                     MAX_USER_CONNECTIONS 3",
+                ),
+                vec!["unexpected SELECT ON *.*"],
+            ),
+            (
+                with(
+                    0,
+                    "GRANT RELOAD, PROCESS, SHOW DATABASES, REPLICATION SLAVE, BINLOG MONITOR, \
+                     CREATE USER, SLAVE MONITOR ON *.* TO `m`@`%`",
+                ),
+                vec!["no WITH GRANT OPTION ON *.*"],
+            ),
+            (
+                with(1, "GRANT SELECT ON `mysql`.* TO `m`@`%` WITH GRANT OPTION"),
+                vec![
+                    "unexpected GRANT SELECT ON `mysql`.* WITH GRANT OPTION",
+                    "missing GRANT SELECT ON `mysql`.*",
+                ],
+            ),
+            (
+                with(1, "GRANT SELECT, INSERT ON `mysql`.* TO `m`@`%`"),
+                vec![
+                    "unexpected GRANT SELECT, INSERT ON `mysql`.*",
+                    "missing GRANT SELECT ON `mysql`.*",
+                ],
+            ),
+            (
+                with(2, "GRANT ALL PRIVILEGES ON `%`.* TO `m`@`%`"),
+                vec![
+                    "unexpected GRANT ALL PRIVILEGES ON `%`.*",
+                    "missing GRANT ALL PRIVILEGES ON `%`.* WITH GRANT OPTION",
+                ],
+            ),
+        ];
+        for (lines, expected) in cases {
+            assert_eq!(grant_problems(&lines), expected, "{lines:?}");
+        }
+
+        let mut extra = exact_shape();
+        extra.push("GRANT INSERT ON `mysql`.`proc` TO `m`@`%`".to_owned());
+        extra.push("GRANT `dba` TO `m`@`%`".to_owned());
+        extra.push(exact_shape()[1].clone());
+        assert_eq!(
+            grant_problems(&extra),
+            [
+                "unexpected GRANT INSERT ON `mysql`.`proc`",
+                "unexpected GRANT `dba`",
+                "unexpected GRANT SELECT ON `mysql`.*",
+            ]
+        );
+        assert_eq!(
+            grant_problems(&[]),
+            [
+                "no global (ON *.*) grant line",
+                "missing GRANT ALL PRIVILEGES ON `%`.* WITH GRANT OPTION",
+                "missing GRANT SELECT ON `mysql`.*",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_master_set_grants_nothing_forbidden() {
         for p in FORBIDDEN_PRIVILEGES {
-            assert!(!MASTER_USER_PRIVILEGES.contains(p), "{p}");
+            assert!(!MASTER_USER_GLOBAL_PRIVILEGES.contains(p), "{p}");
+        }
+        for grant in &MASTER_USER_GRANTS {
+            assert!(
+                grant.on != PRIVILEGE_SCHEMA || grant.privileges == ["SELECT"],
+                "the privilege store is read only: {grant:?}"
+            );
         }
     }
 }
