@@ -56,10 +56,21 @@ fn connect(port: u16, user: &str, password: &str) -> (tokio::runtime::Runtime, m
     (rt, conn)
 }
 
+/// A data dir whose parent lets other users pass (0711), so that the database servers run as
+/// Debian's `mysql` user, as they do for a data dir in a normal place.
 fn data_dir() -> (tempfile::TempDir, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
     let tmp = ferry_testkit::short_tempdir();
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
     let dir = tmp.path().join("d");
     (tmp, dir)
+}
+
+/// The uid a process runs as.
+fn process_uid(pid: i32) -> u32 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
 /// The seed's restore section, end to end: two restores at once, waiters, the writer
@@ -251,6 +262,22 @@ fn restore_connect_and_delete_with_the_aws_cli() {
         .json();
     assert_eq!(filtered["DBInstances"].as_array().unwrap().len(), 0);
 
+    // The server runs as the unprivileged `mysql` user (ferry runs as root here), not as root.
+    if let Ok(Some(mysql)) = ferry_engine::OsUser::lookup("mysql") {
+        if ferry_engine::running_as_root() {
+            let pid_file = dir.join("clusters/flow-1/instances/flow-1-writer/mariadbd.pid");
+            let pid: i32 = std::fs::read_to_string(&pid_file)
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap();
+            assert_eq!(
+                process_uid(pid),
+                mysql.uid,
+                "the instance's mariadbd runs as mysql"
+            );
+        }
+    }
     // Connect where the API says, as the master user, and compare with the source.
     let (rt, mut conn) = connect(port.parse().unwrap(), "admin", PASSWORD);
     rt.block_on(async {

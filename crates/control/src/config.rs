@@ -11,6 +11,7 @@
 //! account_id = "000000000000"        # 12 digits, in ARNs
 //! advertised_host = "127.0.0.1"      # the host in cluster endpoints
 //! instance_port_range = "3306-3399"  # ports allocated to clusters a request gives none
+//! server_user = "mysql"              # when ferry runs as root: the OS user servers run as
 //!
 //! [storage]
 //! file_root = "/srv/buckets"         # bucket <name> is the directory /srv/buckets/<name>
@@ -139,6 +140,10 @@ pub struct Config {
     pub account_id: String,
     /// The host clients are told to connect to (cluster and instance endpoints).
     pub advertised_host: String,
+    /// When ferry runs as root: the OS user its MariaDB servers run as, so that a database
+    /// account that gains SUPER writes files as that user, not as root. `root` (or a user
+    /// that does not exist, or a data dir it cannot reach) runs them as root, with a warning.
+    pub server_user: String,
     /// Ports given to clusters whose request names none.
     pub instance_port_range: PortRange,
     /// Serve bucket `<b>` from the directory `<file_root>/<b>`.
@@ -154,6 +159,7 @@ impl Default for Config {
             region: DEFAULT_REGION.to_string(),
             account_id: DEFAULT_ACCOUNT_ID.to_string(),
             advertised_host: DEFAULT_ADVERTISED_HOST.to_string(),
+            server_user: "mysql".to_string(),
             instance_port_range: DEFAULT_PORT_RANGE,
             file_root: None,
             buckets: Vec::new(),
@@ -229,6 +235,7 @@ struct RawConfig {
     account_id: Option<String>,
     advertised_host: Option<String>,
     instance_port_range: Option<String>,
+    server_user: Option<String>,
     storage: Option<RawStorage>,
     #[serde(default)]
     bucket: Vec<RawBucket>,
@@ -336,6 +343,18 @@ impl Config {
                 ))
             }
         };
+        let server_user = match raw.server_user {
+            None => defaults.server_user,
+            Some(u)
+                if !u.is_empty()
+                    && u.len() <= 32
+                    && u.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')) =>
+            {
+                u
+            }
+            Some(u) => return Err(invalid("server_user", format!("{u:?} is not a user name"))),
+        };
         let instance_port_range = match raw.instance_port_range {
             None => defaults.instance_port_range,
             Some(r) => r.parse().map_err(|e| invalid("instance_port_range", e))?,
@@ -359,6 +378,7 @@ impl Config {
             region,
             account_id,
             advertised_host,
+            server_user,
             instance_port_range,
             file_root,
             buckets,

@@ -627,6 +627,7 @@ async fn start_one_off(
         supervisor::private_dir(&cp.layout().cluster_files(id)).map_err(ControlError::Internal)?;
     cfg.extra
         .push(("secure-file-priv".to_string(), files.to_string()));
+    cp.hand_over(&mut cfg, id)?;
     let probe = match admin {
         Some(a) => ReadyProbe::user(a.user.clone(), Some(a.password.clone())),
         None => ReadyProbe::root(),

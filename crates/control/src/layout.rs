@@ -167,7 +167,9 @@ impl Layout {
             .map_err(|e| with_path(e, "inspect the data directory", &self.root))?
             .permissions()
             .mode();
-        if mode & 0o077 != 0 {
+        // Group or others may pass (x: servers running as their own OS user need that) but
+        // never read or write.
+        if mode & 0o066 != 0 {
             let ours = self.database().exists()
                 || fs::read_dir(&self.root)
                     .map_err(|e| with_path(e, "list the data directory", &self.root))?

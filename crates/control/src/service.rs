@@ -73,6 +73,8 @@ pub(crate) struct Inner {
     pub(crate) config: Config,
     pub(crate) store: Store,
     pub(crate) toolbox: Toolbox,
+    /// The OS user MariaDB servers run as (`None`: the user ferry runs as).
+    pub(crate) server_user: Option<ferry_engine::OsUser>,
     pub(crate) jobs: Mutex<HashMap<ClusterId, JobHandle>>,
     pub(crate) supervisor: Supervisor,
     pub(crate) shutting_down: AtomicBool,
@@ -100,12 +102,14 @@ impl ControlPlane {
             .await
             .map_err(|e| ControlError::Internal(format!("database engine: {e}")))?;
         credentials::ensure_admin(&store, &layout, &config)?;
+        let server_user = resolve_server_user(&layout, &config);
         let cp = ControlPlane {
             inner: Arc::new(Inner {
                 layout,
                 config,
                 store,
                 toolbox,
+                server_user,
                 jobs: Mutex::new(HashMap::new()),
                 supervisor: Supervisor::default(),
                 shutting_down: AtomicBool::new(false),
@@ -128,6 +132,32 @@ impl ControlPlane {
 
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// Makes a server config run as the server user, and gives it the cluster's volume and
+    /// file directory (only when they are not its yet: a restore or an init made them as
+    /// ferry's user).
+    pub(crate) fn hand_over(
+        &self,
+        cfg: &mut ferry_engine::ServerConfig,
+        id: &ClusterId,
+    ) -> Result<(), ControlError> {
+        use std::os::unix::fs::MetadataExt;
+        let Some(user) = &self.inner.server_user else {
+            return Ok(());
+        };
+        let layout = &self.inner.layout;
+        for dir in [layout.volume(id), layout.cluster_files(id)] {
+            let owner = std::fs::metadata(&dir)
+                .map_err(|e| ControlError::Internal(format!("read {dir}: {e}")))?
+                .uid();
+            if owner != user.uid {
+                user.chown_tree(dir.as_std_path())
+                    .map_err(|e| ControlError::Internal(e.to_string()))?;
+            }
+        }
+        cfg.os_user = Some(user.clone());
+        Ok(())
     }
 
     pub(crate) fn is_shutting_down(&self) -> bool {
@@ -310,6 +340,46 @@ impl ControlPlane {
             tracing::error!(source = id, error = %e, "cannot record an event");
         }
     }
+}
+
+/// Which OS user servers run as: `config.server_user` when ferry runs as root, that user
+/// exists and can reach the data dir (which is then made passable, 0711, for it); else none
+/// (servers run as ferry's own user), with a warning saying why.
+fn resolve_server_user(layout: &Layout, config: &Config) -> Option<ferry_engine::OsUser> {
+    use std::os::unix::fs::PermissionsExt;
+    if !ferry_engine::running_as_root() || config.server_user == "root" {
+        return None;
+    }
+    let name = &config.server_user;
+    let user = match ferry_engine::OsUser::lookup(name) {
+        Ok(Some(u)) if u.uid != 0 => u,
+        Ok(Some(_)) => return None,
+        Ok(None) => {
+            tracing::warn!(user = %name, "database servers run as root: there is no OS user {name} (set server_user in the config)");
+            return None;
+        }
+        Err(e) => {
+            tracing::warn!(user = %name, error = %e, "database servers run as root");
+            return None;
+        }
+    };
+    for dir in [layout.root().to_path_buf(), layout.clusters_dir()] {
+        if let Err(e) = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o711)) {
+            tracing::warn!(dir = %dir, error = %e, "database servers run as root: cannot make the data dir passable");
+            return None;
+        }
+    }
+    if let Some(blocked) = user.blocked_at(layout.clusters_dir().as_std_path()) {
+        tracing::warn!(
+            user = %name,
+            blocked = %blocked.display(),
+            "database servers run as root: {name} cannot pass {}; let it (chmod o+x) to run them as {name}",
+            blocked.display()
+        );
+        return None;
+    }
+    tracing::info!(user = %name, uid = user.uid, "database servers run as {name}");
+    Some(user)
 }
 
 /// `cluster-` / `db-` + 26 upper-case alphanumerics, as RDS's resource ids look.

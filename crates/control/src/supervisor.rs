@@ -285,6 +285,8 @@ async fn try_start(cp: &ControlPlane, id: &InstanceId, after_restart: bool) -> R
         "secure-file-priv".to_string(),
         private_dir(&layout.cluster_files(&cluster.id))?.to_string(),
     ));
+    cp.hand_over(&mut cfg, &cluster.id)
+        .map_err(|e| e.to_string())?;
     let toolbox = &cp.inner.toolbox;
     let probe = |a: &AdminAccount| ReadyProbe::user(a.user.clone(), Some(a.password.clone()));
     let first = Server::start(

@@ -100,6 +100,9 @@ pub struct ServerConfig {
     /// Further `[mysqld]` options in order, `(name, value)`; an empty value renders a bare
     /// flag (`name` alone). Names must not be ones the fields above manage.
     pub extra: Vec<(String, String)>,
+    /// When ferry runs as root: the OS user the server runs as (`--user=`), which must own the
+    /// datadir; `None` runs it as root. Ignored when ferry is not root (it cannot switch).
+    pub os_user: Option<crate::os_user::OsUser>,
 }
 
 impl ServerConfig {
@@ -125,6 +128,7 @@ impl ServerConfig {
             skip_networking: false,
             skip_replica_start: true,
             extra: Vec::new(),
+            os_user: None,
         }
     }
 

@@ -14,6 +14,7 @@ pub mod accounts;
 pub mod config;
 pub mod datadir;
 mod error;
+pub mod os_user;
 pub mod prepare;
 pub mod process;
 pub mod server;
@@ -26,6 +27,7 @@ pub use accounts::{
 pub use config::{BinlogConfig, BinlogFormat, ServerConfig};
 pub use datadir::{init_datadir, set_root_password, InitOptions, RootAuth};
 pub use error::EngineError;
+pub use os_user::OsUser;
 pub use prepare::{prepare, PrepareOptions, PrepareReport};
 pub use process::{run_to_completion, ChildGuard, Output, ProcessError, ProcessSpec, Stopped};
 pub use server::{ReadyProbe, RunningServer, Server, ServerStatus};

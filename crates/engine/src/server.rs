@@ -123,13 +123,19 @@ impl Server {
 
         let log_path = cfg.log_error.as_std_path().to_path_buf();
         let log_offset = std::fs::metadata(&log_path).map(|m| m.len()).unwrap_or(0);
+        let os_user = cfg.os_user.as_ref().filter(|_| crate::running_as_root());
+        if let Some(user) = os_user {
+            prepare_for_user(user, cfg, run_dir, &log_path)?;
+        }
 
         let mut spec = ProcessSpec::new(tb.server())
             .arg(defaults_file_arg(&defaults_file))
             .current_dir(run_dir)
             .log_file(&log_path)
             .stop_grace(DROP_GRACE);
-        if crate::running_as_root() {
+        if let Some(user) = os_user {
+            spec = spec.arg(format!("--user={}", user.name));
+        } else if crate::running_as_root() {
             spec = spec.arg("--user=root");
         }
         let guard = spec.spawn().map_err(|source| EngineError::ServerSpawn {
@@ -148,6 +154,48 @@ impl Server {
         tracing::info!(datadir = %cfg.datadir, pid = server.pid(), elapsed_ms = server.guard.elapsed().as_millis() as u64, "server ready");
         Ok(server)
     }
+}
+
+/// Lets a server that will run as `user` use its run directory and log, and checks that it
+/// owns its datadir and can reach it.
+fn prepare_for_user(
+    user: &crate::os_user::OsUser,
+    cfg: &ServerConfig,
+    run_dir: &Path,
+    log_path: &Path,
+) -> Result<(), EngineError> {
+    use std::os::unix::fs::MetadataExt;
+    let refuse = |reason: String| EngineError::InvalidConfig {
+        field: "os_user".to_owned(),
+        reason,
+    };
+    let datadir = cfg.datadir.as_std_path();
+    let owner = std::fs::metadata(datadir)
+        .map_err(EngineError::io("use the datadir", datadir))?
+        .uid();
+    if owner != user.uid {
+        return Err(refuse(format!(
+            "the datadir {} belongs to uid {owner}, not to {} (uid {}) that the server runs as",
+            cfg.datadir, user.name, user.uid
+        )));
+    }
+    for dir in [datadir, run_dir] {
+        if let Some(blocked) = user.blocked_at(dir) {
+            return Err(refuse(format!(
+                "{} cannot reach {}: {} does not let it pass",
+                user.name,
+                dir.display(),
+                blocked.display()
+            )));
+        }
+    }
+    user.chown(run_dir)?;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log_path)
+        .map_err(EngineError::io("create the error log", log_path))?;
+    user.chown(log_path)
 }
 
 fn defaults_file_arg(path: &Path) -> std::ffi::OsString {
