@@ -823,6 +823,45 @@ fn restart_in_the_middle_of_a_restore() {
     );
     let (rt, conn) = connect(port, "admin", PASSWORD);
     rt.block_on(conn.disconnect()).unwrap();
+
+    // ferry serve itself is killed: its server keeps running, and the next start stops it
+    // (by its pid file) before starting the instance again: never two servers on a volume.
+    let old_pid: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    serve.kill_hard();
+    assert!(
+        std::path::Path::new(&format!("/proc/{old_pid}")).exists(),
+        "the server outlives a killed ferry serve"
+    );
+    serve.start_again();
+    serve.wait(
+        "db_instance_available",
+        json!({"DBInstanceIdentifier": "again-1"}),
+    );
+    let new_pid: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_ne!(new_pid, old_pid);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while std::path::Path::new(&format!("/proc/{old_pid}/cmdline")).exists()
+        && std::fs::read(format!("/proc/{old_pid}/cmdline")).is_ok_and(|c| !c.is_empty())
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the old server was not stopped"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (rt, mut conn) = connect(port, "admin", PASSWORD);
+    rt.block_on(async {
+        common::verify_connection(&mut conn, &common::fixtures().join("expected")).await;
+        conn.disconnect().await.unwrap();
+    });
     serve
         .aws(&[
             "rds",

@@ -167,6 +167,19 @@ impl Serve {
         }
     }
 
+    /// SIGKILL, as a crash or the OOM killer would: nothing is shut down cleanly.
+    pub fn kill_hard(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again after [`Serve::stop`] or [`Serve::kill_hard`].
+    pub fn start_again(&mut self) {
+        self.spawn();
+    }
+
     pub fn restart(&mut self) {
         self.stop();
         self.spawn();
