@@ -1301,3 +1301,100 @@ fn restores_from_s3_buckets() {
         "{events:#?}"
     );
 }
+
+/// ferry serve killed (SIGKILL) while the restored volume's engine is being set up: the
+/// one-off server it left is stopped at the next start, and the job resumes from the saved
+/// restore report without fetching anything again.
+#[test]
+fn killed_during_engine_set_up() {
+    let (_tmp, dir) = data_dir();
+    let mut serve = Serve::start(&dir, &common::fixtures().join("chains"), &[]);
+    let port = ferry_testkit::free_port().to_string();
+    serve.aws(&restore_args("setup", "dir", &port)).json();
+    let client =
+        ferry_api::client::Client::from_credentials_file(&serve.endpoint(), &serve.credentials())
+            .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(300);
+    loop {
+        let r = rt
+            .block_on(client.call(
+                "DescribeEvents",
+                &[
+                    ("SourceType", "db-cluster"),
+                    ("SourceIdentifier", "setup"),
+                    ("Duration", "60"),
+                ],
+            ))
+            .unwrap();
+        if r.texts("Message")
+            .iter()
+            .any(|m| m.starts_with("Starting the database engine"))
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no engine set-up event"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    serve.kill_hard();
+    assert!(
+        dir.join("clusters/setup/volume").exists(),
+        "the volume was complete"
+    );
+    assert!(dir.join("clusters/setup/restore-report.json").exists());
+    serve.start_again();
+    serve.wait(
+        "db_cluster_available",
+        json!({"DBClusterIdentifier": "setup"}),
+    );
+    let events = serve.cluster_events("setup");
+    assert!(
+        events.iter().any(|e| e.contains("resuming (attempt 2)")),
+        "{events:#?}"
+    );
+    let (file, pos, _) = common::expected_binlog(&common::fixtures().join("expected"));
+    let coords = format!("Recovered from Binary log filename '{file}', position '{pos}'.");
+    assert_eq!(
+        events.iter().filter(|e| **e == coords).count(),
+        1,
+        "{events:#?}"
+    );
+    // Downloaded once: the second run went straight to the engine set-up.
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.starts_with("Restoring the DB cluster"))
+            .count(),
+        1,
+        "{events:#?}"
+    );
+    serve
+        .aws(&[
+            "rds",
+            "create-db-instance",
+            "--db-instance-identifier",
+            "setup-1",
+            "--db-cluster-identifier",
+            "setup",
+            "--engine",
+            "aurora-mysql",
+            "--db-instance-class",
+            "db.t3.small",
+        ])
+        .json();
+    serve.wait(
+        "db_instance_available",
+        json!({"DBInstanceIdentifier": "setup-1"}),
+    );
+    let (rt, mut conn) = connect(port.parse().unwrap(), "admin", PASSWORD);
+    rt.block_on(async {
+        common::verify_connection(&mut conn, &common::fixtures().join("expected")).await;
+        conn.disconnect().await.unwrap();
+    });
+}
