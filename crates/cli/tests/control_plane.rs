@@ -731,7 +731,27 @@ fn restart_in_the_middle_of_a_restore() {
         "{events:#?}"
     );
     proxy.set_plan(ferry_testkit::FaultPlan::none());
-    serve.restart();
+    // Killed, not stopped: and a stand-in for a backup tool the dead control plane left
+    // working in the staging area, which the next start must kill before resuming there.
+    serve.kill_hard();
+    let mut decoy = std::process::Command::new("python3")
+        .arg("-c")
+        .arg("import time; time.sleep(600)")
+        .arg(dir.join("staging/again/sets/decoy"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    serve.start_again();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while decoy.try_wait().unwrap().is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a process left in the staging area was not stopped"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 
     serve.wait(
         "db_cluster_available",

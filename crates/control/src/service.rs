@@ -186,6 +186,7 @@ impl ControlPlane {
         // with what starts now.
         for cluster in store.list_clusters()? {
             crate::supervisor::stop_stale_servers_of(&self.inner.layout, &cluster.id).await;
+            crate::supervisor::stop_stale_tools_of(&self.inner.layout, &cluster.id).await;
         }
         for job in store.pending_jobs()? {
             tracing::info!(cluster = %job.cluster_id, kind = job.kind.as_str(), "resuming job");

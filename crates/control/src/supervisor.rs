@@ -470,6 +470,48 @@ pub(crate) async fn stop_stale_servers_of(layout: &crate::layout::Layout, id: &C
     }
 }
 
+/// Kills tools (mariabackup's prepare, ...) an earlier control plane that was killed left
+/// working on a cluster's staging area or restore target: children run in their own process
+/// groups and outlive ferry, and a resumed job must not share those directories with them.
+pub(crate) async fn stop_stale_tools_of(layout: &crate::layout::Layout, id: &ClusterId) {
+    let needles = [
+        format!("{}/", layout.staging(id)),
+        layout.cluster_dir(id).join("restoring").to_string(),
+    ];
+    let matching = || -> Vec<i32> {
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+            .filter(|pid| *pid > 1 && *pid != std::process::id() as i32)
+            .filter(|pid| {
+                std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .map(|c| {
+                        let c = String::from_utf8_lossy(&c).replace('\0', " ");
+                        needles.iter().any(|n| c.contains(n.as_str()))
+                    })
+                    .unwrap_or(false)
+            })
+            .collect()
+    };
+    let pids = matching();
+    if pids.is_empty() {
+        return;
+    }
+    for pid in &pids {
+        tracing::warn!(pid, cluster = %id, "killing a tool left running by an earlier ferry serve");
+        // SAFETY: kill(2) on a process whose command line names this cluster's staging or
+        // restore target, which only ferry's own tools do.
+        unsafe { libc::kill(*pid, libc::SIGKILL) };
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !matching().is_empty() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Stops a server left running from `run_dir` by an earlier control plane (one that was
 /// killed before it could shut its servers down).
 pub(crate) async fn stop_stale_server(run_dir: &Utf8Path) {

@@ -357,6 +357,7 @@ impl ControlPlane {
         }
         // A one-off server (engine set-up, password reset) left by a killed control plane.
         crate::supervisor::stop_stale_servers_of(&self.inner.layout, id).await;
+        crate::supervisor::stop_stale_tools_of(&self.inner.layout, id).await;
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
         while !self.inner.store.instances_of(id)?.is_empty() {
             if std::time::Instant::now() > deadline {
