@@ -107,6 +107,18 @@ pub async fn dispatch(
                 w.end();
             })
         }
+        "ListTagsForResource" => {
+            let tags = h.list_tags()?;
+            Box::new(move |w| write_tags(w, &tags))
+        }
+        "AddTagsToResource" => {
+            h.add_tags()?;
+            return Ok(xml::empty_response(&action, request_id));
+        }
+        "RemoveTagsFromResource" => {
+            h.remove_tags()?;
+            return Ok(xml::empty_response(&action, request_id));
+        }
         other => {
             return Err(ApiError::new(
                 400,
@@ -510,6 +522,40 @@ impl Handler<'_> {
         let raw = self.params.required("DBInstanceIdentifier")?;
         self.authorize("DeleteDBInstance", &self.instance_arn_for(raw))?;
         Ok(self.cp.delete_db_instance(raw).await?)
+    }
+
+    fn list_tags(&self) -> Result<Vec<Tag>, ApiError> {
+        let arn = self.params.required("ResourceName")?;
+        self.authorize("ListTagsForResource", arn)?;
+        Ok(self.cp.list_tags(arn)?)
+    }
+
+    fn add_tags(&self) -> Result<(), ApiError> {
+        let arn = self.params.required("ResourceName")?;
+        let tags = self.tags()?;
+        if tags.is_empty() {
+            return Err(ApiError::new(
+                400,
+                "MissingParameter",
+                "The request must contain the parameter Tags",
+            ));
+        }
+        self.authorize("AddTagsToResource", arn)?;
+        Ok(self.cp.add_tags(arn, &tags)?)
+    }
+
+    fn remove_tags(&self) -> Result<(), ApiError> {
+        let arn = self.params.required("ResourceName")?;
+        let keys = owned(self.params.list("TagKeys", "member"));
+        if keys.is_empty() {
+            return Err(ApiError::new(
+                400,
+                "MissingParameter",
+                "The request must contain the parameter TagKeys",
+            ));
+        }
+        self.authorize("RemoveTagsFromResource", arn)?;
+        Ok(self.cp.remove_tags(arn, &keys)?)
     }
 
     fn describe_events(&self) -> Result<(ferry_control::Page<Event>, Vec<String>), ApiError> {

@@ -1126,6 +1126,75 @@ fn empty_cluster() {
         "db_instance_available",
         json!({"DBInstanceIdentifier": "empty-1"}),
     );
+
+    // Tags by ARN, as Terraform manages them.
+    let arn = serve.cluster("empty")["DBClusterArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let tags = |serve: &Serve, arn: &str| -> Vec<(String, String)> {
+        let v = serve
+            .aws(&["rds", "list-tags-for-resource", "--resource-name", arn])
+            .json();
+        v["TagList"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["Key"].as_str().unwrap().to_string(),
+                    t["Value"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(tags(&serve, &arn), vec![("team".into(), "data".into())]);
+    assert!(
+        serve
+            .aws(&[
+                "rds",
+                "add-tags-to-resource",
+                "--resource-name",
+                &arn,
+                "--tags",
+                "Key=env,Value=test",
+                "Key=team,Value=ops",
+            ])
+            .ok
+    );
+    assert!(
+        serve
+            .aws(&[
+                "rds",
+                "remove-tags-from-resource",
+                "--resource-name",
+                &arn,
+                "--tag-keys",
+                "env",
+            ])
+            .ok
+    );
+    assert_eq!(tags(&serve, &arn), vec![("team".into(), "ops".into())]);
+    let instance_arn = arn.replace(":cluster:empty", ":db:empty-1");
+    assert_eq!(tags(&serve, &instance_arn), Vec::<(String, String)>::new());
+    let e = serve.aws(&[
+        "rds",
+        "list-tags-for-resource",
+        "--resource-name",
+        &arn.replace(":cluster:empty", ":cluster:nope"),
+    ]);
+    assert!(
+        e.error().contains("(DBClusterNotFoundFault)"),
+        "{}",
+        e.stderr
+    );
+    let e = serve.aws(&["rds", "list-tags-for-resource", "--resource-name", "empty"]);
+    assert!(
+        e.error().contains("(InvalidParameterValue)"),
+        "{}",
+        e.stderr
+    );
+
     let (rt, mut conn) = connect(port, "boss", PASSWORD);
     rt.block_on(async {
         // A fresh datadir's password-less root accounts are gone: only the master user and

@@ -156,8 +156,17 @@ async fn run(cp: &ControlPlane, job: &Job, progress: Arc<Progress>, stage: Arc<A
     }
 }
 
-fn succeed(cp: &ControlPlane, job: &Job, mut cluster: Cluster, report: Option<RestoreReport>) {
+fn succeed(cp: &ControlPlane, job: &Job, cluster: Cluster, report: Option<RestoreReport>) {
     let id = cluster.id.clone();
+    // A fresh copy: tags may have been changed through the API while the job ran.
+    let mut cluster = match cp.store().get_cluster(&id) {
+        Ok(Some(c)) => c,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::error!(cluster = %id, error = %e, "cannot read the cluster");
+            return;
+        }
+    };
     let mut messages = Vec::new();
     if let Some(r) = &report {
         if let (Some(file), Some(pos)) = (&r.binlog_file, r.binlog_position) {
@@ -233,7 +242,10 @@ fn fail(cp: &ControlPlane, job: &Job, cluster: &Cluster, f: Failure) {
             f.reason.trim_end_matches('.')
         ),
     });
-    let mut c = cluster.clone();
+    let mut c = match cp.store().get_cluster(id) {
+        Ok(Some(fresh)) => fresh,
+        _ => cluster.clone(),
+    };
     c.status = ClusterStatus::MigrationFailed;
     c.percent_progress = None;
     match cp

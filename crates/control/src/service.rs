@@ -34,6 +34,7 @@ use crate::{instance_class, secrets};
 
 mod clusters;
 mod instances;
+mod tags;
 
 /// A cluster with what DescribeDBClusters shows beside the stored row.
 #[derive(Debug, Clone)]
