@@ -656,7 +656,7 @@ fn write_cluster(w: &mut XmlWriter, v: &ClusterView) {
     w.elem("Status", c.status.as_str());
     w.opt_elem(
         "PercentProgress",
-        c.percent_progress.map(|p| p.to_string()).as_deref(),
+        v.percent_progress.map(|p| p.to_string()).as_deref(),
     );
     w.opt_elem("Endpoint", v.endpoint.as_deref());
     w.opt_elem("ReaderEndpoint", v.endpoint.as_deref());

@@ -106,7 +106,7 @@ async fn drive(
 ) -> anyhow::Result<()> {
     let client = Client::from_credentials_file(endpoint, credentials.as_std_path())
         .context("read the admin credentials")?;
-    let password = random_password();
+    let password = demo_source::random_password();
     let password_file = dir.join("master-password");
     write_private(&password_file, &password)?;
     let series = source
@@ -177,6 +177,7 @@ async fn drive(
         )
         .await
         .context("CreateDBInstance")?;
+    let started = Instant::now();
     loop {
         let r = client
             .call("DescribeDBInstances", &[("DBInstanceIdentifier", INSTANCE)])
@@ -188,6 +189,9 @@ async fn drive(
             "available" => break,
             "creating" | "starting" => {}
             other => bail!("the instance is {other}; see the events above"),
+        }
+        if started.elapsed() > Duration::from_secs(600) {
+            bail!("the instance did not become available within 10 minutes");
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
@@ -332,28 +336,10 @@ fn prepare_dir(dir: &Utf8Path) -> anyhow::Result<Utf8PathBuf> {
     Ok(dir)
 }
 
+/// A 0600 file (created so from the start), via the control plane's one helper for that.
 fn write_private(path: &Utf8Path, text: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(true)
-        .write(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("create {path}"))?;
-    f.write_all(text.as_bytes())
+    ferry_control::layout::write_private_file(path, text.as_bytes())
         .with_context(|| format!("write {path}"))
-}
-
-fn random_password() -> String {
-    use rand::Rng;
-    let s: String = rand::rng()
-        .sample_iter(rand::distr::Alphanumeric)
-        .take(20)
-        .map(char::from)
-        .collect();
-    format!("Demo-{s}")
 }
 
 /// `aws` when it is on PATH, else the repo virtualenv's (what `make deps` installs), if any.

@@ -169,7 +169,7 @@ impl DemoSource {
 }
 
 /// A random password of ASCII letters and digits (safe in option files and SQL literals).
-fn random_password() -> String {
+pub fn random_password() -> String {
     rand::rng()
         .sample_iter(rand::distr::Alphanumeric)
         .take(PASSWORD_LEN)

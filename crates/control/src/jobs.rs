@@ -17,6 +17,7 @@ use std::time::Duration;
 use camino::Utf8PathBuf;
 use ferry_engine::accounts::{self, AdminAccount};
 use ferry_engine::{ReadyProbe, Server, ServerConfig};
+use ferry_restore::error::flatten;
 use ferry_restore::{Phase, Progress, RestoreOptions, RestoreReport, Source};
 use tokio::task::JoinHandle;
 
@@ -181,7 +182,6 @@ fn succeed(cp: &ControlPlane, job: &Job, cluster: Cluster, report: Option<Restor
         }
     }
     cluster.status = ClusterStatus::Available;
-    cluster.percent_progress = None;
     // Only from `creating`: a deletion requested meanwhile wins.
     match cp
         .store()
@@ -247,7 +247,6 @@ fn fail(cp: &ControlPlane, job: &Job, cluster: &Cluster, f: Failure) {
         _ => cluster.clone(),
     };
     c.status = ClusterStatus::MigrationFailed;
-    c.percent_progress = None;
     match cp
         .store()
         .transition_cluster(&c, &[ClusterStatus::Creating])
@@ -341,22 +340,6 @@ async fn restore_volume(
     std::fs::rename(&restoring, &volume)
         .map_err(|e| Failure::new(format!("rename {restoring} to {volume}: {e}")))?;
     Ok(Some(report))
-}
-
-/// An error with its sources, on one line (the engine's errors keep the server's message in
-/// their source).
-pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = err.to_string();
-    let mut cur = err.source();
-    while let Some(s) = cur {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        cur = s.source();
-    }
-    out
 }
 
 /// A task that is aborted when this handle is dropped.
@@ -491,7 +474,7 @@ async fn prepare_cluster(cp: &ControlPlane, cluster: &Cluster) -> Result<(), Con
     )
     .await;
     let stopped = server.stop(Duration::from_secs(120)).await;
-    let set_up = result.map_err(|e| ControlError::Internal(chain(&e)))?;
+    let set_up = result.map_err(|e| ControlError::Internal(flatten(&e)))?;
     stopped.map_err(|e| ControlError::Internal(format!("stop the database engine: {e}")))?;
     let _ = std::fs::remove_dir_all(&run_dir);
     secrets::write_admin(layout, id, &admin)?;
@@ -652,7 +635,7 @@ async fn start_one_off(
         Duration::from_secs(600),
     )
     .await
-    .map_err(|e| ControlError::Internal(format!("start the database engine: {}", chain(&e))))?;
+    .map_err(|e| ControlError::Internal(format!("start the database engine: {}", flatten(&e))))?;
     Ok((server, run_dir))
 }
 
@@ -678,7 +661,7 @@ pub(crate) async fn repair_admin(
     id: &ClusterId,
 ) -> Result<AdminAccount, ControlError> {
     let layout = cp.layout();
-    let engine_err = |e: ferry_engine::EngineError| ControlError::Internal(chain(&e));
+    let engine_err = |e: ferry_engine::EngineError| ControlError::Internal(flatten(&e));
     let (server, run_dir) = start_one_off(cp, id, None).await?;
     let admin = AdminAccount::generate();
     let result = accounts::bootstrap_admin(&server, &admin).await;
@@ -705,7 +688,7 @@ pub(crate) async fn reset_master_password(
     password: &str,
 ) -> Result<(), ControlError> {
     let admin = secrets::read_admin(cp.layout(), &cluster.id)?;
-    let engine_err = |e: ferry_engine::EngineError| ControlError::Internal(chain(&e));
+    let engine_err = |e: ferry_engine::EngineError| ControlError::Internal(flatten(&e));
     let running = cp
         .inner
         .supervisor

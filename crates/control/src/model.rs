@@ -186,8 +186,6 @@ pub struct Cluster {
     pub tags: Vec<Tag>,
     /// `Some` for clusters restored from S3.
     pub s3_origin: Option<S3Origin>,
-    /// How far the restore has come, 0-100, while `creating`.
-    pub percent_progress: Option<u8>,
     /// Binary log coordinates the restored data was recovered to.
     pub recovered_binlog: Option<(String, u64)>,
     pub recovered_gtid: Option<String>,

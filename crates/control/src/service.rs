@@ -43,6 +43,9 @@ pub struct ClusterView {
     pub members: Vec<Instance>,
     /// The address clients connect to, once the cluster has a writer instance.
     pub endpoint: Option<String>,
+    /// How far the restore has come, 0-100, while the cluster is `creating` (from the running
+    /// job's progress; never stored).
+    pub percent_progress: Option<u8>,
     pub arn: String,
 }
 
@@ -185,10 +188,11 @@ impl ControlPlane {
         let store = &self.inner.store;
         // Servers left running by a control plane that was killed: none may share a volume
         // with what starts now.
-        for cluster in store.list_clusters()? {
-            crate::supervisor::stop_stale_servers_of(&self.inner.layout, &cluster.id).await;
-            crate::supervisor::stop_stale_tools_of(&self.inner.layout, &cluster.id).await;
+        let ids: Vec<ClusterId> = store.list_clusters()?.into_iter().map(|c| c.id).collect();
+        for id in &ids {
+            crate::supervisor::stop_stale_servers_of(&self.inner.layout, id).await;
         }
+        crate::supervisor::stop_stale_tools_of(&self.inner.layout, &ids).await;
         for job in store.pending_jobs()? {
             tracing::info!(cluster = %job.cluster_id, kind = job.kind.as_str(), "resuming job");
             self.spawn_job(job)?;

@@ -249,7 +249,6 @@ mod tests {
             db_subnet_group: "default".into(),
             tags: vec![],
             s3_origin: None,
-            percent_progress: Some(0),
             recovered_binlog: None,
             recovered_gtid: None,
             created_at: OffsetDateTime::now_utc(),

@@ -15,6 +15,7 @@ use camino::Utf8Path;
 use ferry_engine::accounts::AdminAccount;
 use ferry_engine::config::PID_FILE;
 use ferry_engine::{ReadyProbe, RunningServer, Server, ServerConfig, ServerStatus};
+use ferry_restore::error::flatten;
 
 use crate::error::ControlError;
 use crate::instance_class;
@@ -312,9 +313,9 @@ async fn try_start(cp: &ControlPlane, id: &InstanceId, after_restart: bool) -> R
                 START_TIMEOUT,
             )
             .await
-            .map_err(|e| e.to_string())?
+            .map_err(|e| flatten(&e))?
         }
-        Err(e) => return Err(crate::jobs::chain(&e)),
+        Err(e) => return Err(flatten(&e)),
     };
 
     // Deleted while starting, or the control plane is stopping: do not leave it running.
@@ -473,11 +474,20 @@ pub(crate) async fn stop_stale_servers_of(layout: &crate::layout::Layout, id: &C
 /// Kills tools (mariabackup's prepare, ...) an earlier control plane that was killed left
 /// working on a cluster's staging area or restore target: children run in their own process
 /// groups and outlive ferry, and a resumed job must not share those directories with them.
-pub(crate) async fn stop_stale_tools_of(layout: &crate::layout::Layout, id: &ClusterId) {
-    let needles = [
-        format!("{}/", layout.staging(id)),
-        layout.cluster_dir(id).join("restoring").to_string(),
-    ];
+pub(crate) async fn stop_stale_tools_of(layout: &crate::layout::Layout, ids: &[ClusterId]) {
+    // One scan of /proc for every cluster at once.
+    let needles: Vec<String> = ids
+        .iter()
+        .flat_map(|id| {
+            [
+                format!("{}/", layout.staging(id)),
+                layout.cluster_dir(id).join("restoring").to_string(),
+            ]
+        })
+        .collect();
+    if needles.is_empty() {
+        return;
+    }
     let matching = || -> Vec<i32> {
         let Ok(entries) = std::fs::read_dir("/proc") else {
             return Vec::new();
@@ -501,8 +511,8 @@ pub(crate) async fn stop_stale_tools_of(layout: &crate::layout::Layout, id: &Clu
         return;
     }
     for pid in &pids {
-        tracing::warn!(pid, cluster = %id, "killing a tool left running by an earlier ferry serve");
-        // SAFETY: kill(2) on a process whose command line names this cluster's staging or
+        tracing::warn!(pid, "killing a tool left running by an earlier ferry serve");
+        // SAFETY: kill(2) on a process whose command line names a cluster's staging area or
         // restore target, which only ferry's own tools do.
         unsafe { libc::kill(*pid, libc::SIGKILL) };
     }

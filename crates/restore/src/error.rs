@@ -54,8 +54,9 @@ impl FetchErrorKind {
     }
 }
 
-/// Error text with its sources, on one line.
-pub(crate) fn flatten(err: &(dyn std::error::Error + 'static)) -> String {
+/// Error text with its sources, on one line: for messages that leave the process (an event,
+/// an API error) where `{:#}` formatting is not available. Also used by the control plane.
+pub fn flatten(err: &(dyn std::error::Error + 'static)) -> String {
     let mut out = err.to_string();
     let mut cur = err.source();
     while let Some(s) = cur {

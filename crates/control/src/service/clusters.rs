@@ -190,7 +190,6 @@ impl ControlPlane {
                 .unwrap_or_else(|| "default".to_string()),
             tags: s.tags.clone(),
             s3_origin,
-            percent_progress: None,
             recovered_binlog: None,
             recovered_gtid: None,
             created_at: OffsetDateTime::now_utc(),
@@ -251,17 +250,17 @@ impl ControlPlane {
         ))
     }
 
-    pub(crate) fn cluster_view(&self, mut cluster: Cluster) -> Result<ClusterView, ControlError> {
+    pub(crate) fn cluster_view(&self, cluster: Cluster) -> Result<ClusterView, ControlError> {
         let members = self.inner.store.instances_of(&cluster.id)?;
         let endpoint = (!members.is_empty()).then(|| self.inner.config.advertised_host.clone());
-        if cluster.status == ClusterStatus::Creating {
-            cluster.percent_progress = Some(self.progress_percent(&cluster.id));
-        }
+        let percent_progress =
+            (cluster.status == ClusterStatus::Creating).then(|| self.progress_percent(&cluster.id));
         let arn = self.cluster_arn(&cluster.id);
         Ok(ClusterView {
             cluster,
             members,
             endpoint,
+            percent_progress,
             arn,
         })
     }
@@ -357,7 +356,7 @@ impl ControlPlane {
         }
         // A one-off server (engine set-up, password reset) left by a killed control plane.
         crate::supervisor::stop_stale_servers_of(&self.inner.layout, id).await;
-        crate::supervisor::stop_stale_tools_of(&self.inner.layout, id).await;
+        crate::supervisor::stop_stale_tools_of(&self.inner.layout, std::slice::from_ref(id)).await;
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
         while !self.inner.store.instances_of(id)?.is_empty() {
             if std::time::Instant::now() > deadline {

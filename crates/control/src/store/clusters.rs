@@ -77,22 +77,8 @@ impl Store {
 
     /// Replaces a cluster's stored state. `NotFound` if it is not there.
     pub fn update_cluster(&self, cluster: &Cluster) -> Result<(), StoreError> {
-        let id = cluster.id.as_str();
-        let doc = to_doc(ObjectKind::Cluster, id, cluster)?;
-        let changed = self
-            .conn()
-            .execute(
-                "UPDATE clusters SET status = ?2, port = ?3, created_at = ?4, doc = ?5 WHERE id = ?1",
-                params![
-                    id,
-                    cluster.status.as_str(),
-                    cluster.port,
-                    to_nanos(cluster.created_at),
-                    doc
-                ],
-            )
-            .ctx(|| format!("update DB cluster '{id}'"))?;
-        found(changed, ObjectKind::Cluster, id)
+        let changed = self.write_cluster(cluster, None)?;
+        found(changed, ObjectKind::Cluster, cluster.id.as_str())
     }
 
     /// Writes `cluster` only if the stored status is one of `from` (compare-and-set): a
@@ -103,18 +89,18 @@ impl Store {
         cluster: &Cluster,
         from: &[ClusterStatus],
     ) -> Result<bool, StoreError> {
+        let from = status_list(from.iter().map(|s| s.as_str()));
+        Ok(self.write_cluster(cluster, Some(from))? == 1)
+    }
+
+    /// The one UPDATE of a cluster row; `from` (a JSON list of statuses) makes it conditional.
+    fn write_cluster(&self, cluster: &Cluster, from: Option<String>) -> Result<usize, StoreError> {
         let id = cluster.id.as_str();
         let doc = to_doc(ObjectKind::Cluster, id, cluster)?;
-        let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
-        let from = serde_json::to_string(&from).map_err(|e| StoreError::Corrupt {
-            what: format!("status list for DB cluster '{id}'"),
-            reason: e.to_string(),
-        })?;
-        let changed = self
-            .conn()
+        self.conn()
             .execute(
                 "UPDATE clusters SET status = ?2, port = ?3, created_at = ?4, doc = ?5
-                 WHERE id = ?1 AND status IN (SELECT value FROM json_each(?6))",
+                 WHERE id = ?1 AND (?6 IS NULL OR status IN (SELECT value FROM json_each(?6)))",
                 params![
                     id,
                     cluster.status.as_str(),
@@ -124,8 +110,7 @@ impl Store {
                     from
                 ],
             )
-            .ctx(|| format!("update DB cluster '{id}'"))?;
-        Ok(changed == 1)
+            .ctx(|| format!("update DB cluster '{id}'"))
     }
 
     /// Removes a cluster and its jobs (its events stay, as RDS keeps them). Refused with
@@ -257,23 +242,8 @@ impl Store {
     /// Replaces an instance's stored state (its cluster cannot change). `NotFound` if it is
     /// not there.
     pub fn update_instance(&self, instance: &Instance) -> Result<(), StoreError> {
-        let id = instance.id.as_str();
-        let doc = to_doc(ObjectKind::Instance, id, instance)?;
-        let changed = self
-            .conn()
-            .execute(
-                "UPDATE instances SET status = ?3, created_at = ?4, doc = ?5
-                 WHERE id = ?1 AND cluster_id = ?2",
-                params![
-                    id,
-                    instance.cluster_id.as_str(),
-                    instance.status.as_str(),
-                    to_nanos(instance.created_at),
-                    doc
-                ],
-            )
-            .ctx(|| format!("update DB instance '{id}'"))?;
-        found(changed, ObjectKind::Instance, id)
+        let changed = self.write_instance(instance, None)?;
+        found(changed, ObjectKind::Instance, instance.id.as_str())
     }
 
     /// Writes `instance` only if the stored status is one of `from`; see
@@ -283,18 +253,24 @@ impl Store {
         instance: &Instance,
         from: &[InstanceStatus],
     ) -> Result<bool, StoreError> {
+        let from = status_list(from.iter().map(|s| s.as_str()));
+        Ok(self.write_instance(instance, Some(from))? == 1)
+    }
+
+    /// The one UPDATE of an instance row; `from` (a JSON list of statuses) makes it
+    /// conditional.
+    fn write_instance(
+        &self,
+        instance: &Instance,
+        from: Option<String>,
+    ) -> Result<usize, StoreError> {
         let id = instance.id.as_str();
         let doc = to_doc(ObjectKind::Instance, id, instance)?;
-        let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
-        let from = serde_json::to_string(&from).map_err(|e| StoreError::Corrupt {
-            what: format!("status list for DB instance '{id}'"),
-            reason: e.to_string(),
-        })?;
-        let changed = self
-            .conn()
+        self.conn()
             .execute(
                 "UPDATE instances SET status = ?3, created_at = ?4, doc = ?5
-                 WHERE id = ?1 AND cluster_id = ?2 AND status IN (SELECT value FROM json_each(?6))",
+                 WHERE id = ?1 AND cluster_id = ?2
+                   AND (?6 IS NULL OR status IN (SELECT value FROM json_each(?6)))",
                 params![
                     id,
                     instance.cluster_id.as_str(),
@@ -304,8 +280,7 @@ impl Store {
                     from
                 ],
             )
-            .ctx(|| format!("update DB instance '{id}'"))?;
-        Ok(changed == 1)
+            .ctx(|| format!("update DB instance '{id}'"))
     }
 
     /// `NotFound` if it is not there.
@@ -384,6 +359,11 @@ fn list_docs<T: DeserializeOwned, P: rusqlite::Params>(
     Ok(out)
 }
 
+/// Statuses as the JSON list `json_each` reads.
+fn status_list<'a>(statuses: impl Iterator<Item = &'a str>) -> String {
+    serde_json::Value::from(statuses.collect::<Vec<_>>()).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use time::OffsetDateTime;
@@ -452,7 +432,6 @@ mod tests {
         assert_eq!(events[0].message, "DB cluster created.");
 
         c.status = ClusterStatus::Available;
-        c.percent_progress = None;
         store.update_cluster(&c).unwrap();
         assert_eq!(store.get_cluster(&c.id).unwrap(), Some(c));
     }
