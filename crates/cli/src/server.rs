@@ -64,7 +64,6 @@ pub async fn run(cmd: ServerCommand) -> anyhow::Result<ExitCode> {
     let run_utf8 = utf8(run_dir.clone(), "run directory")?;
     let mut cfg = ServerConfig::new(utf8(datadir.clone(), "datadir")?, &run_utf8, port);
     cfg.buffer_pool_bytes = buffer_pool_mb << 20;
-    cfg.extra.push(("tmpdir".into(), run_utf8.to_string()));
     let password = std::env::var("MYSQL_PWD").ok().filter(|p| !p.is_empty());
     let mut server = Server::start(
         &tb,

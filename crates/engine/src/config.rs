@@ -18,6 +18,8 @@ pub const SOCKET_FILE: &str = "mysqld.sock";
 
 /// The kernel's limit on a unix socket path (`sun_path` is 108 bytes including the NUL).
 pub const MAX_SOCKET_PATH: usize = 107;
+/// The server's private temporary directory, in its run dir.
+pub const TMP_DIR: &str = "tmp";
 
 /// Options rendered from fields; `extra` must not set them (normalised to `-` form).
 const MANAGED_OPTIONS: &[&str] = &[
@@ -27,6 +29,7 @@ const MANAGED_OPTIONS: &[&str] = &[
     "socket",
     "pid-file",
     "log-error",
+    "tmpdir",
     "server-id",
     "log-bin",
     "skip-log-bin",
@@ -77,6 +80,9 @@ pub struct ServerConfig {
     /// Unix socket path; at most [`MAX_SOCKET_PATH`] bytes.
     pub socket: Utf8PathBuf,
     pub pid_file: Utf8PathBuf,
+    /// Temporary files (implicit temporary tables, filesort): private to this server, never
+    /// the shared `/tmp`, where other processes can see or remove them. Created at start.
+    pub tmpdir: Utf8PathBuf,
     /// The server's own error log (`log-error`); ferry also appends the process's early
     /// stdout/stderr here, with a `---- ferry: ...` marker line per start.
     pub log_error: Utf8PathBuf,
@@ -116,6 +122,7 @@ impl ServerConfig {
             bind_address: "127.0.0.1".to_owned(),
             socket: run_dir.join(SOCKET_FILE),
             pid_file: run_dir.join(PID_FILE),
+            tmpdir: run_dir.join(TMP_DIR),
             log_error: run_dir.join(ERROR_LOG_FILE),
             server_id: 1,
             binlog: None,
@@ -151,6 +158,7 @@ impl ServerConfig {
             ("datadir", &self.datadir),
             ("socket", &self.socket),
             ("pid_file", &self.pid_file),
+            ("tmpdir", &self.tmpdir),
             ("log_error", &self.log_error),
         ] {
             if !path.is_absolute() {
@@ -256,6 +264,7 @@ impl ServerConfig {
         opt("socket", self.socket.as_str());
         opt("pid-file", self.pid_file.as_str());
         opt("log-error", self.log_error.as_str());
+        opt("tmpdir", self.tmpdir.as_str());
         if self.skip_networking {
             opt("skip-networking", "");
         } else {
@@ -365,6 +374,7 @@ datadir = /srv/ferry/i1/data
 socket = /srv/ferry/i1/mysqld.sock
 pid-file = /srv/ferry/i1/mariadbd.pid
 log-error = /srv/ferry/i1/mariadbd.log
+tmpdir = /srv/ferry/i1/tmp
 port = 3307
 bind-address = 127.0.0.1
 server-id = 7

@@ -110,6 +110,10 @@ impl Server {
         }
         std::fs::create_dir_all(run_dir)
             .map_err(EngineError::io("create the run directory", run_dir))?;
+        std::fs::create_dir_all(&cfg.tmpdir).map_err(EngineError::io(
+            "create the temporary directory",
+            cfg.tmpdir.as_std_path(),
+        ))?;
         for file in [&cfg.socket, &cfg.pid_file, &cfg.log_error] {
             if let Some(parent) = file.parent() {
                 std::fs::create_dir_all(parent).map_err(EngineError::io(
@@ -190,6 +194,7 @@ fn prepare_for_user(
         }
     }
     user.chown(run_dir)?;
+    user.chown(cfg.tmpdir.as_std_path())?;
     std::fs::OpenOptions::new()
         .create(true)
         .append(true)

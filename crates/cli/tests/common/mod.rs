@@ -134,9 +134,6 @@ async fn verify_async(datadir: &Path, expected: &Path) {
     let mut cfg = ServerConfig::new(datadir, &run_path, 0);
     cfg.skip_networking = true;
     cfg.buffer_pool_bytes = 64 << 20;
-    if !cfg.extra.iter().any(|(k, _)| k == "tmpdir") {
-        cfg.extra.push(("tmpdir".into(), run_path.to_string()));
-    }
     let meta: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(expected.join("meta.json")).unwrap())
             .unwrap();
