@@ -11,7 +11,7 @@
 //!     admin.cnf                  ferry's internal account on this cluster ([client] file), 0600
 //!     files/                     the servers' secure_file_priv: the only directory LOAD DATA
 //!                                INFILE, SELECT ... INTO OUTFILE and LOAD_FILE may touch (0700)
-//!     instances/<instance-id>/   run dir of one instance: my.cnf, mariadbd.log, mariadbd.pid, mysqld.sock
+//!     instances/<instance-id>/   run dir of one instance: my.cnf, mariadbd.log, mariadbd.pid, mysqld.sock, tmp/
 //!   staging/<cluster-id>/        backup sets unpacked while a restore runs (removed after)
 //!   trash/                       directories being removed (renamed here first, deleted after)
 //! ```
