@@ -107,6 +107,13 @@ pub async fn init_datadir(
     if crate::running_as_root() {
         spec = spec.arg("--user=root");
     }
+    // The bootstrap server's temporary tables go to a private directory beside the datadir:
+    // in the shared /tmp, a file of an implicit temporary table was seen to vanish under a
+    // concurrent bootstrap ("Could not remove temporary table '/tmp/#sql-temptable-...'").
+    let tmpdir = bootstrap_tmpdir(datadir)?;
+    let mut tmpdir_arg = std::ffi::OsString::from("--tmpdir=");
+    tmpdir_arg.push(tmpdir.as_os_str());
+    spec = spec.arg(tmpdir_arg);
     spec = spec.args(&opts.server_args);
     if let Some(parent) = datadir.parent().filter(|p| !p.as_os_str().is_empty()) {
         spec = spec.current_dir(parent);
@@ -115,13 +122,40 @@ pub async fn init_datadir(
         spec = spec.log_file(log);
     }
     tracing::info!(datadir = %datadir.display(), "initialising datadir");
-    run_to_completion(spec)
-        .await
-        .map_err(|source| EngineError::DatadirInitFailed {
-            datadir: datadir.to_path_buf(),
-            source: Box::new(source),
-        })?;
+    let result = run_to_completion(spec).await;
+    let _ = std::fs::remove_dir_all(&tmpdir);
+    result.map_err(|source| EngineError::DatadirInitFailed {
+        datadir: datadir.to_path_buf(),
+        source: Box::new(source),
+    })?;
     Ok(())
+}
+
+/// `<datadir>.install-tmp`, created empty (mode 0700) for the bootstrap server's `--tmpdir`.
+fn bootstrap_tmpdir(datadir: &Path) -> Result<std::path::PathBuf, EngineError> {
+    use std::os::unix::fs::DirBuilderExt;
+    let mut name = datadir.as_os_str().to_owned();
+    name.push(".install-tmp");
+    let dir = std::path::PathBuf::from(name);
+    match std::fs::remove_dir_all(&dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(source) => {
+            return Err(EngineError::Io {
+                action: "remove an old bootstrap temporary directory",
+                path: dir,
+                source,
+            })
+        }
+    }
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&dir)
+        .map_err(EngineError::io(
+            "create the bootstrap temporary directory",
+            &dir,
+        ))?;
+    Ok(dir)
 }
 
 /// Sets the password of every `root` account (`root@localhost`, `root@127.0.0.1`,

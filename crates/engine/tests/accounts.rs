@@ -118,7 +118,7 @@ async fn admin_master_user_and_time_zones_on_a_restored_style_server() {
 
     // --- The master user the source had (ALL ON *.*, writes to mysql, a role, a proxy,
     // REQUIRE SSL, a connection limit, locked, expired).
-    let report = set_master_user(&mut conn, MASTER, MASTER_PASSWORD)
+    let report = set_master_user(&mut conn, MASTER, MASTER_PASSWORD, &[])
         .await
         .expect("set master user");
     assert!(!report.created);
@@ -148,7 +148,7 @@ async fn admin_master_user_and_time_zones_on_a_restored_style_server() {
     );
     assert_eq!(report.other_hosts, ["localhost"]);
     assert_exact_master_grants(&mut conn, MASTER).await;
-    let again = set_master_user(&mut conn, MASTER, MASTER_PASSWORD)
+    let again = set_master_user(&mut conn, MASTER, MASTER_PASSWORD, &[])
         .await
         .expect("set master user again");
     assert!(
@@ -180,20 +180,20 @@ async fn admin_master_user_and_time_zones_on_a_restored_style_server() {
     }
 
     // --- A brand-new master user, and names/passwords that must be refused.
-    let fresh = set_master_user(&mut conn, "fresh_master", "Another1!")
+    let fresh = set_master_user(&mut conn, "fresh_master", "Another1!", &[])
         .await
         .expect("create master user");
     assert!(fresh.created && fresh.revoked_privileges.is_empty() && fresh.other_hosts.is_empty());
     assert_exact_master_grants(&mut conn, "fresh_master").await;
     let hostile = "x'@'%' IDENTIFIED BY 'y";
-    match set_master_user(&mut conn, hostile, "whatever1").await {
+    match set_master_user(&mut conn, hostile, "whatever1", &[]).await {
         Err(err @ EngineError::InvalidArgument { .. }) => {
             assert!(!err.to_string().contains(hostile), "{err}")
         }
         other => panic!("expected InvalidArgument, got {other:?}"),
     }
     assert!(matches!(
-        set_master_user(&mut conn, "ok_name", "").await,
+        set_master_user(&mut conn, "ok_name", "", &[]).await,
         Err(EngineError::InvalidArgument { .. })
     ));
     let after: Vec<String> = conn
@@ -610,7 +610,7 @@ async fn check_legacy_privilege_tables(
         .await
         .unwrap_or_else(|e| panic!("{layout:?}: bootstrap on legacy tables: {e:?}"));
     let mut conn = admin.connect(server).await.expect("admin connects");
-    let err = set_master_user(&mut conn, MASTER, MASTER_PASSWORD)
+    let err = set_master_user(&mut conn, MASTER, MASTER_PASSWORD, &[])
         .await
         .expect_err("legacy tables cannot hold the exact set");
     let text = format!(

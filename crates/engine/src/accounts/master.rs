@@ -196,7 +196,11 @@ pub async fn set_master_user(
     conn: &mut mysql_async::Conn,
     user: &str,
     password: &str,
+    procedures: &[&str],
 ) -> Result<MasterUserReport, EngineError> {
+    for name in procedures {
+        check_procedure_name(name)?;
+    }
     check_master_user_name(user)?;
     check_password("master user password", password)?;
     let mut session = Session::new(conn).await?;
@@ -221,7 +225,7 @@ pub async fn set_master_user(
             .filter(|line| {
                 line.global_privileges().is_none()
                     && !line.is_default_role()
-                    && !is_master_user_grant(line)
+                    && !is_master_user_grant(line, procedures)
             })
             .map(|line| line.grant.to_owned())
             .collect();
@@ -260,7 +264,15 @@ pub async fn set_master_user(
             )
             .await?;
     }
-    verify(&mut session, user, &account).await?;
+    for name in procedures {
+        session
+            .run(
+                format!("{} TO {account}", procedure_clause(name)),
+                "grant the master user EXECUTE on a ferry procedure",
+            )
+            .await?;
+    }
+    verify(&mut session, user, &account, procedures).await?;
 
     report.other_hosts = other_hosts(&mut session, user).await?;
     if !report.revoked_privileges.is_empty()
@@ -486,18 +498,45 @@ async fn revoke_proxies(
 
 /// Whether a non-global `SHOW GRANTS` line is one of [`MASTER_USER_GRANTS`], grant option
 /// included.
-fn is_master_user_grant(line: &GrantLine<'_>) -> bool {
+fn is_master_user_grant(line: &GrantLine<'_>, procedures: &[&str]) -> bool {
     MASTER_USER_GRANTS.iter().any(|g| {
         g.on != "*.*" && line.grant == g.clause() && line.with_grant_option == g.with_grant_option
+    }) || (!line.with_grant_option
+        && procedures
+            .iter()
+            .any(|name| line.grant == procedure_clause(name)))
+}
+
+/// `GRANT EXECUTE ON PROCEDURE `mysql`.`name``, as `SHOW GRANTS` prints it.
+fn procedure_clause(name: &str) -> String {
+    format!("GRANT EXECUTE ON PROCEDURE `mysql`.`{name}`")
+}
+
+/// Procedure names ferry grants are its own identifiers; anything needing quoting is a bug.
+fn check_procedure_name(name: &str) -> Result<(), EngineError> {
+    if !name.is_empty()
+        && name.len() <= 64
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        return Ok(());
+    }
+    Err(EngineError::InvalidArgument {
+        what: "procedure name",
+        reason: format!("{name:?} is not a plain identifier"),
     })
 }
 
 /// Reads the account back: `SHOW GRANTS` has exactly the lines of [`MASTER_USER_GRANTS`]
 /// (the global one compared as a set of privileges, each with its grant option), and no
 /// account option that [`set_master_user`] clears is left.
-async fn verify(session: &mut Session<'_>, user: &str, account: &str) -> Result<(), EngineError> {
+async fn verify(
+    session: &mut Session<'_>,
+    user: &str,
+    account: &str,
+    procedures: &[&str],
+) -> Result<(), EngineError> {
     let lines = session.grants(account).await?;
-    let mut problems = grant_problems(&lines);
+    let mut problems = grant_problems(&lines, procedures);
     let options = account_options(session, user).await?;
     if !options.is_empty() {
         problems.push(format!("account options still set: {}", options.join(", ")));
@@ -516,7 +555,7 @@ async fn verify(session: &mut Session<'_>, user: &str, account: &str) -> Result<
 }
 
 /// How `SHOW GRANTS` output differs from [`MASTER_USER_GRANTS`]; empty when it matches.
-fn grant_problems(lines: &[String]) -> Vec<String> {
+fn grant_problems(lines: &[String], procedures: &[&str]) -> Vec<String> {
     let mut problems = Vec::new();
     let mut global_seen = false;
     let mut seen: BTreeSet<String> = BTreeSet::new();
@@ -544,7 +583,7 @@ fn grant_problems(lines: &[String]) -> Vec<String> {
                     problems.push("no WITH GRANT OPTION ON *.*".to_owned());
                 }
             }
-            _ if is_master_user_grant(&line) && seen.insert(line.grant.to_owned()) => {}
+            _ if is_master_user_grant(&line, procedures) && seen.insert(line.grant.to_owned()) => {}
             _ => problems.push(format!(
                 "unexpected {}{}",
                 line.grant,
@@ -567,6 +606,12 @@ fn grant_problems(lines: &[String]) -> Vec<String> {
                 ""
             };
             problems.push(format!("missing {}{option}", grant.clause()));
+        }
+    }
+    for name in procedures {
+        let clause = procedure_clause(name);
+        if !seen.contains(&clause) {
+            problems.push(format!("missing {clause}"));
         }
     }
     problems
@@ -613,7 +658,7 @@ mod tests {
 
     #[test]
     fn the_exact_shape_passes_and_the_statements_match_it() {
-        assert_eq!(grant_problems(&exact_shape()), Vec::<String>::new());
+        assert_eq!(grant_problems(&exact_shape(), &[]), Vec::<String>::new());
         let statements: Vec<String> = MASTER_USER_GRANTS
             .iter()
             .map(|g| g.statement("'m'@'%'"))
@@ -627,6 +672,25 @@ mod tests {
                 "GRANT SELECT ON `mysql`.* TO 'm'@'%'",
             ]
         );
+    }
+
+    #[test]
+    fn procedure_grants_are_part_of_the_shape_when_asked_for() {
+        let mut lines = exact_shape();
+        lines.push("GRANT EXECUTE ON PROCEDURE `mysql`.`rds_start_replication` TO `m`@`%`".into());
+        assert_eq!(
+            grant_problems(&lines, &["rds_start_replication"]),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            grant_problems(&lines, &[]),
+            ["unexpected GRANT EXECUTE ON PROCEDURE `mysql`.`rds_start_replication`"]
+        );
+        assert_eq!(
+            grant_problems(&exact_shape(), &["rds_stop_replication"]),
+            ["missing GRANT EXECUTE ON PROCEDURE `mysql`.`rds_stop_replication`"]
+        );
+        assert!(check_procedure_name("rds_x`; DROP").is_err());
     }
 
     #[test]
@@ -688,7 +752,7 @@ mod tests {
             ),
         ];
         for (lines, expected) in cases {
-            assert_eq!(grant_problems(&lines), expected, "{lines:?}");
+            assert_eq!(grant_problems(&lines, &[]), expected, "{lines:?}");
         }
 
         let mut extra = exact_shape();
@@ -696,7 +760,7 @@ mod tests {
         extra.push("GRANT `dba` TO `m`@`%`".to_owned());
         extra.push(exact_shape()[1].clone());
         assert_eq!(
-            grant_problems(&extra),
+            grant_problems(&extra, &[]),
             [
                 "unexpected GRANT INSERT ON `mysql`.`proc`",
                 "unexpected GRANT `dba`",
@@ -704,7 +768,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            grant_problems(&[]),
+            grant_problems(&[], &[]),
             [
                 "no global (ON *.*) grant line",
                 "missing GRANT ALL PRIVILEGES ON `%`.* WITH GRANT OPTION",
