@@ -14,11 +14,15 @@
 
 mod fault_proxy;
 mod fixtures;
+mod mariadb;
 mod runtime;
 mod s3_server;
+mod tls;
 
 pub use fault_proxy::{Fault, FaultEvent, FaultPlan, FaultProxy, FaultRule, FaultStats, Schedule};
 pub use fixtures::{fixtures_dir, free_port, repo_root, short_tempdir, venv_bin, FIXTURES_ENV};
+pub use mariadb::{TestServer, TestServerOptions, BINLOG_BASENAME};
 pub use s3_server::{
     s3_service, serve_connections, S3Server, TEST_ACCESS_KEY, TEST_REGION, TEST_SECRET_KEY,
 };
+pub use tls::{TestCa, TestIdentity, TestPki};

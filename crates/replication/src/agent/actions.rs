@@ -1,0 +1,502 @@
+//! What each procedure does, as RDS does it, on the agent's connection.
+
+use std::time::Duration;
+
+use mysql_async::prelude::Queryable;
+use tokio::time::Instant;
+
+use super::args::{self, SourceArgs, StartFrom};
+use super::messages;
+use super::record::{self, IntendedState, StateRow};
+use super::secret::SourceSecret;
+use super::{AgentContext, Notice, FERRY_CALLER, START_WAIT};
+use crate::error::ReplicationError;
+use crate::procedures::Action;
+use crate::ssl::SslMaterial;
+use crate::status::{self, ThreadState};
+
+/// How long `rds_skip_repl_error` watches the SQL thread after skipping (RDS sleeps ~2 s).
+const SKIP_WAIT: Duration = Duration::from_secs(2);
+/// How often a wait re-reads `SHOW SLAVE STATUS`.
+const STATUS_POLL: Duration = Duration::from_millis(100);
+
+/// The result of one call.
+#[derive(Debug, Clone)]
+pub(super) struct Outcome {
+    pub ok: bool,
+    /// The answer the caller sees (rows, or the `SIGNAL` text).
+    pub message: String,
+    /// What the history records, when it says more than the answer (e.g. the thread error
+    /// behind RDS's generic "Slave has encountered an error").
+    pub history_message: Option<String>,
+    /// The arguments for the history (no passwords or keys).
+    pub arguments: String,
+    pub notice: Option<Notice>,
+    /// The intended state to record, when the call changed it.
+    pub state: Option<StateRow>,
+}
+
+impl Outcome {
+    fn done(message: &str) -> Outcome {
+        Outcome {
+            ok: true,
+            message: message.to_owned(),
+            history_message: None,
+            arguments: String::new(),
+            notice: None,
+            state: None,
+        }
+    }
+
+    pub(super) fn refuse(message: impl Into<String>) -> Outcome {
+        Outcome {
+            ok: false,
+            ..Outcome::done(&message.into())
+        }
+    }
+
+    fn notice(mut self, notice: Notice) -> Outcome {
+        self.notice = Some(notice);
+        self
+    }
+
+    fn state(mut self, state: StateRow) -> Outcome {
+        self.state = Some(state);
+        self
+    }
+
+    fn history(mut self, message: String) -> Outcome {
+        self.history_message = Some(message);
+        self
+    }
+}
+
+/// Runs one action. A server error on a statement becomes a refusal naming the statement and
+/// the server's error (with `secret` scrubbed from it); connection failures are returned.
+pub(super) async fn run(
+    ctx: &AgentContext,
+    conn: &mut mysql_async::Conn,
+    action: Action,
+    raw_args: &str,
+    no_backslash_escapes: bool,
+) -> Result<Outcome, ReplicationError> {
+    let mut secret: Option<String> = None;
+    let result = match action {
+        Action::SetExternalMaster | Action::SetExternalMasterWithAutoPosition => {
+            let auto = action == Action::SetExternalMasterWithAutoPosition;
+            match SourceArgs::parse(raw_args, auto) {
+                Err(refusal) => Ok(Outcome::refuse(refusal)),
+                Ok(source) => {
+                    secret = Some(source.password.clone());
+                    let summary = source.summary();
+                    set_source(ctx, conn, source, no_backslash_escapes)
+                        .await
+                        .map(|outcome| Outcome {
+                            arguments: summary,
+                            ..outcome
+                        })
+                }
+            }
+        }
+        Action::StartReplication => start(ctx, conn).await,
+        Action::StopReplication => stop(conn).await,
+        Action::ResetExternalMaster => reset(ctx, conn).await,
+        Action::SkipReplError => skip_error(conn).await,
+        Action::NextMasterLog => match args::next_log_number(raw_args) {
+            Err(refusal) => Ok(Outcome::refuse(refusal)),
+            Ok(number) => next_master_log(conn, number, no_backslash_escapes)
+                .await
+                .map(|outcome| Outcome {
+                    arguments: format!("{{\"curr_master_log\":{number}}}"),
+                    ..outcome
+                }),
+        },
+        Action::ImportBinlogSslMaterial => Ok(import_ssl(ctx, raw_args)),
+        Action::RemoveBinlogSslMaterial => remove_ssl(ctx, conn).await,
+    };
+    match result {
+        Ok(outcome) => Ok(outcome),
+        Err(ReplicationError::Replica {
+            what,
+            source: mysql_async::Error::Server(server),
+        }) => {
+            let mut text = format!(
+                "ferry could not {what}: error {}: {}",
+                server.code, server.message
+            );
+            if let Some(secret) = secret.filter(|s| !s.is_empty()) {
+                text = text.replace(&secret, "<redacted>");
+            }
+            tracing::warn!(action = action.as_str(), error = %text, "replication procedure failed on the server");
+            Ok(Outcome::refuse(text))
+        }
+        Err(other) => Err(other),
+    }
+}
+
+async fn sql(
+    conn: &mut mysql_async::Conn,
+    statement: &str,
+    what: &str,
+) -> Result<(), ReplicationError> {
+    conn.query_drop(statement)
+        .await
+        .map_err(|source| ReplicationError::Replica {
+            what: what.to_owned(),
+            source,
+        })
+}
+
+/// `rds_set_external_master` and `rds_set_external_master_with_auto_position`.
+async fn set_source(
+    ctx: &AgentContext,
+    conn: &mut mysql_async::Conn,
+    source: SourceArgs,
+    no_backslash_escapes: bool,
+) -> Result<Outcome, ReplicationError> {
+    if status::read(conn).await?.is_some_and(|s| s.any_running()) {
+        return Ok(Outcome::refuse(messages::MODIFY_WHILE_RUNNING));
+    }
+    if source.ssl && !ctx.ssl.is_present() {
+        return Ok(Outcome::refuse(messages::SSL_MATERIAL_MISSING));
+    }
+    if source.start == StartFrom::GtidSlavePos {
+        let position: Option<String> = conn
+            .query_first("SELECT @@GLOBAL.gtid_slave_pos")
+            .await
+            .map_err(|source| ReplicationError::Replica {
+                what: "read gtid_slave_pos".to_owned(),
+                source,
+            })?;
+        if position.unwrap_or_default().trim().is_empty() {
+            return Ok(Outcome::refuse(messages::AUTO_POSITION_WITHOUT_GTID));
+        }
+    }
+    let paths = ctx.ssl.paths();
+    let statement = source.change_master(Some(&paths), no_backslash_escapes);
+    sql(
+        conn,
+        &statement,
+        "set the replication source (CHANGE MASTER)",
+    )
+    .await?;
+    SourceSecret {
+        host: source.host.clone(),
+        port: source.port,
+        user: source.user.clone(),
+        password: source.password.clone(),
+        ssl: source.ssl,
+        gtid: source.start == StartFrom::GtidSlavePos,
+    }
+    .store(&ctx.source_secret)?;
+    let (file, pos) = match &source.start {
+        StartFrom::Coordinates { file, pos } => (Some(file.clone()), Some(*pos)),
+        StartFrom::GtidSlavePos => (None, None),
+    };
+    let gtid = source.start == StartFrom::GtidSlavePos;
+    let from = match (&file, pos) {
+        (Some(file), Some(pos)) => format!("from {file}:{pos}"),
+        _ => "from gtid_slave_pos".to_owned(),
+    };
+    let history = format!(
+        "Replication source set to {}:{} {from}{}.",
+        source.host,
+        source.port,
+        if source.ssl { " over SSL" } else { "" }
+    );
+    Ok(Outcome::done("")
+        .history(history)
+        .state(StateRow {
+            state: IntendedState::Set,
+            master_host: Some(source.host.clone()),
+            master_port: Some(source.port),
+            master_log_file: file,
+            master_log_pos: pos,
+            using_gtid: Some(gtid),
+            ssl: Some(source.ssl),
+        })
+        .notice(Notice::Configured {
+            host: source.host,
+            port: source.port,
+            ssl: source.ssl,
+            gtid,
+        }))
+}
+
+/// `rds_start_replication`.
+async fn start(
+    ctx: &AgentContext,
+    conn: &mut mysql_async::Conn,
+) -> Result<Outcome, ReplicationError> {
+    let Some(current) = status::read(conn).await? else {
+        return Ok(Outcome::refuse(messages::START_NOT_CONFIGURED));
+    };
+    if current.io_running.is_running() && current.sql_running {
+        return Ok(Outcome::refuse(messages::START_ALREADY_RUNNING));
+    }
+    if current.any_running() {
+        return Ok(Outcome::refuse(messages::START_PARTLY_RUNNING));
+    }
+    if current.master_ssl_allowed && !ctx.ssl.is_present() {
+        return Ok(Outcome::refuse(messages::START_SSL_MATERIAL_MISSING));
+    }
+    sql(conn, "START SLAVE", "start replication (START SLAVE)").await?;
+    let state = StateRow::from_status(IntendedState::Started, &current);
+    match wait_for_start(conn, START_WAIT).await? {
+        Ok(()) => Ok(Outcome::done(messages::STARTED)
+            .state(state)
+            .notice(Notice::Started)),
+        Err(error) => Ok(Outcome::refuse(messages::START_ERROR)
+            .history(format!("{} ({error})", messages::START_ERROR))
+            .state(state)
+            .notice(Notice::Started)),
+    }
+}
+
+/// Waits until the IO thread is connected and the SQL thread runs (`Ok(Ok)`), a thread
+/// reports an error or stops (`Ok(Err(text))`), or `within` passes while the IO thread is
+/// still connecting without an error (`Ok(Ok)`, as RDS: the link may come up later).
+async fn wait_for_start(
+    conn: &mut mysql_async::Conn,
+    within: Duration,
+) -> Result<Result<(), String>, ReplicationError> {
+    let deadline = Instant::now() + within;
+    loop {
+        let Some(now) = status::read(conn).await? else {
+            return Ok(Err("replication is no longer configured".to_owned()));
+        };
+        if let Some(error) = now.error_text() {
+            return Ok(Err(error));
+        }
+        if !now.sql_running || now.io_running == ThreadState::No {
+            return Ok(Err("a replication thread stopped".to_owned()));
+        }
+        if now.io_running == ThreadState::Yes || Instant::now() >= deadline {
+            return Ok(Ok(()));
+        }
+        tokio::time::sleep(STATUS_POLL).await;
+    }
+}
+
+/// `rds_stop_replication`.
+async fn stop(conn: &mut mysql_async::Conn) -> Result<Outcome, ReplicationError> {
+    let Some(current) = status::read(conn).await? else {
+        return Ok(Outcome::refuse(messages::STOP_NOT_CONFIGURED));
+    };
+    if !current.any_running() {
+        // Threads that stopped on an error are still "started" for ferry (it would restart
+        // them after a server restart): record the stop, as the caller means it.
+        if record::latest_state(conn).await? == Some(IntendedState::Started) {
+            return Ok(Outcome::done(messages::STOPPED)
+                .state(StateRow::from_status(IntendedState::Stopped, &current))
+                .notice(Notice::Stopped));
+        }
+        return Ok(Outcome::refuse(messages::STOP_ALREADY_STOPPED));
+    }
+    sql(conn, "STOP SLAVE", "stop replication (STOP SLAVE)").await?;
+    let after = status::read(conn).await?.unwrap_or(current);
+    Ok(Outcome::done(messages::STOPPED)
+        .state(StateRow::from_status(IntendedState::Stopped, &after))
+        .notice(Notice::Stopped))
+}
+
+/// `rds_reset_external_master`.
+async fn reset(
+    ctx: &AgentContext,
+    conn: &mut mysql_async::Conn,
+) -> Result<Outcome, ReplicationError> {
+    let Some(current) = status::read(conn).await? else {
+        return Ok(Outcome::refuse(messages::RESET_NOT_CONFIGURED));
+    };
+    if current.any_running() {
+        sql(conn, "STOP SLAVE", "stop replication (STOP SLAVE)").await?;
+    }
+    sql(
+        conn,
+        "RESET SLAVE ALL",
+        "reset replication (RESET SLAVE ALL)",
+    )
+    .await?;
+    SourceSecret::remove(&ctx.source_secret)?;
+    Ok(Outcome::done(messages::RESET)
+        .history(format!(
+            "{} (was replicating from {}:{}).",
+            messages::RESET,
+            current.master_host,
+            current.master_port
+        ))
+        .state(StateRow::bare(IntendedState::Reset))
+        .notice(Notice::Reset))
+}
+
+/// `rds_skip_repl_error`.
+async fn skip_error(conn: &mut mysql_async::Conn) -> Result<Outcome, ReplicationError> {
+    let Some(current) = status::read(conn).await? else {
+        return Ok(Outcome::refuse(messages::SKIP_NOT_CONFIGURED));
+    };
+    let Some(error) = current.last_sql_error.clone() else {
+        return Ok(Outcome::refuse(if current.sql_running {
+            messages::SKIP_NO_ERROR
+        } else {
+            messages::SKIP_DOWN
+        }));
+    };
+    if current.any_running() {
+        sql(conn, "STOP SLAVE", "stop replication (STOP SLAVE)").await?;
+    }
+    sql(
+        conn,
+        "SET GLOBAL sql_slave_skip_counter = 1",
+        "skip the failed event (sql_slave_skip_counter)",
+    )
+    .await?;
+    sql(conn, "START SLAVE", "start replication (START SLAVE)").await?;
+    let skipped = format!("SQL thread {error}");
+    let state = StateRow::from_status(IntendedState::Started, &current);
+    // Watch the SQL thread for a moment: the next event may fail too.
+    let deadline = Instant::now() + SKIP_WAIT;
+    loop {
+        let now = status::read(conn).await?;
+        let failed = match &now {
+            None => Some("replication is no longer configured".to_owned()),
+            Some(now) => match &now.last_sql_error {
+                Some(new) => Some(format!("SQL thread {new}")),
+                None if !now.sql_running => Some("the SQL thread stopped".to_owned()),
+                None => None,
+            },
+        };
+        if let Some(new_error) = failed {
+            return Ok(Outcome::refuse(messages::SKIP_NEW_ERROR)
+                .history(format!(
+                    "{} (skipped {skipped}; now {new_error})",
+                    messages::SKIP_NEW_ERROR
+                ))
+                .state(state)
+                .notice(Notice::ErrorSkipped { error: skipped }));
+        }
+        if Instant::now() >= deadline {
+            break;
+        }
+        tokio::time::sleep(STATUS_POLL).await;
+    }
+    Ok(Outcome::done(messages::SKIPPED)
+        .history(format!("Skipped {skipped}."))
+        .state(state)
+        .notice(Notice::ErrorSkipped { error: skipped }))
+}
+
+/// `rds_next_master_log(curr_master_log)`.
+async fn next_master_log(
+    conn: &mut mysql_async::Conn,
+    number: u64,
+    no_backslash_escapes: bool,
+) -> Result<Outcome, ReplicationError> {
+    let Some(current) = status::read(conn).await? else {
+        return Ok(Outcome::refuse(messages::NEXT_LOG_NOT_CONFIGURED));
+    };
+    if current.using_gtid.is_gtid() {
+        return Ok(Outcome::refuse(messages::NEXT_LOG_WITH_GTID));
+    }
+    let next = match args::next_log_file(&current.master_log_file, number) {
+        Ok(next) => next,
+        Err(refusal) => return Ok(Outcome::refuse(refusal)),
+    };
+    if current.any_running() {
+        sql(conn, "STOP SLAVE", "stop replication (STOP SLAVE)").await?;
+    }
+    let statement = format!(
+        "CHANGE MASTER TO MASTER_LOG_FILE = {}, MASTER_LOG_POS = 4",
+        args::quote(&next, no_backslash_escapes)
+    );
+    sql(
+        conn,
+        &statement,
+        "move to the next master log (CHANGE MASTER)",
+    )
+    .await?;
+    sql(conn, "START SLAVE", "start replication (START SLAVE)").await?;
+    let mut state = StateRow::from_status(IntendedState::Started, &current);
+    state.master_log_file = Some(next.clone());
+    state.master_log_pos = Some(4);
+    Ok(Outcome::done(messages::NEXT_LOG)
+        .history(format!("{} ({next}).", messages::NEXT_LOG))
+        .state(state)
+        .notice(Notice::MasterLogAdvanced { file: next }))
+}
+
+/// `rds_import_binlog_ssl_material(ssl_material)`.
+fn import_ssl(ctx: &AgentContext, material: &str) -> Outcome {
+    let arguments = "{\"ssl_material\":\"<redacted>\"}".to_owned();
+    let outcome = match SslMaterial::parse(material) {
+        Err(invalid) => Outcome::refuse(invalid.to_string()),
+        Ok(material) => match ctx.ssl.store(&material) {
+            Ok(()) => Outcome::done(messages::SSL_IMPORTED).notice(Notice::SslMaterialImported),
+            Err(error) => {
+                tracing::error!(dir = %ctx.ssl.dir(), "cannot store replication SSL material: {error}");
+                Outcome::refuse("ferry could not store the SSL material; see ferry's log.")
+                    .history(format!("ferry could not store the SSL material: {error}"))
+            }
+        },
+    };
+    Outcome {
+        arguments,
+        ..outcome
+    }
+}
+
+/// `rds_remove_binlog_ssl_material`.
+async fn remove_ssl(
+    ctx: &AgentContext,
+    conn: &mut mysql_async::Conn,
+) -> Result<Outcome, ReplicationError> {
+    if status::read(conn)
+        .await?
+        .is_some_and(|s| s.master_ssl_allowed && s.any_running())
+    {
+        return Ok(Outcome::refuse(messages::REMOVE_SSL_WHILE_RUNNING));
+    }
+    match ctx.ssl.remove() {
+        Ok(true) => Ok(Outcome::done(messages::SSL_REMOVED).notice(Notice::SslMaterialRemoved)),
+        Ok(false) => Ok(Outcome::done(messages::SSL_NOTHING_TO_REMOVE)),
+        Err(error) => {
+            tracing::error!(dir = %ctx.ssl.dir(), "cannot remove replication SSL material: {error}");
+            Ok(
+                Outcome::refuse("ferry could not remove the SSL material; see ferry's log.")
+                    .history(format!("ferry could not remove the SSL material: {error}")),
+            )
+        }
+    }
+}
+
+/// [`super::Agent::resume`]'s work, on a session with binary logging off.
+pub(super) async fn resume(
+    conn: &mut mysql_async::Conn,
+) -> Result<Option<Notice>, ReplicationError> {
+    if record::latest_state(conn).await? != Some(IntendedState::Started) {
+        return Ok(None);
+    }
+    let Some(current) = status::read(conn).await? else {
+        return Ok(None);
+    };
+    if current.any_running() {
+        return Ok(None);
+    }
+    sql(conn, "START SLAVE", "resume replication (START SLAVE)").await?;
+    record::history(
+        conn,
+        &record::HistoryRow {
+            called_at: None,
+            caller: FERRY_CALLER,
+            action: "resume_replication",
+            arguments: "",
+            ok: true,
+            message: "Replication resumed after the server started.",
+        },
+    )
+    .await?;
+    tracing::info!(
+        source = %format!("{}:{}", current.master_host, current.master_port),
+        "replication resumed after the server started"
+    );
+    Ok(Some(Notice::Resumed))
+}

@@ -1,0 +1,161 @@
+//! The agent's side of `mysql.rds_agent_request`: finding calls, claiming them (which blanks
+//! their arguments at once), answering them, and clearing rows nobody waits for any more.
+
+use std::collections::HashSet;
+
+use mysql_async::prelude::Queryable;
+
+use super::messages;
+use crate::error::ReplicationError;
+use crate::procedures::{REQUEST_TABLE, SCHEMA};
+
+/// Answered rows whose caller was interrupted (it deletes its own row otherwise) are removed
+/// after this long.
+const ANSWERED_ROW_TTL_SECS: u32 = 600;
+
+/// A call, as claimed. `Debug` leaves the arguments out (they may hold a password or a key).
+pub struct Request {
+    pub id: u64,
+    pub action: String,
+    pub caller: String,
+    /// Server time of the call, as the server prints it.
+    pub created_at: String,
+    pub args: String,
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("id", &self.id)
+            .field("action", &self.action)
+            .field("caller", &self.caller)
+            .field("created_at", &self.created_at)
+            .finish_non_exhaustive()
+    }
+}
+
+type Row = (u64, String, String, u64, String, String, String);
+
+fn replica_error(what: &'static str) -> impl FnOnce(mysql_async::Error) -> ReplicationError {
+    move |source| ReplicationError::Replica {
+        what: what.to_owned(),
+        source,
+    }
+}
+
+/// Claims every pending call whose caller is still connected, oldest first, after clearing
+/// rows nobody waits for and failing rows an earlier agent run claimed but never answered.
+/// The session must have `sql_log_bin = 0`.
+pub async fn claim_pending(conn: &mut mysql_async::Conn) -> Result<Vec<Request>, ReplicationError> {
+    let rows: Vec<Row> = conn
+        .query(format!(
+            "SELECT id, action, caller, connection_id, state, \
+             DATE_FORMAT(created_at, '%Y-%m-%d %H:%i:%s.%f'), args \
+             FROM {SCHEMA}.{REQUEST_TABLE} ORDER BY id"
+        ))
+        .await
+        .map_err(replica_error("read mysql.rds_agent_request"))?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let alive: HashSet<u64> = conn
+        .query::<u64, _>("SELECT ID FROM information_schema.PROCESSLIST")
+        .await
+        .map_err(replica_error("list the server's connections"))?
+        .into_iter()
+        .collect();
+
+    let mut claimed = Vec::new();
+    for (id, action, caller, connection_id, state, created_at, args) in rows {
+        if !alive.contains(&connection_id) {
+            delete(conn, id).await?;
+            continue;
+        }
+        match state.as_str() {
+            "pending" => {
+                conn.exec_drop(
+                    format!(
+                        "UPDATE {SCHEMA}.{REQUEST_TABLE} SET state = 'working', args = '' \
+                         WHERE id = ? AND state = 'pending'"
+                    ),
+                    (id,),
+                )
+                .await
+                .map_err(replica_error("claim a call in mysql.rds_agent_request"))?;
+                if conn.affected_rows() == 1 {
+                    claimed.push(Request {
+                        id,
+                        action,
+                        caller,
+                        created_at,
+                        args,
+                    });
+                }
+            }
+            // Every call this agent claims is answered before `serve` returns, so a row still
+            // `working` was claimed by a run that died or lost its connection.
+            "working" => answer(conn, id, false, messages::LOST).await?,
+            _ => {
+                conn.exec_drop(
+                    format!(
+                        "DELETE FROM {SCHEMA}.{REQUEST_TABLE} WHERE id = ? \
+                         AND created_at < NOW(6) - INTERVAL {ANSWERED_ROW_TTL_SECS} SECOND"
+                    ),
+                    (id,),
+                )
+                .await
+                .map_err(replica_error(
+                    "clear an old answer in mysql.rds_agent_request",
+                ))?;
+            }
+        }
+    }
+    Ok(claimed)
+}
+
+/// Opens the request table (a `SELECT`), so that its first open after a server start happens
+/// on this session, whose `sql_log_bin` is 0: that open writes `TRUNCATE TABLE` to the binary
+/// log of the session that does it. Fine when the table does not exist (not installed yet).
+pub async fn open_table(conn: &mut mysql_async::Conn) -> Result<(), ReplicationError> {
+    let opened: Result<Option<u64>, _> = conn
+        .query_first(format!("SELECT COUNT(*) FROM {SCHEMA}.{REQUEST_TABLE}"))
+        .await;
+    match opened {
+        Ok(_) => Ok(()),
+        Err(mysql_async::Error::Server(error)) if error.code == super::record::ER_NO_SUCH_TABLE => {
+            Ok(())
+        }
+        Err(source) => Err(replica_error("open mysql.rds_agent_request")(source)),
+    }
+}
+
+/// Answers a call: `ok` sets `done` (the message is shown as rows), otherwise `failed` (the
+/// message is `SIGNAL`led). The message is cut to fit a `SIGNAL`.
+pub async fn answer(
+    conn: &mut mysql_async::Conn,
+    id: u64,
+    ok: bool,
+    message: &str,
+) -> Result<(), ReplicationError> {
+    conn.exec_drop(
+        format!("UPDATE {SCHEMA}.{REQUEST_TABLE} SET state = ?, message = ? WHERE id = ?"),
+        (
+            if ok { "done" } else { "failed" },
+            messages::fit(message),
+            id,
+        ),
+    )
+    .await
+    .map_err(replica_error("answer a call in mysql.rds_agent_request"))
+}
+
+async fn delete(conn: &mut mysql_async::Conn, id: u64) -> Result<(), ReplicationError> {
+    conn.exec_drop(
+        format!("DELETE FROM {SCHEMA}.{REQUEST_TABLE} WHERE id = ?"),
+        (id,),
+    )
+    .await
+    .map_err(replica_error(
+        "clear an abandoned call in mysql.rds_agent_request",
+    ))
+}
