@@ -79,6 +79,7 @@ pub struct Client {
     secret_access_key: String,
     region: String,
     http: reqwest::Client,
+    timeout: Duration,
 }
 
 impl fmt::Debug for Client {
@@ -116,7 +117,6 @@ impl Client {
             return Err(invalid("no host".to_owned()));
         }
         let http = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
             .build()
             .map_err(|e| invalid(format!("cannot build an HTTP client: {e}")))?;
         Ok(Client {
@@ -125,6 +125,7 @@ impl Client {
             secret_access_key: secret_access_key.to_owned(),
             region: region.to_owned(),
             http,
+            timeout: REQUEST_TIMEOUT,
         })
     }
 
@@ -153,6 +154,13 @@ impl Client {
             .filter(|r| !r.is_empty())
             .map_or(DEFAULT_REGION, String::as_str);
         Client::new(endpoint, access_key_id, secret, region)
+    }
+
+    /// The same client waiting up to `timeout` for each answer (default 120 s), for actions
+    /// that wait on the server, such as `FerryCutover`.
+    pub fn with_timeout(mut self, timeout: Duration) -> Client {
+        self.timeout = timeout;
+        self
     }
 
     /// The endpoint this client talks to.
@@ -220,6 +228,7 @@ impl Client {
         let response = self
             .http
             .post(self.endpoint.clone())
+            .timeout(self.timeout)
             .headers(headers)
             .body(body)
             .send()

@@ -11,6 +11,7 @@ pub mod client;
 pub mod error;
 pub mod params;
 pub mod rds;
+pub mod replication;
 pub mod server;
 pub mod sigv4;
 pub mod xml;

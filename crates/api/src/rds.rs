@@ -119,6 +119,23 @@ pub async fn dispatch(
             h.remove_tags()?;
             return Ok(xml::empty_response(&action, request_id));
         }
+        "FerryDescribeReplication" => {
+            let raw = params.required("DBClusterIdentifier")?;
+            h.authorize("FerryDescribeReplication", &h.cluster_arn_for(raw))?;
+            let view = crate::replication::describe(cp, raw)?;
+            Box::new(move |w| {
+                if let Some(v) = &view {
+                    crate::replication::write_view(w, v);
+                }
+            })
+        }
+        "FerryCutover" => {
+            let raw = params.required("DBClusterIdentifier")?;
+            h.authorize("FerryCutover", &h.cluster_arn_for(raw))?;
+            let req = crate::replication::cutover_request(cp, params)?;
+            let outcome = cp.cutover(&req.cluster, &req.target, req.timeout).await?;
+            Box::new(move |w| crate::replication::write_cutover(w, &outcome))
+        }
         other => {
             return Err(ApiError::new(
                 400,

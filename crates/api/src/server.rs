@@ -1,5 +1,5 @@
 //! The HTTP front: axum, one route for the Query protocol (`POST /` with a form body, or
-//! `GET /?Action=...`), SigV4 on every request, and `GET /healthz` for readiness probes.
+//! `GET /?Action=...`), SigV4 on every request, and `GET /healthz` for readiness probes, `GET /metrics` for Prometheus.
 
 use std::future::Future;
 use std::time::Instant;
@@ -20,6 +20,7 @@ use crate::{rds, sigv4, xml};
 pub fn router(cp: ControlPlane) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
+        .route("/metrics", get(metrics))
         .route("/", get(query).post(query))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(cp)
@@ -34,6 +35,18 @@ pub async fn serve(
     axum::serve(listener, router(cp))
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// Prometheus metrics (unauthenticated, like `/healthz`: scrapers do not sign requests; it
+/// shows cluster identifiers and replication state, never credentials).
+async fn metrics(State(cp): State<ControlPlane>) -> impl axum::response::IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        crate::replication::metrics(&cp),
+    )
 }
 
 async fn query(

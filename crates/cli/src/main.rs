@@ -5,6 +5,7 @@ mod demo;
 mod demo_source;
 mod output;
 mod progress;
+mod replication;
 mod serve;
 mod server;
 
@@ -42,6 +43,9 @@ enum Command {
     /// Show the whole migration on this machine: source, backups, restore through the API,
     /// the writer instance, the data compared with the source.
     Demo(demo::DemoArgs),
+    /// A cluster's replication from its external source: status and cutover.
+    #[command(subcommand)]
+    Replication(replication::ReplicationCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -80,6 +84,7 @@ fn main() -> std::process::ExitCode {
             Command::Server(cmd) => server::run(cmd).await,
             Command::Serve(args) => serve::run(args).await,
             Command::Demo(args) => demo::run(args).await,
+            Command::Replication(cmd) => replication::run(cmd).await,
         }
     });
     match result {

@@ -61,3 +61,15 @@ impl ControlError {
         ControlError::Validation(ValidationError::invalid_combination(message))
     }
 }
+
+impl From<ferry_engine::EngineError> for ControlError {
+    fn from(e: ferry_engine::EngineError) -> Self {
+        ControlError::Internal(ferry_restore::error::flatten(&e))
+    }
+}
+
+impl From<ferry_replication::ReplicationError> for ControlError {
+    fn from(e: ferry_replication::ReplicationError) -> Self {
+        ControlError::Internal(ferry_restore::error::flatten(&e))
+    }
+}

@@ -144,7 +144,11 @@ async fn run(cp: &ControlPlane, job: &Job, progress: Arc<Progress>, stage: Arc<A
     let result = match result {
         Ok(report) => {
             stage.store(STAGE_BOOTSTRAP, Ordering::Relaxed);
-            prepare_cluster(cp, &cluster)
+            let gtid = report
+                .as_ref()
+                .and_then(|r| r.gtid.clone())
+                .filter(|g| !g.is_empty());
+            prepare_cluster(cp, &cluster, gtid)
                 .await
                 .map(|()| report)
                 .map_err(Failure::from)
@@ -444,7 +448,14 @@ async fn init_volume(cp: &ControlPlane, cluster: &Cluster) -> Result<(), Failure
 
 /// Starts the volume once without networking or privilege checks, creates ferry's admin
 /// account, sets up the master user and loads the time zone tables, then stops it.
-async fn prepare_cluster(cp: &ControlPlane, cluster: &Cluster) -> Result<(), ControlError> {
+///
+/// `gtid` is the source's GTID position at the backup: it becomes the server's
+/// `gtid_slave_pos`, where `mysql.rds_set_external_master_with_auto_position` starts from.
+async fn prepare_cluster(
+    cp: &ControlPlane,
+    cluster: &Cluster,
+    gtid: Option<String>,
+) -> Result<(), ControlError> {
     let layout = cp.layout();
     let id = &cluster.id;
     let password = secrets::read_pending_master_password(layout, id)?.ok_or_else(|| {
@@ -467,14 +478,17 @@ async fn prepare_cluster(cp: &ControlPlane, cluster: &Cluster) -> Result<(), Con
         cp.inner.toolbox.clone(),
         &server,
         &admin,
-        master,
-        password,
-        database,
-        !restored,
+        EngineWanted {
+            master,
+            password,
+            database,
+            drop_others: !restored,
+            gtid,
+        },
     )
     .await;
     let stopped = server.stop(Duration::from_secs(120)).await;
-    let set_up = result.map_err(|e| ControlError::Internal(flatten(&e)))?;
+    let set_up = result?;
     stopped.map_err(|e| ControlError::Internal(format!("stop the database engine: {e}")))?;
     let _ = std::fs::remove_dir_all(&run_dir);
     secrets::write_admin(layout, id, &admin)?;
@@ -505,6 +519,18 @@ async fn prepare_cluster(cp: &ControlPlane, cluster: &Cluster) -> Result<(), Con
     Ok(())
 }
 
+/// What the engine set-up is to make of the volume.
+struct EngineWanted {
+    master: String,
+    password: String,
+    /// `DatabaseName`, created if set.
+    database: Option<String>,
+    /// Drop (fresh volume) rather than lock (restored) the accounts ferry did not make.
+    drop_others: bool,
+    /// The GTID recovered from the backup, for `gtid_slave_pos`.
+    gtid: Option<String>,
+}
+
 /// What the engine set-up did beyond the master user.
 struct EngineSetUp {
     time_zones_loaded: bool,
@@ -524,11 +550,15 @@ async fn set_up_engine(
     toolbox: ferry_engine::Toolbox,
     server: &ferry_engine::RunningServer,
     admin: &AdminAccount,
-    master: String,
-    password: String,
-    database: Option<String>,
-    drop_others: bool,
-) -> Result<EngineSetUp, ferry_engine::EngineError> {
+    wanted: EngineWanted,
+) -> Result<EngineSetUp, ControlError> {
+    let EngineWanted {
+        master,
+        password,
+        database,
+        drop_others,
+        gtid,
+    } = wanted;
     use mysql_async::prelude::Queryable;
     let sql_err = |action: &'static str| {
         let endpoint = server.socket().to_string();
@@ -540,7 +570,15 @@ async fn set_up_engine(
     };
     accounts::bootstrap_admin(server, admin).await?;
     let mut conn = server.connect(&admin.user, Some(&admin.password)).await?;
-    accounts::set_master_user(&mut conn, &master, &password).await?;
+    set_master_user(&mut conn, &master, &password).await?;
+    if let Some(gtid) = gtid {
+        // A fresh server has no replica configured, so the position can be set.
+        conn.exec_drop("SET GLOBAL gtid_slave_pos = ?", (gtid.as_str(),))
+            .await
+            .map_err(sql_err(
+                "set gtid_slave_pos to the GTID recovered from the backup",
+            ))?;
+    }
     if let Some(db) = database {
         // `DatabaseName`: validated as letters, digits and underscores, so quoting is plain.
         conn.query_drop(format!("CREATE DATABASE IF NOT EXISTS `{db}`"))
@@ -586,7 +624,7 @@ async fn set_up_engine(
             // ER_CANNOT_USER: an account with a host name, not loaded under
             // skip-name-resolve (ferry's servers always run with it), so it can never log in.
             Err(mysql_async::Error::Server(e)) if e.code == 1396 => {}
-            Err(e) => return Err(sql_err("lock an account the cluster does not need")(e)),
+            Err(e) => return Err(sql_err("lock an account the cluster does not need")(e).into()),
         }
     }
     if drop_others {
@@ -701,23 +739,36 @@ pub(crate) async fn reset_master_password(
             ))
         })?;
     if let Some(mut conn) = running {
-        return accounts::set_master_user(&mut conn, &cluster.master_username, password)
-            .await
-            .map(drop)
-            .map_err(engine_err);
+        return set_master_user(&mut conn, &cluster.master_username, password).await;
     }
     let (server, run_dir) = start_one_off(cp, &cluster.id, Some(&admin)).await?;
     let result = async {
         let mut conn = server.connect(&admin.user, Some(&admin.password)).await?;
-        accounts::set_master_user(&mut conn, &cluster.master_username, password)
-            .await
-            .map(drop)
+        set_master_user(&mut conn, &cluster.master_username, password).await
     }
     .await;
     let stopped = server.stop(Duration::from_secs(120)).await;
     let _ = std::fs::remove_dir_all(&run_dir);
-    result.map_err(engine_err)?;
+    result?;
     stopped.map_err(engine_err)?;
+    Ok(())
+}
+
+/// The master user with RDS's privileges and `EXECUTE` on the `mysql.rds_*` procedures, which
+/// are installed (or brought up to date) first: a grant needs its routine to exist.
+pub(crate) async fn set_master_user(
+    conn: &mut mysql_async::Conn,
+    user: &str,
+    password: &str,
+) -> Result<(), ControlError> {
+    ferry_replication::procedures::install(conn, &[]).await?;
+    accounts::set_master_user(
+        conn,
+        user,
+        password,
+        ferry_replication::procedures::PROCEDURES,
+    )
+    .await?;
     Ok(())
 }
 

@@ -11,6 +11,11 @@
 //!     admin.cnf                  ferry's internal account on this cluster ([client] file), 0600
 //!     files/                     the servers' secure_file_priv: the only directory LOAD DATA
 //!                                INFILE, SELECT ... INTO OUTFILE and LOAD_FILE may touch (0700)
+//!     replication-ssl/           SSL material imported by mysql.rds_import_binlog_ssl_material:
+//!                                ssl_ca.pem, ssl_cert.pem, ssl_key.pem (0700 dir, 0600 files,
+//!                                owned by the servers' OS user, outside secure_file_priv)
+//!     replication-source.json    the external source (host, port, user, password, ssl) set by
+//!                                mysql.rds_set_external_master, for lag sampling (0600, ferry's)
 //!     instances/<instance-id>/   run dir of one instance: my.cnf, mariadbd.log, mariadbd.pid, mysqld.sock, tmp/
 //!   staging/<cluster-id>/        backup sets unpacked while a restore runs (removed after)
 //!   trash/                       directories being removed (renamed here first, deleted after)
@@ -114,6 +119,16 @@ impl Layout {
     /// for an account holding FILE.
     pub fn cluster_files(&self, cluster: &ClusterId) -> Utf8PathBuf {
         self.cluster_dir(cluster).join("files")
+    }
+
+    /// Replication SSL material the servers read (`MASTER_SSL_CA`/`CERT`/`KEY`).
+    pub fn replication_ssl_dir(&self, cluster: &ClusterId) -> Utf8PathBuf {
+        self.cluster_dir(cluster).join("replication-ssl")
+    }
+
+    /// The external source's endpoint and credentials, kept by the replication agent.
+    pub fn replication_source_file(&self, cluster: &ClusterId) -> Utf8PathBuf {
+        self.cluster_dir(cluster).join("replication-source.json")
     }
 
     /// The run directory of one instance: its `my.cnf`, error log, pid file and socket.

@@ -14,6 +14,7 @@ pub mod instance_class;
 mod jobs;
 pub mod layout;
 pub mod model;
+pub mod replication;
 pub mod requests;
 mod secrets;
 pub mod service;

@@ -81,6 +81,8 @@ pub(crate) struct Inner {
     pub(crate) server_user: Option<ferry_engine::OsUser>,
     pub(crate) jobs: Mutex<HashMap<ClusterId, JobHandle>>,
     pub(crate) supervisor: Supervisor,
+    /// The latest replication sample of each replicating cluster.
+    pub(crate) replication: crate::replication::Samples,
     pub(crate) shutting_down: AtomicBool,
     /// Serialises the check-then-create of clusters and instances (identifier and port
     /// uniqueness, one writer per cluster), which span the store and the filesystem.
@@ -116,6 +118,7 @@ impl ControlPlane {
                 server_user,
                 jobs: Mutex::new(HashMap::new()),
                 supervisor: Supervisor::default(),
+                replication: Default::default(),
                 shutting_down: AtomicBool::new(false),
                 create_lock: tokio::sync::Mutex::new(()),
                 _lock: lock,

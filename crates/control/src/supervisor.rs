@@ -36,6 +36,8 @@ struct Managed {
     cluster: ClusterId,
     server: RunningServer,
     started: std::time::Instant,
+    /// The replication agent serving this server; stops when the entry goes.
+    _agent: crate::replication::AgentTask,
 }
 
 #[derive(Default)]
@@ -286,6 +288,14 @@ async fn try_start(cp: &ControlPlane, id: &InstanceId, after_restart: bool) -> R
         "secure-file-priv".to_string(),
         private_dir(&layout.cluster_files(&cluster.id))?.to_string(),
     ));
+    // Relay logs and replica state live in the volume under fixed names (the defaults carry
+    // the host name, which would orphan them when the data dir moves to another host).
+    // Replication threads never start by themselves (`skip-slave-start`, the default): the
+    // agent resumes them when the cluster's replication status says they were running.
+    cfg.extra
+        .push(("relay-log".to_string(), "relay-bin".to_string()));
+    cfg.extra
+        .push(("relay-log-index".to_string(), "relay-bin.index".to_string()));
     cp.hand_over(&mut cfg, &cluster.id)
         .map_err(|e| e.to_string())?;
     let toolbox = &cp.inner.toolbox;
@@ -298,14 +308,14 @@ async fn try_start(cp: &ControlPlane, id: &InstanceId, after_restart: bool) -> R
         START_TIMEOUT,
     )
     .await;
-    let server = match first {
-        Ok(s) => s,
+    let (server, admin) = match first {
+        Ok(s) => (s, admin),
         Err(ferry_engine::EngineError::ProbeLoginRefused { .. }) => {
             // ferry's own account was altered from inside: put it back, then start again.
             let admin = crate::jobs::repair_admin(cp, &cluster.id)
                 .await
                 .map_err(|e| e.to_string())?;
-            Server::start(
+            let server = Server::start(
                 toolbox,
                 &cfg,
                 run_dir.as_std_path(),
@@ -313,7 +323,8 @@ async fn try_start(cp: &ControlPlane, id: &InstanceId, after_restart: bool) -> R
                 START_TIMEOUT,
             )
             .await
-            .map_err(|e| flatten(&e))?
+            .map_err(|e| flatten(&e))?;
+            (server, admin)
         }
         Err(e) => return Err(flatten(&e)),
     };
@@ -328,6 +339,16 @@ async fn try_start(cp: &ControlPlane, id: &InstanceId, after_restart: bool) -> R
         let _ = server.stop(STOP_TIMEOUT).await;
         return Ok(());
     };
+    if let Err(e) =
+        crate::replication::install_procedures(&server, &admin, &cluster.master_username).await
+    {
+        cp.event(
+            SourceType::DbCluster,
+            cluster.id.as_str(),
+            &format!("The replication procedures (mysql.rds_*) could not be installed: {e}"),
+            &["failure"],
+        );
+    }
     let was = current.status;
     current.status = InstanceStatus::Available;
     let mut servers = cp.inner.supervisor.servers.lock().await;
@@ -346,12 +367,14 @@ async fn try_start(cp: &ControlPlane, id: &InstanceId, after_restart: bool) -> R
         let _ = server.stop(STOP_TIMEOUT).await;
         return recorded.map(drop).map_err(|e| e.to_string());
     }
+    let agent = crate::replication::spawn_agent(cp, &cluster.id, server.socket(), &admin);
     servers.insert(
         id.clone(),
         Managed {
             cluster: cluster.id.clone(),
             server,
             started: std::time::Instant::now(),
+            _agent: agent,
         },
     );
     drop(servers);

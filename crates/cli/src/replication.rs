@@ -1,0 +1,300 @@
+//! `ferry replication status|cutover CLUSTER`: the replication of a cluster from its external
+//! source, through the running `ferry serve`'s API (signed with the admin credentials).
+//!
+//! Cutover talks to the source itself (the source's credentials never travel to the server):
+//! optionally `SET GLOBAL read_only = ON`, read the source's binary log position, ask the
+//! server to wait until the cluster has executed up to it and to stop replication, then
+//! report the coordinates and how long the source refused writes. If the cluster does not get
+//! there in time the source is made writable again, so a failed cutover blocks nothing.
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use camino::Utf8PathBuf;
+use clap::{Args, Subcommand};
+use ferry_api::client::{Client, Response};
+use ferry_replication::source::{self, SourceEndpoint};
+
+#[derive(Subcommand)]
+pub enum ReplicationCommand {
+    /// Show a cluster's replication from its external source: threads, lag, positions, errors.
+    Status(StatusArgs),
+    /// Cut over: wait until the cluster has executed everything the source has written (the
+    /// source's current binary log position, not merely Seconds_Behind_Master = 0), then stop
+    /// replication.
+    Cutover(CutoverArgs),
+}
+
+#[derive(Args)]
+pub struct ApiArgs {
+    /// The `ferry serve` API.
+    #[arg(
+        long,
+        env = "FERRY_ENDPOINT_URL",
+        default_value = "http://127.0.0.1:8900"
+    )]
+    pub endpoint_url: String,
+    /// An AWS shared-credentials file with the key to sign with; default: the admin
+    /// credentials in the data dir.
+    #[arg(long)]
+    pub credentials: Option<Utf8PathBuf>,
+    /// `ferry serve`'s data dir (for its admin credentials).
+    #[arg(long, env = "FERRY_DATA_DIR", default_value = "ferry-data")]
+    pub data_dir: Utf8PathBuf,
+}
+
+impl ApiArgs {
+    fn client(&self) -> anyhow::Result<Client> {
+        let path = self
+            .credentials
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("admin-credentials"));
+        Ok(Client::from_credentials_file(
+            &self.endpoint_url,
+            path.as_std_path(),
+        )?)
+    }
+}
+
+#[derive(Args)]
+pub struct StatusArgs {
+    /// The DB cluster identifier.
+    pub cluster: String,
+    #[command(flatten)]
+    pub api: ApiArgs,
+}
+
+#[derive(Args)]
+pub struct CutoverArgs {
+    /// The DB cluster identifier.
+    pub cluster: String,
+    /// The source, `mysql://user[:password]@host[:port][?ssl-mode=REQUIRED&ssl-ca=FILE...]`.
+    /// Prefer --source-password-file or FERRY_SOURCE_PASSWORD to a password in the URL,
+    /// which other users of the machine can see in the process list.
+    #[arg(long)]
+    pub source: String,
+    /// A file whose first line is the source user's password.
+    #[arg(long)]
+    pub source_password_file: Option<Utf8PathBuf>,
+    /// Set the source read-only (`SET GLOBAL read_only = ON`) before reading its position, so
+    /// nothing written after the cutover is lost. Needs SUPER or READ_ONLY ADMIN on the source.
+    #[arg(long)]
+    pub set_read_only: bool,
+    /// How long to wait for the cluster to reach the source's position.
+    #[arg(long, default_value_t = 300)]
+    pub timeout_seconds: u64,
+    #[command(flatten)]
+    pub api: ApiArgs,
+}
+
+pub async fn run(cmd: ReplicationCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        ReplicationCommand::Status(args) => status(args).await,
+        ReplicationCommand::Cutover(args) => cutover(args).await,
+    }
+}
+
+async fn describe(client: &Client, cluster: &str) -> anyhow::Result<Option<Response>> {
+    let response = client
+        .call(
+            "FerryDescribeReplication",
+            &[("DBClusterIdentifier", cluster)],
+        )
+        .await?;
+    Ok(response.text("IoThread").is_some().then_some(response))
+}
+
+async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
+    let client = args.api.client()?;
+    let Some(r) = describe(&client, &args.cluster).await? else {
+        println!(
+            "DB cluster {} has no external source (call mysql.rds_set_external_master on its writer), or its writer is not running.",
+            args.cluster
+        );
+        return Ok(ExitCode::SUCCESS);
+    };
+    let t = |name: &str| r.text(name).unwrap_or_default();
+    let lag = match r.text("LagSeconds") {
+        Some(s) => format!("{s} s (measured by {})", t("LagSource").replace('_', " ")),
+        None => "unknown (replication is not running)".to_owned(),
+    };
+    println!("DB cluster:              {}", args.cluster);
+    println!(
+        "Source:                  {}:{} as {}{}",
+        t("SourceHost"),
+        t("SourcePort"),
+        t("SourceUser"),
+        if t("Ssl") == "true" { ", over SSL" } else { "" }
+    );
+    println!("IO thread:               {}", t("IoThread"));
+    println!(
+        "SQL thread:              {}",
+        if t("SqlThreadRunning") == "true" {
+            "Yes"
+        } else {
+            "No"
+        }
+    );
+    println!("Lag:                     {lag}");
+    println!(
+        "Seconds_Behind_Master:   {}",
+        r.text("SecondsBehindMaster")
+            .unwrap_or_else(|| "NULL".to_owned())
+    );
+    println!(
+        "Read up to:              {}:{}",
+        t("ReadLogFile"),
+        t("ReadLogPosition")
+    );
+    println!(
+        "Executed up to:          {}:{}",
+        t("ExecutedLogFile"),
+        t("ExecutedLogPosition")
+    );
+    if let (Some(f), Some(p)) = (r.text("SourceLogFile"), r.text("SourceLogPosition")) {
+        println!("Source is at:            {f}:{p}");
+    }
+    if t("UsingGtid") == "true" {
+        println!("GTID (IO thread):        {}", t("GtidIoPos"));
+    }
+    for (kind, errno, error) in [
+        ("IO", "LastIoErrno", "LastIoError"),
+        ("SQL", "LastSqlErrno", "LastSqlError"),
+    ] {
+        if t(errno) != "0" && !t(errno).is_empty() {
+            println!("Last {kind} error:          {} {}", t(errno), t(error));
+        }
+    }
+    if let Some(e) = r.text("SourceError") {
+        println!("Lag not measured on the source: {e}");
+    }
+    println!("Sampled at:              {}", t("SampledAt"));
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn cutover(args: CutoverArgs) -> anyhow::Result<ExitCode> {
+    let client = args.api.client()?;
+    let parsed = SourceEndpoint::from_url(&args.source)?;
+    let password = if let Some(path) = &args.source_password_file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("read the source password from {path}"))?;
+        Some(text.lines().next().unwrap_or_default().to_owned())
+    } else {
+        std::env::var("FERRY_SOURCE_PASSWORD").ok()
+    };
+    let endpoint = match password {
+        Some(pw) => SourceEndpoint::new(
+            parsed.host.clone(),
+            parsed.port,
+            parsed.user.clone(),
+            pw,
+            parsed.tls.clone(),
+        ),
+        None => parsed,
+    };
+    let Some(before) = describe(&client, &args.cluster).await? else {
+        bail!(
+            "DB cluster {} is not replicating from an external source: nothing to cut over",
+            args.cluster
+        );
+    };
+    if before.text("SqlThreadRunning").as_deref() != Some("true") {
+        bail!(
+            "replication on DB cluster {} is not running (SQL thread stopped{}): start it with mysql.rds_start_replication or skip the error first",
+            args.cluster,
+            before
+                .text("LastSqlError")
+                .filter(|e| !e.is_empty())
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default()
+        );
+    }
+    let mut conn = endpoint.connect().await?;
+    let blocked_since = if args.set_read_only {
+        source::set_read_only(&mut conn, true).await?;
+        println!("Source {endpoint} is read-only.");
+        Some(Instant::now())
+    } else {
+        None
+    };
+    let target = match source::read_position(&mut conn).await {
+        Ok(t) => t,
+        Err(e) => {
+            undo_read_only(&mut conn, &endpoint, blocked_since.is_some()).await;
+            return Err(e.into());
+        }
+    };
+    println!(
+        "Source position: {}:{}{}",
+        target.coord.file,
+        target.coord.pos,
+        target
+            .gtid
+            .as_deref()
+            .map(|g| format!(" (GTID {g})"))
+            .unwrap_or_default()
+    );
+    let pos = target.coord.pos.to_string();
+    let timeout = args.timeout_seconds.to_string();
+    let mut params = vec![
+        ("DBClusterIdentifier", args.cluster.as_str()),
+        ("SourceLogFile", target.coord.file.as_str()),
+        ("SourceLogPosition", pos.as_str()),
+        ("TimeoutSeconds", timeout.as_str()),
+    ];
+    if let Some(g) = &target.gtid {
+        params.push(("SourceGtid", g.as_str()));
+    }
+    let waited = client
+        .clone()
+        .with_timeout(Duration::from_secs(args.timeout_seconds + 30))
+        .call("FerryCutover", &params)
+        .await;
+    let r = match waited {
+        Ok(r) => r,
+        Err(e) => {
+            undo_read_only(&mut conn, &endpoint, blocked_since.is_some()).await;
+            return Err(anyhow::Error::from(e).context(format!(
+                "cutover of DB cluster {} did not complete; replication was left as it was",
+                args.cluster
+            )));
+        }
+    };
+    let blocked = blocked_since.map(|t| t.elapsed());
+    let _ = conn.disconnect().await;
+    println!(
+        "DB cluster {} executed the source up to {}:{}{}; replication is stopped.",
+        args.cluster,
+        r.text("ExecutedLogFile").unwrap_or_default(),
+        r.text("ExecutedLogPosition").unwrap_or_default(),
+        r.text("ExecutedGtid")
+            .filter(|g| !g.is_empty())
+            .map(|g| format!(" (GTID {g})"))
+            .unwrap_or_default()
+    );
+    match blocked {
+        Some(d) => println!(
+            "Writes on the source were blocked for {:.2} s. The source stays read-only: point the application at the cluster.",
+            d.as_secs_f64()
+        ),
+        None => println!(
+            "The source was not made read-only: anything written there after {}:{} is not in the cluster.",
+            target.coord.file, target.coord.pos
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Makes the source writable again after a cutover that did not complete.
+async fn undo_read_only(conn: &mut mysql_async::Conn, endpoint: &SourceEndpoint, was_set: bool) {
+    if !was_set {
+        return;
+    }
+    match source::set_read_only(conn, false).await {
+        Ok(()) => eprintln!("Source {endpoint} is writable again."),
+        Err(e) => eprintln!(
+            "warning: the source {endpoint} could not be made writable again ({e}); run SET GLOBAL read_only = OFF on it"
+        ),
+    }
+}
