@@ -3,7 +3,9 @@
 //! A throwaway source MariaDB with sample data and binlogs; a full and an incremental backup
 //! by mariabackup into a local bucket directory as split xbstream parts; the control plane;
 //! a cluster restored through the RDS API (signed requests, as the AWS CLI sends them); the
-//! writer instance; the data compared with the source; and how to connect and drive the same
+//! writer instance; the data compared with the source; replication from the source through the
+//! `mysql.rds_*` procedures while it keeps taking writes, the lag watched to 0 and a cutover
+//! with the source set read-only, the data compared again; and how to connect and drive the same
 //! with the AWS CLI. Everything lives under one directory, wiped at the next run.
 
 use std::collections::HashMap;
@@ -205,7 +207,7 @@ async fn drive(
         .context("the cluster has no Port")?;
 
     say(&format!("== comparing {host}:{port} with the source"));
-    compare(&host, port, &password, source).await?;
+    compare(&host, port, &password, &source.tables).await?;
 
     let coords = client
         .call(
@@ -221,20 +223,28 @@ async fn drive(
         .into_iter()
         .find(|m| m.starts_with("Recovered from Binary log"))
         .unwrap_or_default();
+    catch_up_and_cut_over(&client, &host, port, &password, source, &coords).await?;
+    print_new_events(&client, shown).await?;
     let aws = format!(
         "AWS_SHARED_CREDENTIALS_FILE={credentials} {} --endpoint-url {endpoint}",
         aws_command()
     );
     say(&format!(
-        "\n== the cluster is ready\n\
+        "\n== the cluster is ready, cut over from the source (now read-only)\n\
          connect:      mariadb -h {host} -P {port} -u {MASTER_USER} -p\"$(cat {password_file})\"\n\
          binlog:       {coords}\n\
          source:       127.0.0.1:{} (root password in {dir}/root-password; replication user {} with its password in {dir}/repl-password)\n\
          AWS CLI:      {aws} rds describe-db-clusters\n\
          \x20             {aws} rds describe-events --source-type db-cluster --source-identifier {CLUSTER} --duration 1440\n\
-         \x20             {aws} rds describe-db-instances --db-instance-identifier {INSTANCE}",
+         \x20             {aws} rds describe-db-instances --db-instance-identifier {INSTANCE}\n\
+         replication:  {} replication status {CLUSTER} --endpoint-url {endpoint} --credentials {credentials}\n\
+         metrics:      curl {endpoint}/metrics",
         source.server.port(),
         source.repl_user,
+        std::env::current_exe()
+            .ok()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "ferry".to_owned()),
     ));
     write_private(&dir.join("root-password"), &source.root_password)?;
     write_private(&dir.join("repl-password"), &source.repl_password)?;
@@ -260,19 +270,154 @@ async fn print_new_events(client: &Client, shown: usize) -> anyhow::Result<usize
 }
 
 /// Row counts and checksums of every source table, read through the cluster endpoint.
-async fn compare(
-    host: &str,
-    port: u16,
-    password: &str,
-    source: &demo_source::DemoSource,
-) -> anyhow::Result<()> {
-    let opts = mysql_async::OptsBuilder::default()
+fn master_opts(host: &str, port: u16, password: &str) -> mysql_async::OptsBuilder {
+    mysql_async::OptsBuilder::default()
         .ip_or_hostname(host)
         .tcp_port(port)
         .user(Some(MASTER_USER))
         .pass(Some(password))
-        .prefer_socket(false);
-    let mut conn = mysql_async::Conn::new(opts)
+        .prefer_socket(false)
+}
+
+/// The seed's replication section: the source takes writes after the backup; the master user
+/// points the cluster at it from the restore's coordinates and starts replication; ferry's
+/// lag reaches 0 at the source's own position; cutover with the source set read-only; the
+/// tables equal the source's again.
+async fn catch_up_and_cut_over(
+    client: &Client,
+    host: &str,
+    port: u16,
+    password: &str,
+    source: &demo_source::DemoSource,
+    coords_event: &str,
+) -> anyhow::Result<()> {
+    use mysql_async::prelude::Queryable;
+    let (file, pos) = coords_event
+        .strip_prefix("Recovered from Binary log filename '")
+        .and_then(|rest| rest.split_once("', position '"))
+        .and_then(|(f, p)| Some((f.to_owned(), p.trim_end_matches("'.").parse::<u64>().ok()?)))
+        .context("no \"Recovered from Binary log\" event with the restore's coordinates")?;
+
+    say("== catching up: the source keeps taking writes after its backup");
+    let mut src = source
+        .server
+        .connect("root", Some(&source.root_password))
+        .await
+        .context("connect to the source as root")?;
+    for sql in [
+        "INSERT INTO shop.search_log (term, hits, searched_at) \
+         SELECT CONCAT('after the backup ', seq), seq % 17, NOW() FROM shop.seq_1_to_2000",
+        "UPDATE shop.orders SET status = 'shipped' WHERE status = 'paid' ORDER BY id LIMIT 500",
+        "DELETE FROM shop.reviews ORDER BY id LIMIT 100",
+    ] {
+        src.query_drop(sql)
+            .await
+            .with_context(|| format!("write on the source: {sql}"))?;
+    }
+    say("   2000 searches logged, up to 500 orders shipped, 100 reviews deleted on the source");
+
+    let mut cluster = mysql_async::Conn::new(master_opts(host, port, password))
+        .await
+        .context("connect to the cluster as the master user")?;
+    let set = format!(
+        "CALL mysql.rds_set_external_master('127.0.0.1', {}, '{}', {}, '{file}', {pos}, 0)",
+        source.server.port(),
+        source.repl_user,
+        mysql_async::Value::from(source.repl_password.as_str()).as_sql(false),
+    );
+    say(&format!(
+        "   as {MASTER_USER}: CALL mysql.rds_set_external_master('127.0.0.1', {}, '{}', '...', '{file}', {pos}, 0)",
+        source.server.port(),
+        source.repl_user
+    ));
+    cluster
+        .query_drop(set)
+        .await
+        .context("CALL mysql.rds_set_external_master")?;
+    let started: Option<String> = cluster
+        .query_first("CALL mysql.rds_start_replication")
+        .await
+        .context("CALL mysql.rds_start_replication")?;
+    say(&format!(
+        "   as {MASTER_USER}: CALL mysql.rds_start_replication -> {}",
+        started.unwrap_or_default()
+    ));
+    cluster.disconnect().await.ok();
+
+    let target = ferry_replication::source::read_position(&mut src).await?;
+    let started = Instant::now();
+    let mut last = String::new();
+    loop {
+        let r = crate::replication::describe(client, CLUSTER).await?;
+        if let Some(r) = r {
+            let executed = format!(
+                "{}:{}",
+                r.text("ExecutedLogFile").unwrap_or_default(),
+                r.text("ExecutedLogPosition").unwrap_or_default()
+            );
+            let lag = r.text("LagSeconds").unwrap_or_else(|| "?".into());
+            let line = format!(
+                "   replication: IO {}, lag {lag} s, executed {executed} of the source's {}",
+                r.text("IoThread").unwrap_or_default(),
+                target.coord
+            );
+            if line != last {
+                say(&line);
+                last = line;
+            }
+            if r.text("LastSqlErrno").is_some_and(|e| e != "0") {
+                bail!(
+                    "replication broke: {}",
+                    r.text("LastSqlError").unwrap_or_default()
+                );
+            }
+            if executed == target.coord.to_string() && lag == "0.000" {
+                break;
+            }
+        }
+        if started.elapsed() > Duration::from_secs(300) {
+            bail!("the cluster did not catch up with the source within 5 minutes");
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+
+    say("== cutover: ferry replication cutover demo-cluster --source mysql://root@127.0.0.1:... --set-read-only");
+    let endpoint = ferry_replication::source::SourceEndpoint::new(
+        "127.0.0.1",
+        source.server.port(),
+        "root",
+        source.root_password.clone(),
+        ferry_replication::source::SourceTls::Off,
+    );
+    let done = crate::replication::cut_over(
+        client,
+        CLUSTER,
+        &endpoint,
+        true,
+        Duration::from_secs(300),
+        &|line| say(&format!("   {line}")),
+    )
+    .await?;
+    say(&format!(
+        "   the cluster executed the source up to {}; replication stopped; writes were blocked for {:.2} s",
+        done.executed,
+        done.blocked.unwrap_or_default().as_secs_f64()
+    ));
+    let now = demo_source::summarize_schema(&mut src, demo_source::SCHEMA).await?;
+    src.disconnect().await.ok();
+    say(&format!(
+        "== comparing {host}:{port} with the source after the cutover"
+    ));
+    compare(host, port, password, &now).await
+}
+
+async fn compare(
+    host: &str,
+    port: u16,
+    password: &str,
+    expected: &[demo_source::TableSummary],
+) -> anyhow::Result<()> {
+    let mut conn = mysql_async::Conn::new(master_opts(host, port, password))
         .await
         .context("connect to the cluster as the master user")?;
     let restored = demo_source::summarize_schema(&mut conn, demo_source::SCHEMA).await?;
@@ -280,7 +425,7 @@ async fn compare(
     let by_name: HashMap<&str, &demo_source::TableSummary> =
         restored.iter().map(|t| (t.name.as_str(), t)).collect();
     let mut mismatches = 0;
-    for t in &source.tables {
+    for t in expected {
         let got = by_name.get(t.name.as_str());
         let rows = got.map(|g| g.rows);
         let same = got.is_some_and(|g| g.rows == t.rows && g.checksum == t.checksum);
@@ -296,16 +441,16 @@ async fn compare(
             if same { "equal" } else { "DIFFERS" }
         ));
     }
-    if mismatches > 0 || restored.len() != source.tables.len() {
+    if mismatches > 0 || restored.len() != expected.len() {
         bail!(
             "{mismatches} table(s) differ from the source ({} tables on the cluster, {} on the source)",
             restored.len(),
-            source.tables.len()
+            expected.len()
         );
     }
     say(&format!(
         "   all {} tables equal the source",
-        source.tables.len()
+        expected.len()
     ));
     Ok(())
 }

@@ -5,8 +5,8 @@
 //! It exists so `ferry demo` needs nothing but the repo: [`build`] produces both the backups a
 //! cluster is restored from and the numbers the restored cluster must match (row counts and
 //! checksums per table, the binary log coordinates right after the incremental). The source
-//! server keeps running afterwards (the replication issue connects to it as `repl`) and is not
-//! written to again, so those numbers stay true.
+//! server keeps running afterwards: the demo writes to it again and replicates from it as `repl`
+//! (`BINLOG MONITOR` lets ferry read its position to measure the lag).
 //!
 //! On disk:
 //!
@@ -307,10 +307,10 @@ async fn fill_and_back_up(
     .await
     .context("create the replication user")?;
     conn.query_drop(format!(
-        "GRANT REPLICATION SLAVE ON *.* TO '{REPL_USER}'@'%'"
+        "GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO '{REPL_USER}'@'%'"
     ))
     .await
-    .context("grant REPLICATION SLAVE to the replication user")?;
+    .context("grant REPLICATION SLAVE and BINLOG MONITOR to the replication user")?;
 
     let scale = sample::Scale::for_rows(opts.rows);
     report(&format!(

@@ -14,7 +14,7 @@ use anyhow::{bail, Context};
 use camino::Utf8PathBuf;
 use clap::{Args, Subcommand};
 use ferry_api::client::{Client, Response};
-use ferry_replication::source::{self, SourceEndpoint};
+use ferry_replication::source::{self, SourceEndpoint, SourcePosition};
 
 #[derive(Subcommand)]
 pub enum ReplicationCommand {
@@ -95,7 +95,7 @@ pub async fn run(cmd: ReplicationCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-async fn describe(client: &Client, cluster: &str) -> anyhow::Result<Option<Response>> {
+pub async fn describe(client: &Client, cluster: &str) -> anyhow::Result<Option<Response>> {
     let response = client
         .call(
             "FerryDescribeReplication",
@@ -193,16 +193,66 @@ async fn cutover(args: CutoverArgs) -> anyhow::Result<ExitCode> {
         ),
         None => parsed,
     };
-    let Some(before) = describe(&client, &args.cluster).await? else {
+    let done = cut_over(
+        &client,
+        &args.cluster,
+        &endpoint,
+        args.set_read_only,
+        Duration::from_secs(args.timeout_seconds),
+        &|line| println!("{line}"),
+    )
+    .await?;
+    println!(
+        "DB cluster {} executed the source up to {}{}; replication is stopped.",
+        args.cluster,
+        done.executed,
+        done.executed_gtid
+            .as_deref()
+            .map(|g| format!(" (GTID {g})"))
+            .unwrap_or_default()
+    );
+    match done.blocked {
+        Some(d) => println!(
+            "Writes on the source were blocked for {:.2} s. The source stays read-only: point the application at the cluster.",
+            d.as_secs_f64()
+        ),
+        None => println!(
+            "The source was not made read-only: anything written there after {} is not in the cluster.",
+            done.target.coord
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What a cutover did.
+pub struct CutoverDone {
+    /// The source's position the cluster was brought to.
+    pub target: SourcePosition,
+    /// The cluster's executed position after replication stopped.
+    pub executed: String,
+    pub executed_gtid: Option<String>,
+    /// How long the source was read-only before the cluster had everything (`None`: it was
+    /// not made read-only).
+    pub blocked: Option<Duration>,
+}
+
+/// The cutover itself (see the module docs), for `ferry replication cutover` and the demo.
+pub async fn cut_over(
+    client: &Client,
+    cluster: &str,
+    endpoint: &SourceEndpoint,
+    set_read_only: bool,
+    timeout: Duration,
+    say: &(dyn Fn(&str) + Sync),
+) -> anyhow::Result<CutoverDone> {
+    let Some(before) = describe(client, cluster).await? else {
         bail!(
-            "DB cluster {} is not replicating from an external source: nothing to cut over",
-            args.cluster
+            "DB cluster {cluster} is not replicating from an external source: nothing to cut over"
         );
     };
     if before.text("SqlThreadRunning").as_deref() != Some("true") {
         bail!(
-            "replication on DB cluster {} is not running (SQL thread stopped{}): start it with mysql.rds_start_replication or skip the error first",
-            args.cluster,
+            "replication on DB cluster {cluster} is not running (SQL thread stopped{}): start it with mysql.rds_start_replication or skip the error first",
             before
                 .text("LastSqlError")
                 .filter(|e| !e.is_empty())
@@ -211,9 +261,9 @@ async fn cutover(args: CutoverArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let mut conn = endpoint.connect().await?;
-    let blocked_since = if args.set_read_only {
+    let blocked_since = if set_read_only {
         source::set_read_only(&mut conn, true).await?;
-        println!("Source {endpoint} is read-only.");
+        say(&format!("Source {endpoint} is read-only."));
         Some(Instant::now())
     } else {
         None
@@ -221,69 +271,56 @@ async fn cutover(args: CutoverArgs) -> anyhow::Result<ExitCode> {
     let target = match source::read_position(&mut conn).await {
         Ok(t) => t,
         Err(e) => {
-            undo_read_only(&mut conn, &endpoint, blocked_since.is_some()).await;
+            undo_read_only(&mut conn, endpoint, set_read_only).await;
             return Err(e.into());
         }
     };
-    println!(
-        "Source position: {}:{}{}",
-        target.coord.file,
-        target.coord.pos,
+    say(&format!(
+        "Source position: {}{}",
+        target.coord,
         target
             .gtid
             .as_deref()
             .map(|g| format!(" (GTID {g})"))
             .unwrap_or_default()
-    );
+    ));
     let pos = target.coord.pos.to_string();
-    let timeout = args.timeout_seconds.to_string();
+    let timeout_text = timeout.as_secs().max(1).to_string();
     let mut params = vec![
-        ("DBClusterIdentifier", args.cluster.as_str()),
+        ("DBClusterIdentifier", cluster),
         ("SourceLogFile", target.coord.file.as_str()),
         ("SourceLogPosition", pos.as_str()),
-        ("TimeoutSeconds", timeout.as_str()),
+        ("TimeoutSeconds", timeout_text.as_str()),
     ];
     if let Some(g) = &target.gtid {
         params.push(("SourceGtid", g.as_str()));
     }
     let waited = client
         .clone()
-        .with_timeout(Duration::from_secs(args.timeout_seconds + 30))
+        .with_timeout(timeout + Duration::from_secs(30))
         .call("FerryCutover", &params)
         .await;
     let r = match waited {
         Ok(r) => r,
         Err(e) => {
-            undo_read_only(&mut conn, &endpoint, blocked_since.is_some()).await;
+            undo_read_only(&mut conn, endpoint, set_read_only).await;
             return Err(anyhow::Error::from(e).context(format!(
-                "cutover of DB cluster {} did not complete; replication was left as it was",
-                args.cluster
+                "cutover of DB cluster {cluster} did not complete; replication was left as it was"
             )));
         }
     };
     let blocked = blocked_since.map(|t| t.elapsed());
     let _ = conn.disconnect().await;
-    println!(
-        "DB cluster {} executed the source up to {}:{}{}; replication is stopped.",
-        args.cluster,
-        r.text("ExecutedLogFile").unwrap_or_default(),
-        r.text("ExecutedLogPosition").unwrap_or_default(),
-        r.text("ExecutedGtid")
-            .filter(|g| !g.is_empty())
-            .map(|g| format!(" (GTID {g})"))
-            .unwrap_or_default()
-    );
-    match blocked {
-        Some(d) => println!(
-            "Writes on the source were blocked for {:.2} s. The source stays read-only: point the application at the cluster.",
-            d.as_secs_f64()
+    Ok(CutoverDone {
+        executed: format!(
+            "{}:{}",
+            r.text("ExecutedLogFile").unwrap_or_default(),
+            r.text("ExecutedLogPosition").unwrap_or_default()
         ),
-        None => println!(
-            "The source was not made read-only: anything written there after {}:{} is not in the cluster.",
-            target.coord.file, target.coord.pos
-        ),
-    }
-    Ok(ExitCode::SUCCESS)
+        executed_gtid: r.text("ExecutedGtid").filter(|g| !g.is_empty()),
+        target,
+        blocked,
+    })
 }
 
 /// Makes the source writable again after a cutover that did not complete.

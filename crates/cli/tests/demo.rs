@@ -23,6 +23,11 @@ fn demo_runs_end_to_end() {
         "Recovered from Binary log filename 'mysql-bin.",
         "DB instance created.",
         "tables equal the source",
+        "CALL mysql.rds_start_replication -> Slave running normally.",
+        "Replication source set to 127.0.0.1:",
+        "replication stopped; writes were blocked for",
+        "with the source after the cutover",
+        "Cutover: the cluster executed the source up to mysql-bin.",
         "mariadb -h 127.0.0.1 -P ",
     ] {
         assert!(
