@@ -44,7 +44,7 @@ impl Drop for AgentTask {
     fn drop(&mut self) {
         self.task.abort();
         // Under the samples lock, so a task still finishing a step cannot store after this.
-        let mut map = self.samples.0.lock().expect("samples lock poisoned");
+        let mut map = self.samples.views.lock().expect("samples lock poisoned");
         self.alive.store(false, Ordering::SeqCst);
         map.remove(&self.cluster);
     }
@@ -88,12 +88,16 @@ pub struct ReplicationView {
 
 /// Latest samples by cluster (clusters that are not replicating have none).
 #[derive(Default, Clone)]
-pub(crate) struct Samples(std::sync::Arc<std::sync::Mutex<HashMap<ClusterId, ReplicationView>>>);
+pub(crate) struct Samples {
+    views: Arc<std::sync::Mutex<HashMap<ClusterId, ReplicationView>>>,
+    /// Clusters whose next "not running" transition a cutover already announced.
+    quiet: Arc<std::sync::Mutex<std::collections::HashSet<ClusterId>>>,
+}
 
 impl Samples {
     /// Stores (or clears) a cluster's view while its agent is `alive`.
     fn set(&self, cluster: &ClusterId, view: Option<ReplicationView>, alive: &AtomicBool) {
-        let mut map = self.0.lock().expect("samples lock poisoned");
+        let mut map = self.views.lock().expect("samples lock poisoned");
         if !alive.load(Ordering::SeqCst) {
             return;
         }
@@ -107,8 +111,23 @@ impl Samples {
         }
     }
 
+    /// Notes that a cutover stopped `cluster`'s replication (its event says so already).
+    fn quiet_stop(&self, cluster: &ClusterId) {
+        self.quiet
+            .lock()
+            .expect("quiet lock poisoned")
+            .insert(cluster.clone());
+    }
+
+    fn take_quiet_stop(&self, cluster: &ClusterId) -> bool {
+        self.quiet
+            .lock()
+            .expect("quiet lock poisoned")
+            .remove(cluster)
+    }
+
     pub(crate) fn get(&self, cluster: &ClusterId) -> Option<ReplicationView> {
-        self.0
+        self.views
             .lock()
             .expect("samples lock poisoned")
             .get(cluster)
@@ -117,7 +136,7 @@ impl Samples {
 
     pub(crate) fn all(&self) -> Vec<(ClusterId, ReplicationView)> {
         let mut all: Vec<_> = self
-            .0
+            .views
             .lock()
             .expect("samples lock poisoned")
             .iter()
@@ -193,6 +212,7 @@ async fn run_agent(
     let mut resumed = false;
     let mut next_sample = Instant::now();
     let mut last_error: Option<String> = None;
+    let mut announced = Announced::default();
     loop {
         if cp.is_shutting_down() {
             return;
@@ -211,19 +231,26 @@ async fn run_agent(
         let step = async {
             if !resumed {
                 if let Some(notice) = agent.resume(c).await? {
+                    announced.note(&notice);
                     notify(&cp, &cluster, &notice);
                 }
                 resumed = true;
             }
             for notice in agent.serve(c).await? {
+                announced.note(&notice);
                 notify(&cp, &cluster, &notice);
             }
             if Instant::now() >= next_sample {
                 next_sample = Instant::now() + SAMPLE_INTERVAL;
                 let (sample, transitions) = monitor.sample(c, Instant::now()).await?;
                 for t in &transitions {
-                    transition_event(&cp, &cluster, t);
+                    let cutover = matches!(t, Transition::Stopped)
+                        && cp.inner.replication.take_quiet_stop(&cluster);
+                    if !announced.covers(t, cutover) {
+                        transition_event(&cp, &cluster, t);
+                    }
                 }
+                announced = Announced::default();
                 cp.inner.replication.set(&cluster, view(&sample), &alive);
             }
             Ok::<(), ferry_replication::ReplicationError>(())
@@ -239,6 +266,38 @@ async fn run_agent(
             }
         }
         tokio::time::sleep(REQUEST_POLL).await;
+    }
+}
+
+/// What the procedures already announced since the last sample, so the sampler does not say
+/// it again ("Replication started by ..." is followed by no "Replication is running").
+#[derive(Default)]
+struct Announced {
+    started: bool,
+    stopped: bool,
+}
+
+impl Announced {
+    fn note(&mut self, notice: &Notice) {
+        match notice {
+            Notice::Started | Notice::Resumed | Notice::MasterLogAdvanced { .. } => {
+                self.started = true
+            }
+            Notice::Stopped | Notice::Reset => self.stopped = true,
+            Notice::Configured { .. }
+            | Notice::ErrorSkipped { .. }
+            | Notice::SslMaterialImported
+            | Notice::SslMaterialRemoved => {}
+        }
+    }
+
+    /// Whether `t` was already announced (`cutover`: a cutover stopped replication).
+    fn covers(&self, t: &Transition, cutover: bool) -> bool {
+        match t {
+            Transition::Started => self.started,
+            Transition::Stopped => self.stopped || cutover,
+            Transition::Broke { .. } | Transition::CaughtUp => false,
+        }
     }
 }
 
@@ -363,6 +422,7 @@ impl ControlPlane {
         let outcome = ferry_replication::cutover::wait_and_stop(&mut conn, target, timeout)
             .await
             .map_err(|e| ControlError::InvalidClusterState(flatten(&e)))?;
+        self.inner.replication.quiet_stop(&c.id);
         self.event(
             SourceType::DbCluster,
             c.id.as_str(),
