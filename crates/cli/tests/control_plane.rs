@@ -11,33 +11,7 @@ use common::serve::Serve;
 use mysql_async::prelude::Queryable;
 use serde_json::json;
 
-const ROLE: &str = "arn:aws:iam::000000000000:role/ferry-s3-import";
-const PASSWORD: &str = "Master-pw-2024";
-
-fn restore_args<'a>(id: &'a str, bucket: &'a str, port: &'a str) -> Vec<&'a str> {
-    vec![
-        "rds",
-        "restore-db-cluster-from-s3",
-        "--db-cluster-identifier",
-        id,
-        "--engine",
-        "aurora-mysql",
-        "--master-username",
-        "admin",
-        "--master-user-password",
-        PASSWORD,
-        "--source-engine",
-        "mysql",
-        "--source-engine-version",
-        "10.11",
-        "--s3-bucket-name",
-        bucket,
-        "--s3-ingestion-role-arn",
-        ROLE,
-        "--port",
-        port,
-    ]
-}
+use common::serve::{restore_args, PASSWORD, ROLE};
 
 fn connect(port: u16, user: &str, password: &str) -> (tokio::runtime::Runtime, mysql_async::Conn) {
     let rt = tokio::runtime::Builder::new_current_thread()

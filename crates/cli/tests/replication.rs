@@ -15,13 +15,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::serve::Serve;
+use common::serve::{restore_args, Serve, PASSWORD as MASTER_PASSWORD};
 use ferry_testkit::{TestPki, TestServer, TestServerOptions};
 use mysql_async::prelude::Queryable;
 use serde_json::json;
 
-const ROLE: &str = "arn:aws:iam::000000000000:role/ferry-s3-import";
-const MASTER_PASSWORD: &str = "Master-pw-2024";
 const REPL_PASSWORD: &str = "Repl'pw\"2024";
 const OPERATOR_PASSWORD: &str = "Operator-pw-2024";
 const APP_PASSWORD: &str = "App-pw-2024";
@@ -251,30 +249,7 @@ fn mariabackup(source: &TestServer, target: &Path, work: &Path) {
 
 fn restore(serve: &Serve, id: &str, port: u16) {
     let port = port.to_string();
-    serve
-        .aws(&[
-            "rds",
-            "restore-db-cluster-from-s3",
-            "--db-cluster-identifier",
-            id,
-            "--engine",
-            "aurora-mysql",
-            "--master-username",
-            "admin",
-            "--master-user-password",
-            MASTER_PASSWORD,
-            "--source-engine",
-            "mysql",
-            "--source-engine-version",
-            "10.11",
-            "--s3-bucket-name",
-            "backups",
-            "--s3-ingestion-role-arn",
-            ROLE,
-            "--port",
-            &port,
-        ])
-        .json();
+    serve.aws(&restore_args(id, "backups", &port)).json();
 }
 
 fn add_writer(serve: &Serve, cluster: &str) {

@@ -334,3 +334,34 @@ pub fn kill_leftover_servers(dir: &Path) {
         }
     }
 }
+
+/// The S3 ingestion role tests pass (ferry checks its form only).
+pub const ROLE: &str = "arn:aws:iam::000000000000:role/ferry-s3-import";
+/// The master user password of the clusters tests restore.
+pub const PASSWORD: &str = "Master-pw-2024";
+
+/// `aws rds restore-db-cluster-from-s3` arguments for a MariaDB 10.11 backup in `bucket`.
+pub fn restore_args<'a>(id: &'a str, bucket: &'a str, port: &'a str) -> Vec<&'a str> {
+    vec![
+        "rds",
+        "restore-db-cluster-from-s3",
+        "--db-cluster-identifier",
+        id,
+        "--engine",
+        "aurora-mysql",
+        "--master-username",
+        "admin",
+        "--master-user-password",
+        PASSWORD,
+        "--source-engine",
+        "mysql",
+        "--source-engine-version",
+        "10.11",
+        "--s3-bucket-name",
+        bucket,
+        "--s3-ingestion-role-arn",
+        ROLE,
+        "--port",
+        port,
+    ]
+}
