@@ -285,6 +285,7 @@ impl Announced {
             }
             Notice::Stopped | Notice::Reset => self.stopped = true,
             Notice::Configured { .. }
+            | Notice::ResumeFailed { .. }
             | Notice::ErrorSkipped { .. }
             | Notice::SslMaterialImported
             | Notice::SslMaterialRemoved => {}
@@ -356,6 +357,10 @@ fn notify(cp: &ControlPlane, cluster: &ClusterId, notice: &Notice) {
             "Replication resumed after the DB instance started.".to_owned(),
             "notification",
         ),
+        Notice::ResumeFailed { error } => (
+            format!("Replication could not be resumed after the DB instance started: {error}"),
+            "failure",
+        ),
         Notice::MasterLogAdvanced { file } => (
             format!("Replication moved to the start of the source's binary log {file} by mysql.rds_next_master_log."),
             "configuration change",
@@ -419,10 +424,17 @@ impl ControlPlane {
                     c.id
                 ))
             })?;
-        let outcome = ferry_replication::cutover::wait_and_stop(&mut conn, target, timeout)
-            .await
-            .map_err(|e| ControlError::InvalidClusterState(flatten(&e)))?;
+        // Before the wait, not after: the sampler may see the stop the moment `STOP SLAVE`
+        // returns, and the cutover's own event below says it. Taken back if the cutover fails.
         self.inner.replication.quiet_stop(&c.id);
+        let outcome =
+            match ferry_replication::cutover::wait_and_stop(&mut conn, target, timeout).await {
+                Ok(outcome) => outcome,
+                Err(e) => {
+                    self.inner.replication.take_quiet_stop(&c.id);
+                    return Err(ControlError::InvalidClusterState(flatten(&e)));
+                }
+            };
         self.event(
             SourceType::DbCluster,
             c.id.as_str(),

@@ -75,6 +75,12 @@ pub enum Notice {
     SslMaterialRemoved,
     /// Replication was restarted after the server started.
     Resumed,
+    /// Replication should have been restarted after the server started, but the server
+    /// refused `START SLAVE` (e.g. error 1201 when its relay logs are damaged). The procedures
+    /// keep working, so the master user can stop or reset replication.
+    ResumeFailed {
+        error: String,
+    },
     /// `rds_next_master_log` moved the replica to the start of `file`.
     MasterLogAdvanced {
         file: String,
@@ -99,7 +105,9 @@ impl Agent {
     /// After the server started: opens the request table with binary logging off (the first
     /// open of a MEMORY table after a restart writes a `TRUNCATE` to the binary log otherwise)
     /// and restarts replication if `rds_replication_status` says it was started and not
-    /// stopped, and it is configured and not running. `Some(Notice::Resumed)` when it did.
+    /// stopped, and it is configured and not running. `Some(Notice::Resumed)` when it did,
+    /// `Some(Notice::ResumeFailed)` when the server refused (recorded in the history; not an
+    /// `Err`, which would keep the agent from ever answering a procedure call).
     pub async fn resume(
         &mut self,
         conn: &mut mysql_async::Conn,

@@ -49,9 +49,10 @@ pub struct CutoverOutcome {
 }
 
 /// Waits until the replica on `conn` (ferry's admin connection) has executed up to `target`,
-/// at most `timeout`, then stops replication and records it. On timeout replication keeps
-/// running and [`ReplicationError::Timeout`] says how far it got; a replica that is not
-/// configured, not running or breaks during the wait is [`ReplicationError::NotConfigured`] /
+/// at most `timeout` (by position, up to a second more: that wait takes whole seconds), then
+/// stops replication and records it. On timeout replication keeps running and
+/// [`ReplicationError::Timeout`] says how far it got; a replica that is not configured, not
+/// running or breaks during the wait is [`ReplicationError::NotConfigured`] /
 /// [`ReplicationError::NotRunning`] (with the thread's error).
 pub async fn wait_and_stop(
     conn: &mut mysql_async::Conn,
@@ -71,9 +72,9 @@ pub async fn wait_and_stop(
     };
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        let slice = left.min(WAIT_SLICE).as_secs_f64().max(0.001);
         let reached = match gtid_target {
             Some(gtid) => {
+                let slice = left.min(WAIT_SLICE).as_secs_f64().max(0.001);
                 let result: Option<Option<i64>> = conn
                     .exec_first("SELECT MASTER_GTID_WAIT(?, ?)", (gtid, slice))
                     .await
@@ -86,7 +87,7 @@ pub async fn wait_and_stop(
                 let result: Option<Option<i64>> = conn
                     .exec_first(
                         "SELECT MASTER_POS_WAIT(?, ?, ?)",
-                        (&target.coord.file, target.coord.pos, slice),
+                        (&target.coord.file, target.coord.pos, pos_wait_seconds(left)),
                     )
                     .await
                     .map_err(replica_error(
@@ -130,14 +131,16 @@ pub async fn wait_and_stop(
         .await
         .map_err(replica_error("read gtid_slave_pos"))?;
     let gtid = gtid.filter(|g| !g.is_empty());
+    // Recorded first: replication is stopped whatever follows, and must stay stopped across a
+    // restart.
+    record_cutover(conn, target, &after, &executed, gtid.as_deref(), waited).await?;
     if method == WaitMethod::Position && executed < target.coord {
         return Err(ReplicationError::Unexpected(format!(
             "MASTER_POS_WAIT reported {} reached, but after STOP SLAVE the replica is at \
-             {executed}",
+             {executed}; replication is stopped",
             target.coord
         )));
     }
-    record_cutover(conn, target, &after, &executed, gtid.as_deref(), waited).await?;
     tracing::info!(executed = %executed, gtid = gtid.as_deref().unwrap_or(""), waited_ms = waited.as_millis() as u64, "cutover: replication stopped at the source's position");
     Ok(CutoverOutcome {
         executed,
@@ -145,6 +148,14 @@ pub async fn wait_and_stop(
         method,
         waited,
     })
+}
+
+/// The timeout of one `MASTER_POS_WAIT` slice, in whole seconds from 1 to [`WAIT_SLICE`].
+/// MariaDB reads that argument as an integer, rounding, and 0 means "no timeout": a slice of
+/// 0.4 s would wait until the position is reached, however long that takes.
+fn pos_wait_seconds(left: Duration) -> u64 {
+    let whole = left.as_secs() + u64::from(left.subsec_nanos() > 0);
+    whole.clamp(1, WAIT_SLICE.as_secs().max(1))
 }
 
 fn replica_error(what: &'static str) -> impl FnOnce(mysql_async::Error) -> ReplicationError {
@@ -224,4 +235,20 @@ async fn record_cutover(
             .map_err(replica_error("restore sql_log_bin"))?;
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn position_waits_never_ask_for_zero_seconds() {
+        for (left_ms, seconds) in [(0, 1), (1, 1), (400, 1), (999, 1), (1000, 1), (5000, 1)] {
+            assert_eq!(
+                pos_wait_seconds(Duration::from_millis(left_ms)),
+                seconds,
+                "{left_ms} ms left"
+            );
+        }
+    }
 }

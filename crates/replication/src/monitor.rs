@@ -161,12 +161,10 @@ impl Monitor {
             (Some(status), Some(executed)) => match self.sample_source(status, now).await {
                 Ok(position) => {
                     source_position = Some(position);
-                    if let Some(heartbeat) = self.tracker.lag(now, executed) {
-                        lag = Some(if heartbeat.is_zero() {
-                            Duration::ZERO
-                        } else {
-                            heartbeat.max(seconds_behind(status).unwrap_or_default())
-                        });
+                    if let Some(heartbeat) =
+                        heartbeat_lag(&self.tracker, now, executed, seconds_behind(status))
+                    {
+                        lag = Some(heartbeat);
                         lag_source = LagSource::Heartbeat;
                     }
                     self.tracker.forget_through(executed);
@@ -284,6 +282,25 @@ impl Monitor {
     }
 }
 
+/// The lag [`LagSource::Heartbeat`] reports: 0 when the replica has executed everything the
+/// source had at its latest sample, else the larger of the heartbeat and
+/// `Seconds_Behind_Master`. Not "0 whenever the heartbeat is 0": right after the tracker
+/// starts (ferry started, the source changed) its only sample is the one just taken, so the
+/// heartbeat of a replica hours behind is 0 too; it knows nothing older. `None` without a
+/// sample.
+fn heartbeat_lag(
+    tracker: &LagTracker,
+    now: Instant,
+    executed: &BinlogCoord,
+    seconds_behind: Option<Duration>,
+) -> Option<Duration> {
+    let heartbeat = tracker.lag(now, executed)?;
+    if tracker.latest().is_some_and(|latest| executed >= latest) {
+        return Some(Duration::ZERO);
+    }
+    Some(heartbeat.max(seconds_behind.unwrap_or_default()))
+}
+
 /// `Seconds_Behind_Master` as a duration.
 fn seconds_behind(status: &ReplicaStatus) -> Option<Duration> {
     status.seconds_behind_master.map(Duration::from_secs)
@@ -344,7 +361,7 @@ pub fn endpoint(secret: &SourceSecret, ssl: &SslDir) -> SourceEndpoint {
 }
 
 /// An error with its causes, on one line (`a: b: c`).
-fn error_chain(error: &ReplicationError) -> String {
+pub(crate) fn error_chain(error: &ReplicationError) -> String {
     let mut text = error.to_string();
     let mut cause = std::error::Error::source(error);
     while let Some(next) = cause {
@@ -462,6 +479,51 @@ mod tests {
             [Transition::Stopped]
         );
         assert_eq!(m.transitions(&sample(None, None)), []);
+    }
+
+    #[test]
+    fn a_lagging_replica_is_not_caught_up_on_the_first_sample() {
+        let t0 = Instant::now();
+        let mut tracker = LagTracker::new();
+        // ferry starts while the replica is an hour behind: one sample, taken now.
+        tracker.record_source(t0, BinlogCoord::new("bin.000009", 5000));
+        let behind = BinlogCoord::new("bin.000007", 120);
+        let hour = Duration::from_secs(3600);
+        assert_eq!(
+            heartbeat_lag(&tracker, t0, &behind, Some(hour)),
+            Some(hour),
+            "Seconds_Behind_Master, not 0"
+        );
+        let mut m = monitor();
+        let running = Some(status("Yes", true, None));
+        let first = Sample {
+            lag: heartbeat_lag(&tracker, t0, &behind, Some(hour)),
+            lag_source: LagSource::Heartbeat,
+            ..sample(running.clone(), None)
+        };
+        assert_eq!(m.transitions(&first), []);
+        // Later: the heartbeat has grown past Seconds_Behind_Master.
+        let later = t0 + Duration::from_secs(7200);
+        assert_eq!(
+            heartbeat_lag(&tracker, later, &behind, Some(hour)),
+            Some(Duration::from_secs(7200))
+        );
+        // Executed what the source had: 0, whatever Seconds_Behind_Master says.
+        let done = BinlogCoord::new("bin.000009", 5000);
+        assert_eq!(
+            heartbeat_lag(&tracker, later, &done, Some(hour)),
+            Some(Duration::ZERO)
+        );
+        let caught_up = Sample {
+            lag: heartbeat_lag(&tracker, later, &done, Some(hour)),
+            lag_source: LagSource::Heartbeat,
+            ..sample(running, None)
+        };
+        assert_eq!(m.transitions(&caught_up), [Transition::CaughtUp]);
+        assert_eq!(
+            heartbeat_lag(&LagTracker::new(), later, &done, Some(hour)),
+            None
+        );
     }
 
     #[test]

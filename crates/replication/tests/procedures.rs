@@ -600,6 +600,25 @@ async fn gtid_variant_and_cutover(
         other => panic!("expected a timeout, got {other:?}"),
     }
     assert!(replica_status(rep).await?.is_running());
+    // A timeout that leaves a last slice under half a second: MariaDB rounds a
+    // MASTER_POS_WAIT timeout to whole seconds, and 0 means "wait for ever".
+    let waited = Instant::now();
+    let short = tokio::time::timeout(
+        Duration::from_secs(15),
+        cutover::wait_and_stop(rep, &unreachable, Duration::from_millis(1300)),
+    )
+    .await
+    .context("a cutover with a 1.3 s timeout must end")?;
+    assert!(
+        matches!(short, Err(ReplicationError::Timeout(_))),
+        "{short:?}"
+    );
+    assert!(
+        waited.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        waited.elapsed()
+    );
+    assert!(replica_status(rep).await?.is_running());
 
     // Cutover by GTID: writes, source read-only, wait, stop.
     src.query_drop("INSERT INTO shop.items SELECT seq, 'last writes' FROM shop.seq_9000_to_9499")

@@ -287,7 +287,6 @@ fn gives_the_files_to_the_servers_os_user() {
     ssl.store(&m).expect("store");
     let paths = ssl.paths();
     for path in [
-        dir.clone(),
         paths.ca.parent().expect("set dir").to_owned(),
         paths.ca,
         paths.cert,
@@ -296,4 +295,15 @@ fn gives_the_files_to_the_servers_os_user() {
         let meta = std::fs::metadata(&path).expect("stat");
         assert_eq!((meta.uid(), meta.gid()), (65534, 65533), "{path}");
     }
+    // The directory holding the sets stays ferry's (the server's user may pass, not change it),
+    // also when an older ferry had given it away.
+    let check_top = || {
+        let meta = std::fs::metadata(&dir).expect("stat");
+        assert_eq!(meta.uid(), 0, "{dir} belongs to ferry");
+        assert_eq!(meta.permissions().mode() & 0o777, 0o711, "{dir}");
+    };
+    check_top();
+    std::os::unix::fs::chown(&dir, Some(65534), Some(65533)).expect("give the dir away");
+    ssl.store(&m).expect("store again");
+    check_top();
 }

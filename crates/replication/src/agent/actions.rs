@@ -72,7 +72,10 @@ impl Outcome {
 }
 
 /// Runs one action. A server error on a statement becomes a refusal naming the statement and
-/// the server's error (with `secret` scrubbed from it); connection failures are returned.
+/// the server's error (with the password scrubbed from it), and so does anything else that
+/// goes wrong on ferry's side (a file it cannot write, an answer it cannot read): the caller
+/// hears about it now rather than as "interrupted" after a reconnect. Only connection
+/// failures are returned.
 pub(super) async fn run(
     ctx: &AgentContext,
     conn: &mut mysql_async::Conn,
@@ -124,14 +127,52 @@ pub(super) async fn run(
                 "ferry could not {what}: error {}: {}",
                 server.code, server.message
             );
-            if let Some(secret) = secret.filter(|s| !s.is_empty()) {
-                text = text.replace(&secret, "<redacted>");
+            if let Some(secret) = &secret {
+                text = scrub(&text, secret);
             }
             tracing::warn!(action = action.as_str(), error = %text, "replication procedure failed on the server");
             Ok(Outcome::refuse(text))
         }
-        Err(other) => Err(other),
+        // The connection to the server failed: `serve` reconnects.
+        Err(error @ ReplicationError::Replica { .. }) => Err(error),
+        Err(other) => {
+            let mut text = crate::monitor::error_chain(&other);
+            if let Some(secret) = &secret {
+                text = scrub(&text, secret);
+            }
+            tracing::error!(action = action.as_str(), error = %text, "replication procedure failed in ferry");
+            Ok(Outcome::refuse(format!(
+                "ferry's replication agent failed: {text}"
+            )))
+        }
     }
+}
+
+/// The shortest prefix of a password [`scrub`] looks for: shorter ones are too likely to be
+/// ordinary words of a message, and the server only cuts values much longer than this.
+const MIN_SCRUBBED_PREFIX_CHARS: usize = 8;
+
+/// `text` without `secret`: the whole of it, and any prefix of it at least
+/// [`MIN_SCRUBBED_PREFIX_CHARS`] long (the server quotes a long value's first bytes followed
+/// by `...`), each replaced by `<redacted>`.
+fn scrub(text: &str, secret: &str) -> String {
+    if secret.is_empty() {
+        return text.to_owned();
+    }
+    let mut text = text.replace(secret, "<redacted>");
+    let mut ends: Vec<usize> = secret
+        .char_indices()
+        .map(|(at, _)| at)
+        .skip(MIN_SCRUBBED_PREFIX_CHARS)
+        .collect();
+    ends.reverse();
+    for end in ends {
+        let prefix = &secret[..end];
+        if text.contains(prefix) {
+            text = text.replace(prefix, "<redacted>");
+        }
+    }
+    text
 }
 
 async fn sql(
@@ -180,7 +221,9 @@ async fn set_source(
         "set the replication source (CHANGE MASTER)",
     )
     .await?;
-    SourceSecret {
+    // The link is configured now; not keeping the credentials only costs the true lag (the
+    // monitor falls back to Seconds_Behind_Master and says why), so the call still succeeds.
+    let kept = SourceSecret {
         host: source.host.clone(),
         port: source.port,
         user: source.user.clone(),
@@ -188,7 +231,14 @@ async fn set_source(
         ssl: source.ssl,
         gtid: source.start == StartFrom::GtidSlavePos,
     }
-    .store(&ctx.source_secret)?;
+    .store(&ctx.source_secret);
+    let not_kept = kept.err().map(|error| {
+        // Older credentials must not stand in for these.
+        let _ = SourceSecret::remove(&ctx.source_secret);
+        let text = crate::monitor::error_chain(&error);
+        tracing::error!(file = %ctx.source_secret, error = %text, "cannot keep the replication source's credentials; the lag falls back to Seconds_Behind_Master");
+        text
+    });
     let (file, pos) = match &source.start {
         StartFrom::Coordinates { file, pos } => (Some(file.clone()), Some(*pos)),
         StartFrom::GtidSlavePos => (None, None),
@@ -198,12 +248,17 @@ async fn set_source(
         (Some(file), Some(pos)) => format!("from {file}:{pos}"),
         _ => "from gtid_slave_pos".to_owned(),
     };
-    let history = format!(
+    let mut history = format!(
         "Replication source set to {}:{} {from}{}.",
         source.host,
         source.port,
         if source.ssl { " over SSL" } else { "" }
     );
+    if let Some(error) = not_kept {
+        history.push_str(&format!(
+            " ferry could not keep the source's credentials for measuring the lag: {error}"
+        ));
+    }
     Ok(Outcome::done("")
         .history(history)
         .state(StateRow {
@@ -317,14 +372,22 @@ async fn reset(
         "reset replication (RESET SLAVE ALL)",
     )
     .await?;
-    SourceSecret::remove(&ctx.source_secret)?;
+    // The replica is reset whatever happens to the file; a file left behind is reported.
+    let mut history = format!(
+        "{} (was replicating from {}:{}).",
+        messages::RESET,
+        current.master_host,
+        current.master_port
+    );
+    if let Err(error) = SourceSecret::remove(&ctx.source_secret) {
+        let text = crate::monitor::error_chain(&error);
+        tracing::error!(file = %ctx.source_secret, error = %text, "cannot erase the replication source's credentials");
+        history.push_str(&format!(
+            " ferry could not erase the source's credentials: {text}"
+        ));
+    }
     Ok(Outcome::done(messages::RESET)
-        .history(format!(
-            "{} (was replicating from {}:{}).",
-            messages::RESET,
-            current.master_host,
-            current.master_port
-        ))
+        .history(history)
         .state(StateRow::bare(IntendedState::Reset))
         .notice(Notice::Reset))
 }
@@ -481,7 +544,36 @@ pub(super) async fn resume(
     if current.any_running() {
         return Ok(None);
     }
-    sql(conn, "START SLAVE", "resume replication (START SLAVE)").await?;
+    match sql(conn, "START SLAVE", "resume replication (START SLAVE)").await {
+        Ok(()) => {}
+        Err(ReplicationError::Replica {
+            source: mysql_async::Error::Server(server),
+            ..
+        }) => {
+            let error = format!("error {}: {}", server.code, server.message);
+            record::history(
+                conn,
+                &record::HistoryRow {
+                    called_at: None,
+                    caller: FERRY_CALLER,
+                    action: "resume_replication",
+                    arguments: "",
+                    ok: false,
+                    message: &format!(
+                        "Replication could not be resumed after the server started: {error}"
+                    ),
+                },
+            )
+            .await?;
+            tracing::warn!(
+                source = %format!("{}:{}", current.master_host, current.master_port),
+                error = %error,
+                "replication could not be resumed after the server started"
+            );
+            return Ok(Some(Notice::ResumeFailed { error }));
+        }
+        Err(other) => return Err(other),
+    }
     record::history(
         conn,
         &record::HistoryRow {
@@ -499,4 +591,27 @@ pub(super) async fn resume(
         "replication resumed after the server started"
     );
     Ok(Some(Notice::Resumed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scrub_removes_the_password_and_long_prefixes_of_it() {
+        let secret = "éééééééééé-long-password";
+        // What the server answers to a MASTER_PASSWORD over 96 bytes: its first bytes.
+        let server = "error 1470: String 'éééééééééé-lon...' is too long for MASTER_PASSWORD \
+                      (should be no longer than 96)";
+        let text = scrub(server, secret);
+        assert!(!text.contains("ééééééé"), "{text}");
+        assert!(text.contains("String '<redacted>...'"), "{text}");
+        assert_eq!(
+            scrub(&format!("a {secret} b {secret}"), secret),
+            "a <redacted> b <redacted>"
+        );
+        // Short words of a message that begin like the password stay.
+        assert_eq!(scrub("error repl: no", "replication"), "error repl: no");
+        assert_eq!(scrub("nothing to hide", ""), "nothing to hide");
+    }
 }

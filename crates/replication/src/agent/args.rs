@@ -3,8 +3,9 @@
 //!
 //! Every refusal is an answer the caller sees (`SIGNAL`), so messages name the argument and
 //! the rule but never quote a password. Limits are MariaDB 10.11's own (`MASTER_HOST` 255
-//! characters, `MASTER_USER` 128, `MASTER_PASSWORD` 96): checked here because the server's
-//! error for an over-long value (1470) quotes the value, password included.
+//! characters, `MASTER_USER` 128, `MASTER_PASSWORD` 96 *bytes*): checked here because the
+//! server's error for an over-long value (1470) quotes the value, password included (its
+//! first 70 bytes, which a plain search for the whole password does not find).
 
 use serde_json::{Map, Value};
 
@@ -12,7 +13,8 @@ use crate::ssl::SslPaths;
 
 const MAX_HOST_CHARS: usize = 255;
 const MAX_USER_CHARS: usize = 128;
-const MAX_PASSWORD_CHARS: usize = 96;
+/// In bytes (UTF-8), as the server counts it: 48 `é` are the most it takes.
+const MAX_PASSWORD_BYTES: usize = 96;
 const MAX_LOG_FILE_CHARS: usize = 255;
 /// `MASTER_CONNECT_RETRY`, as on RDS.
 pub const CONNECT_RETRY_SECS: u32 = 60;
@@ -78,7 +80,7 @@ impl SourceArgs {
         if user.is_empty() {
             return Err("Invalid replication_user_name: it must not be empty.".to_owned());
         }
-        let password = secret(&map, "replication_user_password", MAX_PASSWORD_CHARS)?;
+        let password = secret(&map, "replication_user_password", MAX_PASSWORD_BYTES)?;
         let start = if auto_position {
             StartFrom::GtidSlavePos
         } else {
@@ -269,8 +271,9 @@ fn text(map: &Map<String, Value>, name: &str, max: usize) -> Result<String, Stri
     Ok(value)
 }
 
-/// A password: like [`text`] but not trimmed (spaces may be part of it) and never quoted.
-fn secret(map: &Map<String, Value>, name: &str, max: usize) -> Result<String, String> {
+/// A password: like [`text`] but not trimmed (spaces may be part of it), never quoted, and at
+/// most `max_bytes` bytes of UTF-8.
+fn secret(map: &Map<String, Value>, name: &str, max_bytes: usize) -> Result<String, String> {
     let value = match map.get(name) {
         Some(Value::String(s)) => s.clone(),
         _ => return Err(format!("Invalid {name}: it must not be NULL.")),
@@ -280,9 +283,9 @@ fn secret(map: &Map<String, Value>, name: &str, max: usize) -> Result<String, St
             "Invalid {name}: it must not contain control characters."
         ));
     }
-    if value.chars().count() > max {
+    if value.len() > max_bytes {
         return Err(format!(
-            "Invalid {name}: it is longer than the {max} characters MariaDB accepts."
+            "Invalid {name}: it is longer than the {max_bytes} bytes MariaDB accepts."
         ));
     }
     Ok(value)
@@ -413,7 +416,13 @@ mod tests {
             ),
             (
                 with("replication_user_password", "s".repeat(97).into()),
-                "96 characters",
+                "96 bytes",
+            ),
+            // 60 characters but 120 bytes: the server would refuse it with error 1470, whose
+            // text quotes the password's first bytes.
+            (
+                with("replication_user_password", "é".repeat(60).into()),
+                "96 bytes",
             ),
             (
                 with("mysql_binary_log_file_name", "".into()),
@@ -442,6 +451,9 @@ mod tests {
             assert!(!err.contains("secret"), "{err}");
         }
         assert!(SourceArgs::parse("not json", false).is_err());
+        let longest = set_args(with("replication_user_password", "é".repeat(48).into()))
+            .expect("96 bytes of password are accepted");
+        assert_eq!(longest.password.len(), 96);
         let null_ssl =
             set_args(with("ssl_encryption", serde_json::Value::Null)).expect("NULL ssl is 0");
         assert!(!null_ssl.ssl);

@@ -7,10 +7,10 @@ use mysql_async::prelude::Queryable;
 
 use super::messages;
 use crate::error::ReplicationError;
-use crate::procedures::{REQUEST_TABLE, SCHEMA};
+use crate::procedures::{AGENT_TIMEOUT_SECS, REQUEST_TABLE, SCHEMA};
 
-/// Answered rows whose caller was interrupted (it deletes its own row otherwise) are removed
-/// after this long.
+/// Answered rows whose caller still runs a statement but not this call any more (it deletes
+/// its own row otherwise) are removed after this long.
 const ANSWERED_ROW_TTL_SECS: u32 = 600;
 
 /// A call, as claimed. `Debug` leaves the arguments out (they may hold a password or a key).
@@ -34,7 +34,8 @@ impl std::fmt::Debug for Request {
     }
 }
 
-type Row = (u64, String, String, u64, String, String, String);
+/// `id, action, caller, connection_id, state, created_at, args, expired`.
+type Row = (u64, String, String, u64, String, String, String, bool);
 
 fn replica_error(what: &'static str) -> impl FnOnce(mysql_async::Error) -> ReplicationError {
     move |source| ReplicationError::Replica {
@@ -43,14 +44,21 @@ fn replica_error(what: &'static str) -> impl FnOnce(mysql_async::Error) -> Repli
     }
 }
 
-/// Claims every pending call whose caller is still connected, oldest first, after clearing
+/// Claims every pending call whose caller still waits for it, oldest first, after clearing
 /// rows nobody waits for and failing rows an earlier agent run claimed but never answered.
 /// The session must have `sql_log_bin = 0`.
+///
+/// A caller waits while its connection runs the procedure. A call interrupted by the caller
+/// (Ctrl-C in the client sends `KILL QUERY`) leaves its row behind: a connection that is gone
+/// or idle (`Sleep`) abandoned its call, and so did one whose call is older than the
+/// procedure's own deadline. Such a call is dropped, never performed later: a reset the user
+/// gave up on must not happen minutes afterwards, when ferry's agent comes back.
 pub async fn claim_pending(conn: &mut mysql_async::Conn) -> Result<Vec<Request>, ReplicationError> {
     let rows: Vec<Row> = conn
         .query(format!(
             "SELECT id, action, caller, connection_id, state, \
-             DATE_FORMAT(created_at, '%Y-%m-%d %H:%i:%s.%f'), args \
+             DATE_FORMAT(created_at, '%Y-%m-%d %H:%i:%s.%f'), args, \
+             created_at < NOW(6) - INTERVAL {AGENT_TIMEOUT_SECS} SECOND \
              FROM {SCHEMA}.{REQUEST_TABLE} ORDER BY id"
         ))
         .await
@@ -58,16 +66,16 @@ pub async fn claim_pending(conn: &mut mysql_async::Conn) -> Result<Vec<Request>,
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let alive: HashSet<u64> = conn
-        .query::<u64, _>("SELECT ID FROM information_schema.PROCESSLIST")
+    let waiting: HashSet<u64> = conn
+        .query::<u64, _>("SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND <> 'Sleep'")
         .await
         .map_err(replica_error("list the server's connections"))?
         .into_iter()
         .collect();
 
     let mut claimed = Vec::new();
-    for (id, action, caller, connection_id, state, created_at, args) in rows {
-        if !alive.contains(&connection_id) {
+    for (id, action, caller, connection_id, state, created_at, args, expired) in rows {
+        if !waiting.contains(&connection_id) || (state == "pending" && expired) {
             delete(conn, id).await?;
             continue;
         }

@@ -16,8 +16,13 @@
 //!    with the answer as `MESSAGE_TEXT` (error 1644).
 //!
 //! `sql_log_bin` is turned off only around the two writes, not for the whole wait: a call
-//! killed while waiting (Ctrl-C in the client sends `KILL QUERY`) must not leave the caller's
-//! session with binary logging off. The caller's `LAST_INSERT_ID()` is restored too.
+//! killed while waiting must not leave the caller's session with binary logging off.
+//! (`KILL QUERY`, what Ctrl-C in the `mariadb` client sends, only cuts the running
+//! `DO SLEEP` short on MariaDB 10.11 and the wait goes on; one that lands on the `SELECT`
+//! ends the call with error 1317 and leaves its row behind, which the agent drops:
+//! [`crate::agent`].) A write that fails (the in-memory table is full) restores `sql_log_bin`
+//! before the error reaches the caller, who could not turn binary logging off otherwise. The
+//! caller's `LAST_INSERT_ID()` is restored too.
 
 use super::{HELPER_PROCEDURE, HISTORY_TABLE, REQUEST_TABLE, SCHEMA, STATUS_TABLE};
 use crate::procedures::Action;
@@ -248,11 +253,18 @@ fn helper() -> Routine {
 
   SET v_old_insert_id = LAST_INSERT_ID();
   SET v_old_log_bin = @@session.sql_log_bin;
-  SET SESSION sql_log_bin = 0;
-  INSERT INTO {request} (action, caller, connection_id, created_at, args)
-    VALUES (p_action, USER(), CONNECTION_ID(), NOW(6), p_args);
-  SET v_id = LAST_INSERT_ID();
-  SET SESSION sql_log_bin = v_old_log_bin;
+  BEGIN
+    DECLARE EXIT HANDLER FOR SQLEXCEPTION
+    BEGIN
+      SET SESSION sql_log_bin = v_old_log_bin;
+      RESIGNAL;
+    END;
+    SET SESSION sql_log_bin = 0;
+    INSERT INTO {request} (action, caller, connection_id, created_at, args)
+      VALUES (p_action, USER(), CONNECTION_ID(), NOW(6), p_args);
+    SET v_id = LAST_INSERT_ID();
+    SET SESSION sql_log_bin = v_old_log_bin;
+  END;
   DO LAST_INSERT_ID(v_old_insert_id);
 
   SET v_deadline = NOW(6) + INTERVAL {AGENT_TIMEOUT_SECS} SECOND;
@@ -265,9 +277,16 @@ fn helper() -> Routine {
     DO SLEEP(0.05);
   END LOOP wait_for_agent;
 
-  SET SESSION sql_log_bin = 0;
-  DELETE FROM {request} WHERE id = v_id;
-  SET SESSION sql_log_bin = v_old_log_bin;
+  BEGIN
+    DECLARE EXIT HANDLER FOR SQLEXCEPTION
+    BEGIN
+      SET SESSION sql_log_bin = v_old_log_bin;
+      RESIGNAL;
+    END;
+    SET SESSION sql_log_bin = 0;
+    DELETE FROM {request} WHERE id = v_id;
+    SET SESSION sql_log_bin = v_old_log_bin;
+  END;
 
   IF v_found = 0 THEN
     SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT =

@@ -3,13 +3,20 @@
 //! Layout (the directory is ferry's; nothing else writes there):
 //!
 //! ```text
-//! <dir>/                 0700, owned by the server's OS user
+//! <dir>/                 ferry's: 0700, or 0711 when the files go to another OS user
 //!   current -> set-7     symlink to the live set: the paths handed to CHANGE MASTER go through it
-//!   set-7/               0700
+//!   set-7/               0700, owned by the server's OS user
 //!     ssl_ca.pem         0600 each, owned by the server's OS user
 //!     ssl_cert.pem
 //!     ssl_key.pem
 //! ```
+//!
+//! Why `<dir>` itself stays ferry's: ferry writes there as root. Were the directory the
+//! server's OS user's, that user could replace a set directory by a symlink between ferry
+//! creating it and ferry opening it, and have root give away or write into whatever the link
+//! names. In a directory only ferry can change, each name ferry creates stays what it created;
+//! inside a set, files are created with `O_EXCL` (never through a planted link) and given
+//! away through their open descriptors.
 //!
 //! Why a symlink: the three files only make sense together (the key must match the
 //! certificate), and a set is replaced by writing the new one beside it, syncing it, and then
@@ -134,9 +141,16 @@ impl SslDir {
             .map_err(file_error("cannot switch the SSL material link", &current))
     }
 
-    /// Creates the directory (0700, owned by the server's user), or fixes its mode.
+    /// Whether files are given to another OS user (ferry runs as root and has an owner).
+    fn gives_away(&self) -> bool {
+        self.owner.is_some() && ferry_engine::running_as_root()
+    }
+
+    /// Creates the directory, or fixes its mode and owner: ferry's (see the module docs),
+    /// 0711 when the server's OS user must pass through it to its sets, else 0700.
     fn prepare_dir(&self) -> Result<(), ReplicationError> {
-        match fs::DirBuilder::new().mode(0o700).create(&self.dir) {
+        let mode = if self.gives_away() { 0o711 } else { 0o700 };
+        match fs::DirBuilder::new().mode(mode).create(&self.dir) {
             Ok(()) => {}
             Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {}
             Err(err) => {
@@ -155,12 +169,16 @@ impl SslDir {
                 source: io::Error::other("it exists and is not a directory"),
             });
         }
-        fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700))
+        let handle = File::open(&self.dir).map_err(file_error("cannot open", &self.dir))?;
+        handle
+            .set_permissions(fs::Permissions::from_mode(mode))
             .map_err(file_error("cannot set the mode of", &self.dir))?;
-        self.give(
-            &File::open(&self.dir).map_err(file_error("cannot open", &self.dir))?,
-            &self.dir,
-        )
+        if self.gives_away() {
+            // Taken back from the server's OS user if an older ferry gave it away.
+            std::os::unix::fs::fchown(&handle, Some(0), Some(0))
+                .map_err(file_error("cannot take back", &self.dir))?;
+        }
+        Ok(())
     }
 
     /// Writes the three files into a new set directory and syncs them.
