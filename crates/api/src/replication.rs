@@ -146,11 +146,11 @@ pub fn metrics(cp: &ControlPlane) -> String {
     );
     family(
         "ferry_replica_io_thread_running",
-        "1 when the replica's IO thread is connected to the source (Slave_IO_Running: Yes), 0.5 while connecting, 0 when stopped.",
+        "1 when the replica's IO thread is connected to the source (Slave_IO_Running: Yes), 0.5 while connecting or registering, 0 when stopped.",
         &|v| {
             Some(match v.io_state.as_str() {
                 "Yes" => 1.0,
-                "Connecting" => 0.5,
+                "Connecting" | "Preparing" => 0.5,
                 _ => 0.0,
             })
         },

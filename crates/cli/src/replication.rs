@@ -5,7 +5,8 @@
 //! optionally `SET GLOBAL read_only = ON`, read the source's binary log position, ask the
 //! server to wait until the cluster has executed up to it and to stop replication, then
 //! report the coordinates and how long the source refused writes. If the cluster does not get
-//! there in time the source is made writable again, so a failed cutover blocks nothing.
+//! there in time (replication still running) the source is made writable again, so a failed
+//! cutover blocks nothing.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -303,9 +304,28 @@ pub async fn cut_over(
     let r = match waited {
         Ok(r) => r,
         Err(e) => {
-            undo_read_only(&mut conn, endpoint, set_read_only).await;
+            // The wait may have failed (timeout, broken replication: replication runs on or
+            // is broken) or only its answer was lost (the cluster stopped at the target).
+            // Only in the first case is the source the primary still.
+            let still_replicating = match describe(client, cluster).await {
+                Ok(Some(now)) => now.text("SqlThreadRunning").as_deref() == Some("true"),
+                Ok(None) => false,
+                Err(_) => true,
+            };
+            if still_replicating {
+                undo_read_only(&mut conn, endpoint, set_read_only).await;
+                return Err(anyhow::Error::from(e).context(format!(
+                    "cutover of DB cluster {cluster} did not complete; replication was left running"
+                )));
+            }
             return Err(anyhow::Error::from(e).context(format!(
-                "cutover of DB cluster {cluster} did not complete; replication was left as it was"
+                "the cutover call for DB cluster {cluster} failed, but its replication is no longer running: check `ferry replication status {cluster}` (executed position against {}){}",
+                target.coord,
+                if set_read_only {
+                    "; the source stays read-only"
+                } else {
+                    ""
+                }
             )));
         }
     };

@@ -206,72 +206,135 @@ async fn run_agent(
     opts: mysql_async::Opts,
     alive: Arc<AtomicBool>,
 ) {
-    let mut agent = Agent::new(ctx.clone());
-    let mut monitor = Monitor::new(&ctx);
-    let mut conn: Option<mysql_async::Conn> = None;
-    let mut resumed = false;
-    let mut next_sample = Instant::now();
-    let mut last_error: Option<String> = None;
-    let mut announced = Announced::default();
-    loop {
-        if cp.is_shutting_down() {
-            return;
-        }
-        let c = match conn.as_mut() {
-            Some(c) => c,
-            None => match mysql_async::Conn::new(opts.clone()).await {
-                Ok(c) => conn.insert(c),
+    // Two loops, each with its own connection: answering the procedures must not wait for a
+    // sample, which may wait for a slow or unreachable source.
+    let announced = std::sync::Mutex::new(Announced::default());
+    // Set while the agent may be performing a call, whose notice is not noted yet.
+    let busy = AtomicBool::new(false);
+    let resumed = tokio::sync::Notify::new();
+    let serving = async {
+        let mut agent = Agent::new(ctx.clone());
+        let mut link = Link::new(opts.clone());
+        let mut last_error: Option<String> = None;
+        let mut is_resumed = false;
+        while !cp.is_shutting_down() {
+            let step = async {
+                let c = link.get().await?;
+                if !is_resumed {
+                    if let Some(notice) = agent.resume(c).await? {
+                        announced.lock().expect("announced lock").note(&notice);
+                        notify(&cp, &cluster, &notice);
+                    }
+                    is_resumed = true;
+                    resumed.notify_one();
+                }
+                busy.store(true, Ordering::SeqCst);
+                let served = agent.serve(c).await;
+                for notice in served.as_deref().unwrap_or_default() {
+                    announced.lock().expect("announced lock").note(notice);
+                    notify(&cp, &cluster, notice);
+                }
+                busy.store(false, Ordering::SeqCst);
+                served.map(drop)
+            }
+            .await;
+            match step {
+                Ok(()) => {
+                    last_error = None;
+                    tokio::time::sleep(REQUEST_POLL).await;
+                }
                 Err(e) => {
-                    note_error(&cluster, &mut last_error, format!("connect: {e}"));
+                    note_error(&cluster, &mut last_error, flatten(&e));
+                    link.reset();
                     tokio::time::sleep(RECONNECT_DELAY).await;
-                    continue;
                 }
-            },
-        };
-        let step = async {
-            if !resumed {
-                if let Some(notice) = agent.resume(c).await? {
-                    announced.note(&notice);
-                    notify(&cp, &cluster, &notice);
-                }
-                resumed = true;
             }
-            for notice in agent.serve(c).await? {
-                announced.note(&notice);
-                notify(&cp, &cluster, &notice);
-            }
-            if Instant::now() >= next_sample {
-                next_sample = Instant::now() + SAMPLE_INTERVAL;
+        }
+    };
+    let sampling = async {
+        // The first sample after the agent has resumed replication (or found nothing to do).
+        resumed.notified().await;
+        let mut monitor = Monitor::new(&ctx);
+        let mut link = Link::new(opts.clone());
+        let mut last_error: Option<String> = None;
+        // Started/stopped seen while a call was under way: judged at the next sample, once
+        // the call's own notice is known.
+        let mut deferred: Vec<Transition> = Vec::new();
+        while !cp.is_shutting_down() {
+            let step = async {
+                let c = link.get().await?;
                 let (sample, transitions) = monitor.sample(c, Instant::now()).await?;
-                for t in &transitions {
+                let mut all = std::mem::take(&mut deferred);
+                all.extend(transitions);
+                let call_under_way = busy.load(Ordering::SeqCst);
+                let announced = if call_under_way {
+                    Announced::default()
+                } else {
+                    std::mem::take(&mut *announced.lock().expect("announced lock"))
+                };
+                for t in all {
+                    let state_change = matches!(t, Transition::Started | Transition::Stopped);
+                    if call_under_way && state_change {
+                        deferred.push(t);
+                        continue;
+                    }
                     let cutover = matches!(t, Transition::Stopped)
                         && cp.inner.replication.take_quiet_stop(&cluster);
-                    if !announced.covers(t, cutover) {
-                        transition_event(&cp, &cluster, t);
+                    if !announced.covers(&t, cutover) {
+                        transition_event(&cp, &cluster, &t);
                     }
                 }
-                announced = Announced::default();
                 cp.inner.replication.set(&cluster, view(&sample), &alive);
+                Ok::<(), ferry_replication::ReplicationError>(())
             }
-            Ok::<(), ferry_replication::ReplicationError>(())
+            .await;
+            match step {
+                Ok(()) => last_error = None,
+                Err(e) => {
+                    note_error(&cluster, &mut last_error, flatten(&e));
+                    link.reset();
+                }
+            }
+            tokio::time::sleep(SAMPLE_INTERVAL).await;
         }
-        .await;
-        match step {
-            Ok(()) => last_error = None,
-            Err(e) => {
-                note_error(&cluster, &mut last_error, flatten(&e));
-                conn = None;
-                tokio::time::sleep(RECONNECT_DELAY).await;
-                continue;
+    };
+    tokio::join!(serving, sampling);
+}
+
+/// A connection to the instance's server as ferry's admin, made again after a failure.
+struct Link {
+    opts: mysql_async::Opts,
+    conn: Option<mysql_async::Conn>,
+}
+
+impl Link {
+    fn new(opts: mysql_async::Opts) -> Link {
+        Link { opts, conn: None }
+    }
+
+    async fn get(&mut self) -> Result<&mut mysql_async::Conn, ferry_replication::ReplicationError> {
+        match &mut self.conn {
+            Some(c) => Ok(c),
+            slot @ None => {
+                let c = mysql_async::Conn::new(self.opts.clone())
+                    .await
+                    .map_err(|source| ferry_replication::ReplicationError::Replica {
+                        what: "connect as ferry's admin".to_owned(),
+                        source,
+                    })?;
+                Ok(slot.insert(c))
             }
         }
-        tokio::time::sleep(REQUEST_POLL).await;
+    }
+
+    fn reset(&mut self) {
+        self.conn = None;
     }
 }
 
 /// What the procedures already announced since the last sample, so the sampler does not say
 /// it again ("Replication started by ..." is followed by no "Replication is running").
-#[derive(Default)]
+#[derive(Default, Clone, Copy)]
 struct Announced {
     started: bool,
     stopped: bool,
