@@ -34,6 +34,7 @@ async fn a_full_request_table_unkept_credentials_and_a_refused_resume() -> anyho
     .await?;
     let mut master = pair.master().await?;
     abandoned_requests_are_dropped(&pair).await?;
+    a_call_can_be_interrupted(&pair).await?;
     table_full_keeps_binary_logging_on(&pair, &mut master).await?;
 
     let blocker = pair.files.path().join("not-a-directory");
@@ -178,6 +179,49 @@ async fn abandoned_requests_are_dropped(pair: &Pair) -> anyhow::Result<()> {
     assert_eq!(left, Some(0));
     busy_task.await??;
     drop(idle);
+    Ok(())
+}
+
+/// Ctrl-C in the client (`KILL QUERY`) while a call waits for an agent that is not there:
+/// the call ends at once with error 1317, and its row is dropped unperformed later.
+async fn a_call_can_be_interrupted(pair: &Pair) -> anyhow::Result<()> {
+    let mut admin = pair.replica.admin_conn().await?;
+    admin.query_drop("SET SESSION sql_log_bin = 0").await?;
+    let mut caller = pair.master().await?;
+    let caller_id = caller.id();
+    let started = std::time::Instant::now();
+    let call = tokio::spawn(async move {
+        let result = caller
+            .query_drop("CALL mysql.rds_reset_external_master()")
+            .await;
+        (result, started.elapsed())
+    });
+    let queued = Deadline::new("the call is queued", WAIT);
+    loop {
+        let rows: Option<u64> = admin
+            .query_first("SELECT COUNT(*) FROM mysql.rds_agent_request")
+            .await?;
+        if rows == Some(1) {
+            break;
+        }
+        queued.tick().await?;
+    }
+    admin.query_drop(format!("KILL QUERY {caller_id}")).await?;
+    let (result, took) = call.await?;
+    match result {
+        Err(mysql_async::Error::Server(e)) => assert_eq!(e.code, 1317, "{e}"),
+        other => panic!("an interrupted call ended with {other:?}"),
+    }
+    assert!(
+        took < std::time::Duration::from_secs(20),
+        "the call went on waiting after KILL QUERY ({took:?})"
+    );
+    let notices = Agent::new(pair.ctx.clone()).serve(&mut admin).await?;
+    assert_eq!(notices, [], "the withdrawn call was not performed");
+    let left: Option<u64> = admin
+        .query_first("SELECT COUNT(*) FROM mysql.rds_agent_request")
+        .await?;
+    assert_eq!(left, Some(0));
     Ok(())
 }
 

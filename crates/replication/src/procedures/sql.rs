@@ -17,10 +17,10 @@
 //!
 //! `sql_log_bin` is turned off only around the two writes, not for the whole wait: a call
 //! killed while waiting must not leave the caller's session with binary logging off.
-//! (`KILL QUERY`, what Ctrl-C in the `mariadb` client sends, only cuts the running
-//! `DO SLEEP` short on MariaDB 10.11 and the wait goes on; one that lands on the `SELECT`
-//! ends the call with error 1317 and leaves its row behind, which the agent drops:
-//! [`crate::agent`].) A write that fails (the in-memory table is full) restores `sql_log_bin`
+//! (`KILL QUERY`, what Ctrl-C in the `mariadb` client sends, ends the call with error 1317
+//! and leaves its row behind, which the agent drops unperformed unless it had already taken
+//! the call: [`crate::agent`]. The wait sleeps with `SET v = SLEEP(...)`: `DO SLEEP(...)`
+//! swallows the kill on MariaDB 10.11 and the wait would go on.) A write that fails (the in-memory table is full) restores `sql_log_bin`
 //! before the error reaches the caller, who could not turn binary logging off otherwise. The
 //! caller's `LAST_INSERT_ID()` is restored too.
 
@@ -241,6 +241,7 @@ fn helper() -> Routine {
   DECLARE v_error VARCHAR({SIGNAL_CHARS}) CHARACTER SET utf8mb4 DEFAULT '';
   DECLARE v_deadline DATETIME(6);
   DECLARE v_found INT DEFAULT 1;
+  DECLARE v_slept INT DEFAULT 0;
   DECLARE CONTINUE HANDLER FOR NOT FOUND SET v_found = 0;
 
   IF @@in_transaction THEN
@@ -274,7 +275,8 @@ fn helper() -> Routine {
     IF v_found = 0 OR v_state IN ('done', 'failed') OR NOW(6) >= v_deadline THEN
       LEAVE wait_for_agent;
     END IF;
-    DO SLEEP(0.05);
+    -- Not DO: it swallows a KILL QUERY (Ctrl-C in the client) and the wait would go on.
+    SET v_slept = SLEEP(0.05);
   END LOOP wait_for_agent;
 
   BEGIN
