@@ -62,6 +62,9 @@ impl ApiArgs {
 pub struct StatusArgs {
     /// The DB cluster identifier.
     pub cluster: String,
+    /// Print it again every 2 seconds (ferry's sampling interval) until Ctrl-C.
+    #[arg(long)]
+    pub watch: bool,
     #[command(flatten)]
     pub api: ApiArgs,
 }
@@ -108,19 +111,33 @@ pub async fn describe(client: &Client, cluster: &str) -> anyhow::Result<Option<R
 
 async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
     let client = args.api.client()?;
-    let Some(r) = describe(&client, &args.cluster).await? else {
-        println!(
-            "DB cluster {} has no external source (call mysql.rds_set_external_master on its writer), or its writer is not running.",
-            args.cluster
-        );
+    if !args.watch {
+        print_status(&client, &args.cluster).await?;
         return Ok(ExitCode::SUCCESS);
+    }
+    loop {
+        print_status(&client, &args.cluster).await?;
+        println!();
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            _ = tokio::signal::ctrl_c() => return Ok(ExitCode::SUCCESS),
+        }
+    }
+}
+
+async fn print_status(client: &Client, cluster: &str) -> anyhow::Result<()> {
+    let Some(r) = describe(client, cluster).await? else {
+        println!(
+            "DB cluster {cluster} has no external source (call mysql.rds_set_external_master on its writer), or its writer is not running."
+        );
+        return Ok(());
     };
     let t = |name: &str| r.text(name).unwrap_or_default();
     let lag = match r.text("LagSeconds") {
         Some(s) => format!("{s} s (measured by {})", t("LagSource").replace('_', " ")),
         None => "unknown (replication is not running)".to_owned(),
     };
-    println!("DB cluster:              {}", args.cluster);
+    println!("DB cluster:              {}", cluster);
     println!(
         "Source:                  {}:{} as {}{}",
         t("SourceHost"),
@@ -171,7 +188,7 @@ async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
         println!("Lag not measured on the source: {e}");
     }
     println!("Sampled at:              {}", t("SampledAt"));
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 async fn cutover(args: CutoverArgs) -> anyhow::Result<ExitCode> {

@@ -477,6 +477,7 @@ fn catch_up_with_the_source_then_cut_over() {
         field(&status, "Source").unwrap().ends_with(", over SSL"),
         "{status}"
     );
+    watch_prints_until_interrupted(&serve, "repl-a");
     let gstatus = ferry_replication(&serve, &["status", "repl-g"], &[]).stdout;
     assert!(
         gstatus.contains("GTID (IO thread):        0-1-"),
@@ -700,4 +701,38 @@ fn reqwest_get(url: &str) -> String {
         "{head}"
     );
     body.to_owned()
+}
+
+/// `ferry replication status --watch` prints the status again and again; Ctrl-C ends it
+/// with success.
+fn watch_prints_until_interrupted(serve: &Serve, cluster: &str) {
+    use std::io::{BufRead, BufReader};
+    let mut cmd = common::ferry();
+    cmd.args([
+        "replication",
+        "status",
+        cluster,
+        "--watch",
+        "--endpoint-url",
+    ])
+    .arg(serve.endpoint())
+    .arg("--credentials")
+    .arg(serve.credentials())
+    .stdout(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("run ferry replication status --watch");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut samples = 0;
+    while samples < 2 {
+        let line = lines
+            .next()
+            .expect("--watch keeps printing")
+            .expect("read --watch output");
+        if line.starts_with("Sampled at:") {
+            samples += 1;
+        }
+    }
+    // SAFETY: kill(2) on the pid of a child we spawned and have not waited for.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().expect("wait for --watch");
+    assert!(status.success(), "--watch after Ctrl-C: {status}");
 }

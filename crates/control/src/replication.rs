@@ -28,6 +28,8 @@ use crate::service::ControlPlane;
 const REQUEST_POLL: Duration = Duration::from_millis(100);
 /// How often the replica (and its source) is sampled.
 pub const SAMPLE_INTERVAL: Duration = Duration::from_secs(2);
+/// How long after a cutover the sampler's "not running" is taken as the cutover's own stop.
+const QUIET_STOP_FOR: Duration = Duration::from_secs(30);
 /// Between attempts to reach a server that refused the agent's connection.
 const RECONNECT_DELAY: Duration = Duration::from_secs(1);
 
@@ -90,8 +92,10 @@ pub struct ReplicationView {
 #[derive(Default, Clone)]
 pub(crate) struct Samples {
     views: Arc<std::sync::Mutex<HashMap<ClusterId, ReplicationView>>>,
-    /// Clusters whose next "not running" transition a cutover already announced.
-    quiet: Arc<std::sync::Mutex<std::collections::HashSet<ClusterId>>>,
+    /// Clusters whose next "not running" transition a cutover already announced: `None`
+    /// while the cutover waits, then when it stopped replication (the note expires after
+    /// [`QUIET_STOP_FOR`], so a later, unrelated stop is not swallowed).
+    quiet: Arc<std::sync::Mutex<HashMap<ClusterId, Option<Instant>>>>,
 }
 
 impl Samples {
@@ -111,19 +115,26 @@ impl Samples {
         }
     }
 
-    /// Notes that a cutover stopped `cluster`'s replication (its event says so already).
-    fn quiet_stop(&self, cluster: &ClusterId) {
+    /// Notes that a cutover is stopping `cluster`'s replication (its event will say so);
+    /// `done` once it has.
+    fn quiet_stop(&self, cluster: &ClusterId, done: bool) {
         self.quiet
             .lock()
             .expect("quiet lock poisoned")
-            .insert(cluster.clone());
+            .insert(cluster.clone(), done.then(Instant::now));
     }
 
     fn take_quiet_stop(&self, cluster: &ClusterId) -> bool {
-        self.quiet
+        match self
+            .quiet
             .lock()
             .expect("quiet lock poisoned")
             .remove(cluster)
+        {
+            Some(None) => true,
+            Some(Some(at)) => at.elapsed() < QUIET_STOP_FOR,
+            None => false,
+        }
     }
 
     pub(crate) fn get(&self, cluster: &ClusterId) -> Option<ReplicationView> {
@@ -489,7 +500,7 @@ impl ControlPlane {
             })?;
         // Before the wait, not after: the sampler may see the stop the moment `STOP SLAVE`
         // returns, and the cutover's own event below says it. Taken back if the cutover fails.
-        self.inner.replication.quiet_stop(&c.id);
+        self.inner.replication.quiet_stop(&c.id, false);
         let outcome =
             match ferry_replication::cutover::wait_and_stop(&mut conn, target, timeout).await {
                 Ok(outcome) => outcome,
@@ -498,6 +509,7 @@ impl ControlPlane {
                     return Err(ControlError::InvalidClusterState(flatten(&e)));
                 }
             };
+        self.inner.replication.quiet_stop(&c.id, true);
         self.event(
             SourceType::DbCluster,
             c.id.as_str(),
