@@ -115,12 +115,19 @@ async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
         print_status(&client, &args.cluster).await?;
         return Ok(ExitCode::SUCCESS);
     }
+    // One listener for the whole loop, made before the first request: a Ctrl-C that arrives
+    // while a request is under way is kept for the next wait, not lost.
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .context("listen for Ctrl-C")?;
     loop {
-        print_status(&client, &args.cluster).await?;
+        tokio::select! {
+            printed = print_status(&client, &args.cluster) => printed?,
+            _ = interrupt.recv() => return Ok(ExitCode::SUCCESS),
+        }
         println!();
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(2)) => {}
-            _ = tokio::signal::ctrl_c() => return Ok(ExitCode::SUCCESS),
+            _ = interrupt.recv() => return Ok(ExitCode::SUCCESS),
         }
     }
 }

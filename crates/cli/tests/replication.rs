@@ -733,6 +733,17 @@ fn watch_prints_until_interrupted(serve: &Serve, cluster: &str) {
     }
     // SAFETY: kill(2) on the pid of a child we spawned and have not waited for.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let status = child.wait().expect("wait for --watch");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for --watch") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("ferry replication status --watch did not stop on Ctrl-C");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
     assert!(status.success(), "--watch after Ctrl-C: {status}");
 }
