@@ -27,8 +27,8 @@
 //! written by [`write_private_file`]: mode 0600 from the first byte.
 
 use std::fs;
-use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::io;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 
 use camino::{Utf8Path, Utf8PathBuf};
 use ferry_engine::config::{MAX_SOCKET_PATH, SOCKET_FILE};
@@ -274,39 +274,9 @@ impl Layout {
     }
 }
 
-/// Writes `contents` to `path` atomically with mode 0600 from the first byte: a temporary
-/// file created 0600 in the same directory, written and synced, then renamed over `path`.
-/// Neither the temporary file nor the result is ever readable by other users.
-pub fn write_private_file(path: &Utf8Path, contents: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_str().is_empty() => d,
-        _ => Utf8Path::new("."),
-    };
-    let name = path.file_name().ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("{path} is not a file path"),
-        )
-    })?;
-    let tmp = dir.join(format!(".{name}.tmp.{:016x}", rand::random::<u64>()));
-    let write = || -> io::Result<()> {
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        // The mode given to open() is reduced by the umask, never widened; make it exact.
-        f.set_permissions(fs::Permissions::from_mode(0o600))?;
-        f.write_all(contents)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)?;
-        sync_dir(dir)
-    };
-    write().map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        with_path(e, "write", path)
-    })
-}
+/// Writes a secret file atomically, 0600 from the first byte (shared with the replication
+/// agent, hence in the engine crate).
+pub use ferry_engine::write_private_file;
 
 fn private_dir_builder() -> fs::DirBuilder {
     let mut b = fs::DirBuilder::new();

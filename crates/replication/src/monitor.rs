@@ -240,7 +240,7 @@ impl Monitor {
             Err(error) => {
                 link.conn = None;
                 link.retry_at = Some(now + SOURCE_RETRY);
-                let text = error_chain(&error);
+                let text = ferry_engine::flatten(&error);
                 link.last_error = Some(text.clone());
                 Err(text)
             }
@@ -358,21 +358,6 @@ pub fn endpoint(secret: &SourceSecret, ssl: &SslDir) -> SourceEndpoint {
         secret.password.clone(),
         tls,
     )
-}
-
-/// An error with its causes, on one line (`a: b: c`).
-pub(crate) fn error_chain(error: &ReplicationError) -> String {
-    let mut text = error.to_string();
-    let mut cause = std::error::Error::source(error);
-    while let Some(next) = cause {
-        let part = next.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        cause = next.source();
-    }
-    text
 }
 
 #[cfg(test)]

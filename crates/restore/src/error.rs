@@ -54,21 +54,8 @@ impl FetchErrorKind {
     }
 }
 
-/// Error text with its sources, on one line: for messages that leave the process (an event,
-/// an API error) where `{:#}` formatting is not available. Also used by the control plane.
-pub fn flatten(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = err.to_string();
-    let mut cur = err.source();
-    while let Some(s) = cur {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        cur = s.source();
-    }
-    out
-}
+/// Error text with its sources, on one line (kept here for the restore's callers).
+pub use ferry_engine::flatten;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RestoreError {

@@ -136,7 +136,7 @@ pub(super) async fn run(
         // The connection to the server failed: `serve` reconnects.
         Err(error @ ReplicationError::Replica { .. }) => Err(error),
         Err(other) => {
-            let mut text = crate::monitor::error_chain(&other);
+            let mut text = ferry_engine::flatten(&other);
             if let Some(secret) = &secret {
                 text = scrub(&text, secret);
             }
@@ -235,7 +235,7 @@ async fn set_source(
     let not_kept = kept.err().map(|error| {
         // Older credentials must not stand in for these.
         let _ = SourceSecret::remove(&ctx.source_secret);
-        let text = crate::monitor::error_chain(&error);
+        let text = ferry_engine::flatten(&error);
         tracing::error!(file = %ctx.source_secret, error = %text, "cannot keep the replication source's credentials; the lag falls back to Seconds_Behind_Master");
         text
     });
@@ -380,7 +380,7 @@ async fn reset(
         current.master_port
     );
     if let Err(error) = SourceSecret::remove(&ctx.source_secret) {
-        let text = crate::monitor::error_chain(&error);
+        let text = ferry_engine::flatten(&error);
         tracing::error!(file = %ctx.source_secret, error = %text, "cannot erase the replication source's credentials");
         history.push_str(&format!(
             " ferry could not erase the source's credentials: {text}"

@@ -5,10 +5,7 @@
 //! `rds_reset_external_master`. The file belongs to the user ferry runs as (not the server's
 //! OS user): only ferry reads it. It is replaced atomically (temporary file, fsync, rename).
 
-use std::io::Write as _;
-use std::os::unix::fs::OpenOptionsExt as _;
-
-use camino::{Utf8Path, Utf8PathBuf};
+use camino::Utf8Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ReplicationError;
@@ -91,24 +88,12 @@ impl SourceSecret {
             std::fs::create_dir_all(parent)
                 .map_err(file_error("cannot create the directory", parent))?;
         }
-        let tmp = Utf8PathBuf::from(format!("{path}.tmp"));
-        let _ = std::fs::remove_file(&tmp);
         let text = serde_json::to_vec(self).map_err(|error| ReplicationError::File {
             what: "cannot encode the replication source file".to_owned(),
             path: path.to_owned(),
             source: std::io::Error::other(error.to_string()),
         })?;
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)
-            .map_err(file_error("cannot create", &tmp))?;
-        file.write_all(&text)
-            .and_then(|()| file.sync_all())
-            .map_err(file_error("cannot write", &tmp))?;
-        drop(file);
-        std::fs::rename(&tmp, path).map_err(file_error("cannot replace", path))
+        ferry_engine::write_private_file(path, &text).map_err(file_error("cannot store", path))
     }
 
     /// Removes the file; `true` if it was there.
@@ -133,7 +118,8 @@ mod tests {
     #[test]
     fn stored_privately_and_read_back() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let path = Utf8PathBuf::from_path_buf(dir.path().join("sub/source.json")).expect("utf8");
+        let path =
+            camino::Utf8PathBuf::from_path_buf(dir.path().join("sub/source.json")).expect("utf8");
         assert_eq!(SourceSecret::load(&path).expect("missing is fine"), None);
         let secret = SourceSecret {
             host: "db1".into(),
