@@ -256,7 +256,7 @@ impl ServerConfig {
             out.push_str(name);
             if !value.is_empty() {
                 out.push_str(" = ");
-                out.push_str(&quote(value));
+                out.push_str(&option_value(value));
             }
             out.push('\n');
         };
@@ -304,7 +304,10 @@ impl ServerConfig {
             opt(name, value);
         }
         out.push_str("\n[client]\n");
-        out.push_str(&format!("socket = {}\n", quote(self.socket.as_str())));
+        out.push_str(&format!(
+            "socket = {}\n",
+            option_value(self.socket.as_str())
+        ));
         if !self.skip_networking {
             out.push_str(&format!("port = {}\n", self.port));
         }
@@ -322,22 +325,29 @@ fn check_value(value: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Quotes a value for an option file when it needs it: the parser strips surrounding quotes,
-/// turns `\\` and `\"` into `\` and `"`, cuts comments at an unquoted `#`, and trims spaces.
-fn quote(value: &str) -> String {
-    let plain = value
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "-_./:,+@%=".contains(c));
+/// An option-file value: bare when it is plain, else double-quoted with `\\`, `\"` and line
+/// breaks escaped (the parser strips the quotes and turns `\n`, `\r`, `\t`, `\b`, `\\`, `\"`
+/// back; quotes also keep `#` from starting a comment and keep surrounding spaces).
+pub(crate) fn option_value(value: &str) -> String {
+    let plain = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:,+@%=".contains(c));
     if plain {
         return value.to_owned();
     }
     let mut quoted = String::with_capacity(value.len() + 2);
     quoted.push('"');
     for c in value.chars() {
-        if c == '\\' || c == '"' {
-            quoted.push('\\');
+        match c {
+            '\\' => quoted.push_str("\\\\"),
+            '"' => quoted.push_str("\\\""),
+            '\n' => quoted.push_str("\\n"),
+            '\r' => quoted.push_str("\\r"),
+            '\t' => quoted.push_str("\\t"),
+            '\u{8}' => quoted.push_str("\\b"),
+            other => quoted.push(other),
         }
-        quoted.push(c);
     }
     quoted.push('"');
     quoted

@@ -54,8 +54,8 @@ impl AdminAccount {
     pub fn to_client_cnf(&self) -> String {
         format!(
             "[client]\nuser = {}\npassword = {}\n",
-            option_value(&self.user),
-            option_value(&self.password)
+            crate::config::option_value(&self.user),
+            crate::config::option_value(&self.password)
         )
     }
 
@@ -71,34 +71,6 @@ impl From<&AdminAccount> for ReadyProbe {
     fn from(admin: &AdminAccount) -> Self {
         ReadyProbe::user(admin.user.clone(), Some(admin.password.clone()))
     }
-}
-
-/// An option-file value: bare when it is plain, else double-quoted with `\\`, `\"` and line
-/// breaks escaped (the parser strips the quotes and turns `\n`, `\r`, `\t`, `\b`, `\\`, `\"`
-/// back; quotes also keep `#` from starting a comment and keep surrounding spaces).
-fn option_value(value: &str) -> String {
-    let plain = !value.is_empty()
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:,+@%=".contains(c));
-    if plain {
-        return value.to_owned();
-    }
-    let mut quoted = String::with_capacity(value.len() + 2);
-    quoted.push('"');
-    for c in value.chars() {
-        match c {
-            '\\' => quoted.push_str("\\\\"),
-            '"' => quoted.push_str("\\\""),
-            '\n' => quoted.push_str("\\n"),
-            '\r' => quoted.push_str("\\r"),
-            '\t' => quoted.push_str("\\t"),
-            '\u{8}' => quoted.push_str("\\b"),
-            other => quoted.push(other),
-        }
-    }
-    quoted.push('"');
-    quoted
 }
 
 /// Creates (or replaces) `ferry_admin@localhost` with `admin`'s password,
