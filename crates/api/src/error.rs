@@ -46,9 +46,19 @@ impl From<ControlError> for ApiError {
             ControlError::InvalidS3Bucket(_) => (400, "InvalidS3BucketFault"),
             ControlError::ParameterGroupNotFound(_) => (404, "DBClusterParameterGroupNotFound"),
             ControlError::AccessDenied { .. } => (403, "AccessDenied"),
-            ControlError::Store(_) | ControlError::Internal(_) => {
-                tracing::error!(error = %e, "request failed inside ferry");
-                (500, "InternalFailure")
+            ControlError::Store(_)
+            | ControlError::Engine(_)
+            | ControlError::Replication(_)
+            | ControlError::Config(_)
+            | ControlError::Io { .. }
+            | ControlError::DataDirInUse { .. }
+            | ControlError::Damaged { .. }
+            | ControlError::TimedOut { .. }
+            | ControlError::Contended(_) => {
+                // The whole cause chain: lower crates' errors are carried whole, not as text.
+                let message = ferry_control::error::flatten(&e);
+                tracing::error!(error = %message, "request failed inside ferry");
+                return ApiError::new(500, "InternalFailure", message);
             }
         };
         ApiError::new(status, code, message)

@@ -4,10 +4,10 @@
 //! live in one place), authorizes the call, and renders the result with the element names of
 //! botocore's RDS service model (`botocore/data/rds/2014-10-31/service-2.json`).
 
-use ferry_control::model::{EngineName, Event, Tag};
+use ferry_control::model::{ClusterSettings, EngineName, Event, Tag};
 use ferry_control::requests::{
-    ClusterSettings, CreateClusterRequest, CreateInstanceRequest, DeleteClusterRequest,
-    EventsRequest, Filters, MasterCredentials, ModifyClusterRequest, RestoreFromS3Request,
+    CreateClusterRequest, CreateInstanceRequest, DeleteClusterRequest, EventsRequest, Filters,
+    MasterCredentials, ModifyClusterRequest, RestoreFromS3Request,
 };
 use ferry_control::validate;
 use ferry_control::{ClusterView, ControlPlane, InstanceView, Principal};
@@ -224,7 +224,7 @@ impl Handler<'_> {
         Ok(MasterCredentials { username, password })
     }
 
-    fn settings(&self) -> Result<ClusterSettings, ApiError> {
+    fn settings(&self, engine: EngineName) -> Result<ClusterSettings, ApiError> {
         let p = self.params;
         self.refuse_if_set(
             "EnableIAMDatabaseAuthentication",
@@ -264,47 +264,45 @@ impl Handler<'_> {
                 )));
             }
         }
-        let port = match p.i64("Port")? {
+        let mut s = ClusterSettings::defaults(engine, &self.cp.config().region);
+        if let Some(v) = p.i64("BackupRetentionPeriod")? {
+            s.backup_retention_period = validate::backup_retention_period(v)?;
+        }
+        if let Some(v) = p.get("PreferredBackupWindow") {
+            validate::backup_window(v)?;
+            s.preferred_backup_window = v.to_string();
+        }
+        if let Some(v) = p.get("PreferredMaintenanceWindow") {
+            validate::maintenance_window(v)?;
+            s.preferred_maintenance_window = v.to_string();
+        }
+        s.database_name = p
+            .get("DatabaseName")
+            .map(validate::database_name)
+            .transpose()?;
+        if let Some(v) = p.get("DBClusterParameterGroupName") {
+            s.parameter_group = v.to_string();
+        }
+        s.storage_encrypted = p.bool("StorageEncrypted")?.unwrap_or(false);
+        s.kms_key_id = p.get("KmsKeyId").map(str::to_string);
+        s.deletion_protection = p.bool("DeletionProtection")?.unwrap_or(false);
+        s.copy_tags_to_snapshot = p.bool("CopyTagsToSnapshot")?.unwrap_or(false);
+        let zones = owned(p.list("AvailabilityZones", "AvailabilityZone"));
+        if !zones.is_empty() {
+            s.availability_zones = zones;
+        }
+        s.vpc_security_group_ids = owned(p.list("VpcSecurityGroupIds", "VpcSecurityGroupId"));
+        if let Some(v) = p.get("DBSubnetGroupName") {
+            s.db_subnet_group = v.to_string();
+        }
+        Ok(s)
+    }
+
+    /// `Port`, when the request names one.
+    fn port(&self) -> Result<Option<u16>, ApiError> {
+        Ok(match self.params.i64("Port")? {
             Some(v) => Some(validate::port(v)?),
             None => None,
-        };
-        let backup_retention_period = match p.i64("BackupRetentionPeriod")? {
-            Some(v) => Some(validate::backup_retention_period(v)?),
-            None => None,
-        };
-        let preferred_backup_window = match p.get("PreferredBackupWindow") {
-            Some(v) => {
-                validate::backup_window(v)?;
-                Some(v.to_string())
-            }
-            None => None,
-        };
-        let preferred_maintenance_window = match p.get("PreferredMaintenanceWindow") {
-            Some(v) => {
-                validate::maintenance_window(v)?;
-                Some(v.to_string())
-            }
-            None => None,
-        };
-        Ok(ClusterSettings {
-            port,
-            database_name: p
-                .get("DatabaseName")
-                .map(validate::database_name)
-                .transpose()?,
-            parameter_group: p.get("DBClusterParameterGroupName").map(str::to_string),
-            backup_retention_period,
-            preferred_backup_window,
-            preferred_maintenance_window,
-            storage_encrypted: p.bool("StorageEncrypted")?.unwrap_or(false),
-            kms_key_id: p.get("KmsKeyId").map(str::to_string),
-            deletion_protection: p.bool("DeletionProtection")?.unwrap_or(false),
-            copy_tags_to_snapshot: p.bool("CopyTagsToSnapshot")?.unwrap_or(false),
-            iam_database_authentication: false,
-            availability_zones: owned(p.list("AvailabilityZones", "AvailabilityZone")),
-            vpc_security_group_ids: owned(p.list("VpcSecurityGroupIds", "VpcSecurityGroupId")),
-            db_subnet_group: p.get("DBSubnetGroupName").map(str::to_string),
-            tags: self.tags()?,
         })
     }
 
@@ -322,7 +320,9 @@ impl Handler<'_> {
         let prefix = validate::s3_prefix(p.get("S3Prefix").unwrap_or(""))?;
         let role = p.required("S3IngestionRoleArn")?;
         validate::role_arn("S3IngestionRoleArn", role)?;
-        let settings = self.settings()?;
+        let port = self.port()?;
+        let settings = self.settings(engine)?;
+        let tags = self.tags()?;
         self.authorize("RestoreDBClusterFromS3", &self.cp.cluster_arn(&id))?;
         let req = RestoreFromS3Request {
             id,
@@ -334,7 +334,9 @@ impl Handler<'_> {
             bucket: bucket.to_string(),
             prefix: prefix.to_string(),
             ingestion_role_arn: role.to_string(),
+            port,
             settings,
+            tags,
         };
         Ok(self.cp.restore_db_cluster_from_s3(req).await?)
     }
@@ -352,14 +354,18 @@ impl Handler<'_> {
             "use mysql.rds_set_external_master inside the cluster",
         )?;
         self.refuse_if_set("GlobalClusterIdentifier", "there are no global clusters")?;
-        let settings = self.settings()?;
+        let port = self.port()?;
+        let settings = self.settings(engine)?;
+        let tags = self.tags()?;
         self.authorize("CreateDBCluster", &self.cp.cluster_arn(&id))?;
         let req = CreateClusterRequest {
             id,
             engine,
             engine_version: p.get("EngineVersion").map(str::to_string),
             master,
+            port,
             settings,
+            tags,
         };
         Ok(self.cp.create_db_cluster(req).await?)
     }
@@ -661,15 +667,15 @@ fn write_cluster(w: &mut XmlWriter, v: &ClusterView) {
     w.start("DBCluster");
     w.elem("AllocatedStorage", "1");
     w.start("AvailabilityZones");
-    for az in &c.availability_zones {
+    for az in &c.settings.availability_zones {
         w.elem("AvailabilityZone", az);
     }
     w.end();
-    w.elem("BackupRetentionPeriod", c.backup_retention_period);
-    w.opt_elem("DatabaseName", c.database_name.as_deref());
+    w.elem("BackupRetentionPeriod", c.settings.backup_retention_period);
+    w.opt_elem("DatabaseName", c.settings.database_name.as_deref());
     w.elem("DBClusterIdentifier", c.id.as_str());
-    w.elem("DBClusterParameterGroup", &c.parameter_group);
-    w.elem("DBSubnetGroup", &c.db_subnet_group);
+    w.elem("DBClusterParameterGroup", &c.settings.parameter_group);
+    w.elem("DBSubnetGroup", &c.settings.db_subnet_group);
     w.elem("Status", c.status.as_str());
     w.opt_elem(
         "PercentProgress",
@@ -682,10 +688,10 @@ fn write_cluster(w: &mut XmlWriter, v: &ClusterView) {
     w.elem("EngineVersion", &c.engine_version);
     w.elem("Port", c.port);
     w.elem("MasterUsername", &c.master_username);
-    w.elem("PreferredBackupWindow", &c.preferred_backup_window);
+    w.elem("PreferredBackupWindow", &c.settings.preferred_backup_window);
     w.elem(
         "PreferredMaintenanceWindow",
-        &c.preferred_maintenance_window,
+        &c.settings.preferred_maintenance_window,
     );
     w.start("DBClusterMembers");
     for m in &v.members {
@@ -698,15 +704,15 @@ fn write_cluster(w: &mut XmlWriter, v: &ClusterView) {
     }
     w.end();
     w.start("VpcSecurityGroups");
-    for sg in &c.vpc_security_group_ids {
+    for sg in &c.settings.vpc_security_group_ids {
         w.start("VpcSecurityGroupMembership");
         w.elem("VpcSecurityGroupId", sg);
         w.elem("Status", "active");
         w.end();
     }
     w.end();
-    w.bool_elem("StorageEncrypted", c.storage_encrypted);
-    w.opt_elem("KmsKeyId", c.kms_key_id.as_deref());
+    w.bool_elem("StorageEncrypted", c.settings.storage_encrypted);
+    w.opt_elem("KmsKeyId", c.settings.kms_key_id.as_deref());
     w.elem("DbClusterResourceId", &c.resource_id);
     w.elem("DBClusterArn", &v.arn);
     w.start("AssociatedRoles");
@@ -720,12 +726,12 @@ fn write_cluster(w: &mut XmlWriter, v: &ClusterView) {
     w.end();
     w.bool_elem(
         "IAMDatabaseAuthenticationEnabled",
-        c.iam_database_authentication,
+        c.settings.iam_database_authentication,
     );
     w.time_elem("ClusterCreateTime", c.created_at);
     w.elem("EngineMode", "provisioned");
-    w.bool_elem("DeletionProtection", c.deletion_protection);
-    w.bool_elem("CopyTagsToSnapshot", c.copy_tags_to_snapshot);
+    w.bool_elem("DeletionProtection", c.settings.deletion_protection);
+    w.bool_elem("CopyTagsToSnapshot", c.settings.copy_tags_to_snapshot);
     write_tags(w, &c.tags);
     w.elem("StorageType", "aurora");
     w.end();

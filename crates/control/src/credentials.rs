@@ -45,8 +45,7 @@ pub fn ensure_admin(
     );
     let current = std::fs::read_to_string(&path).ok();
     if current.as_deref() != Some(text.as_str()) {
-        write_private_file(&path, text.as_bytes())
-            .map_err(|e| ControlError::Internal(format!("write {path}: {e}")))?;
+        write_private_file(&path, text.as_bytes()).map_err(ControlError::io("write", &path))?;
     }
     Ok(key)
 }

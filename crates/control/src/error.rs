@@ -1,7 +1,12 @@
 //! What the control plane's operations can fail with.
 //!
-//! Each variant is something an API caller can act on; the API crate maps them to RDS error
-//! codes and HTTP statuses in one function. Messages follow RDS's wording where RDS has one.
+//! Each variant is something an API caller can act on, or a failure inside ferry that keeps
+//! its cause: lower crates' errors are carried whole as `#[source]`, never flattened into a
+//! string here. Text is made at the edges only: the API crate maps variants to RDS error codes
+//! and HTTP statuses in one function, and [`crate::events`] words the events. Messages follow
+//! RDS's wording where RDS has one.
+
+use camino::Utf8PathBuf;
 
 use crate::model::{ClusterId, InstanceId};
 use crate::store::StoreError;
@@ -45,11 +50,45 @@ pub enum ControlError {
         resource: String,
     },
 
-    #[error("metadata store: {0}")]
+    #[error("metadata store")]
     Store(#[from] StoreError),
 
+    #[error("database engine")]
+    Engine(#[from] ferry_engine::EngineError),
+
+    #[error("replication")]
+    Replication(#[from] ferry_replication::ReplicationError),
+
+    #[error("configuration")]
+    Config(#[from] crate::config::ConfigError),
+
+    /// A file or directory of the data dir could not be read, written or removed.
+    #[error("{action} {path}")]
+    Io {
+        action: &'static str,
+        path: Utf8PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// Another `ferry serve` holds the data dir's lock.
+    #[error("another ferry serve is already using the data dir {root} (lock {lock} is held)")]
+    DataDirInUse {
+        root: Utf8PathBuf,
+        lock: Utf8PathBuf,
+    },
+
+    /// A file ferry wrote is there but does not say what it must.
+    #[error("{path}: {problem}")]
+    Damaged { path: Utf8PathBuf, problem: String },
+
+    /// A resource kept changing under a read-modify-write; the caller may retry.
     #[error("{0}")]
-    Internal(String),
+    Contended(String),
+
+    /// Background work that should have ended did not, within its bound.
+    #[error("{what} did not finish within {seconds} s")]
+    TimedOut { what: String, seconds: u64 },
 }
 
 impl ControlError {
@@ -60,16 +99,20 @@ impl ControlError {
     pub fn invalid_combination(message: impl Into<String>) -> Self {
         ControlError::Validation(ValidationError::invalid_combination(message))
     }
-}
 
-impl From<ferry_engine::EngineError> for ControlError {
-    fn from(e: ferry_engine::EngineError) -> Self {
-        ControlError::Internal(ferry_restore::error::flatten(&e))
+    /// For `map_err`: an I/O failure of `action` (`"read"`, `"create"`, ...) on `path`.
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<Utf8PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> ControlError {
+        let path = path.into();
+        move |source| ControlError::Io {
+            action,
+            path,
+            source,
+        }
     }
 }
 
-impl From<ferry_replication::ReplicationError> for ControlError {
-    fn from(e: ferry_replication::ReplicationError) -> Self {
-        ControlError::Internal(ferry_restore::error::flatten(&e))
-    }
-}
+/// The error-chain formatter the edges use to word a `ControlError` with its causes.
+pub use ferry_engine::flatten;

@@ -8,6 +8,13 @@
 //!   admin-credentials            the admin access key, AWS shared-credentials format, 0600
 //!   clusters/<cluster-id>/
 //!     volume/                    the cluster volume: the MariaDB datadir (restored or initialised)
+//!     restoring/                 the restore's (or init's) target until complete, then renamed
+//!                                to volume/
+//!     restore-report.json        what the restore recovered (binlog coordinates, chain)
+//!     install-db.log             mariadb-install-db's output (empty clusters)
+//!     pending-master-password    the requested password until the job has set it, 0600
+//!     boot/                      run dir of one-off servers (engine set-up, password reset,
+//!                                admin repair)
 //!     admin.cnf                  ferry's internal account on this cluster ([client] file), 0600
 //!     files/                     the servers' secure_file_priv: the only directory LOAD DATA
 //!                                INFILE, SELECT ... INTO OUTFILE and LOAD_FILE may touch (0700)
@@ -42,6 +49,14 @@ pub const CLUSTERS_DIR: &str = "clusters";
 pub const VOLUME_DIR: &str = "volume";
 pub const CLUSTER_ADMIN_CNF: &str = "admin.cnf";
 pub const INSTANCES_DIR: &str = "instances";
+pub const RESTORING_DIR: &str = "restoring";
+pub const BOOT_DIR: &str = "boot";
+pub const RESTORE_REPORT_FILE: &str = "restore-report.json";
+pub const INSTALL_DB_LOG: &str = "install-db.log";
+pub const PENDING_PASSWORD_FILE: &str = "pending-master-password";
+pub const FILES_DIR: &str = "files";
+pub const REPLICATION_SSL_DIR: &str = "replication-ssl";
+pub const REPLICATION_SOURCE_FILE: &str = "replication-source.json";
 pub const STAGING_DIR: &str = "staging";
 pub const TRASH_DIR: &str = "trash";
 
@@ -118,24 +133,69 @@ impl Layout {
     /// (`secure_file_priv`). Without it a server run as root would read any file of the host
     /// for an account holding FILE.
     pub fn cluster_files(&self, cluster: &ClusterId) -> Utf8PathBuf {
-        self.cluster_dir(cluster).join("files")
+        self.cluster_dir(cluster).join(FILES_DIR)
     }
 
     /// Replication SSL material the servers read (`MASTER_SSL_CA`/`CERT`/`KEY`).
     pub fn replication_ssl_dir(&self, cluster: &ClusterId) -> Utf8PathBuf {
-        self.cluster_dir(cluster).join("replication-ssl")
+        self.cluster_dir(cluster).join(REPLICATION_SSL_DIR)
     }
 
     /// The external source's endpoint and credentials, kept by the replication agent.
     pub fn replication_source_file(&self, cluster: &ClusterId) -> Utf8PathBuf {
-        self.cluster_dir(cluster).join("replication-source.json")
+        self.cluster_dir(cluster).join(REPLICATION_SOURCE_FILE)
+    }
+
+    /// Where a restore (or an empty cluster's init) builds the volume; renamed to
+    /// [`Layout::volume`] only when it is complete, so `volume/` always holds whole data.
+    pub fn restoring(&self, cluster: &ClusterId) -> Utf8PathBuf {
+        self.cluster_dir(cluster).join(RESTORING_DIR)
+    }
+
+    /// What the restore recovered, saved before `restoring/` becomes `volume/`: a job resumed
+    /// after a crash reads it instead of restoring again.
+    pub fn restore_report(&self, cluster: &ClusterId) -> Utf8PathBuf {
+        self.cluster_dir(cluster).join(RESTORE_REPORT_FILE)
+    }
+
+    /// `mariadb-install-db`'s output when an empty cluster's volume is initialised.
+    pub fn install_db_log(&self, cluster: &ClusterId) -> Utf8PathBuf {
+        self.cluster_dir(cluster).join(INSTALL_DB_LOG)
+    }
+
+    /// The master password between the API request and the job that sets it (0600).
+    pub fn pending_master_password(&self, cluster: &ClusterId) -> Utf8PathBuf {
+        self.cluster_dir(cluster).join(PENDING_PASSWORD_FILE)
+    }
+
+    /// The run dir of one-off servers on the cluster's volume (engine set-up, password reset
+    /// without a running instance, repair of ferry's account).
+    pub fn boot_dir(&self, cluster: &ClusterId) -> Utf8PathBuf {
+        self.cluster_dir(cluster).join(BOOT_DIR)
+    }
+
+    /// Where the cluster's instances have their run dirs.
+    pub fn instances_dir(&self, cluster: &ClusterId) -> Utf8PathBuf {
+        self.cluster_dir(cluster).join(INSTANCES_DIR)
+    }
+
+    /// Every run dir a server of the cluster may have used: the one-off one and each
+    /// instance's that exists on disk.
+    pub fn server_run_dirs(&self, cluster: &ClusterId) -> Vec<Utf8PathBuf> {
+        let mut dirs = vec![self.boot_dir(cluster)];
+        if let Ok(entries) = fs::read_dir(self.instances_dir(cluster)) {
+            dirs.extend(
+                entries
+                    .flatten()
+                    .filter_map(|e| Utf8PathBuf::from_path_buf(e.path()).ok()),
+            );
+        }
+        dirs
     }
 
     /// The run directory of one instance: its `my.cnf`, error log, pid file and socket.
     pub fn instance_dir(&self, cluster: &ClusterId, instance: &InstanceId) -> Utf8PathBuf {
-        self.cluster_dir(cluster)
-            .join(INSTANCES_DIR)
-            .join(instance.as_str())
+        self.instances_dir(cluster).join(instance.as_str())
     }
 
     /// The instance's unix socket (`instance_dir/mysqld.sock`), or an error naming the data

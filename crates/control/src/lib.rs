@@ -9,18 +9,23 @@
 pub mod auth;
 pub mod config;
 mod credentials;
+mod ctx;
 pub mod error;
+mod events;
 pub mod instance_class;
 mod jobs;
 pub mod layout;
+mod leftovers;
 pub mod model;
 pub mod replication;
 pub mod requests;
+mod samples;
 mod secrets;
 pub mod service;
 pub mod store;
 mod supervisor;
 pub mod validate;
+mod volume;
 
 pub use auth::Principal;
 pub use error::ControlError;

@@ -157,19 +157,12 @@ pub struct S3Origin {
     pub source_engine_version: String,
 }
 
-/// A DB cluster: the volume (one MariaDB datadir) plus its settings. Instances run on it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Cluster {
-    pub id: ClusterId,
-    /// `cluster-` + 26 upper-case alphanumerics, fixed at creation.
-    pub resource_id: String,
-    pub status: ClusterStatus,
-    pub engine: EngineName,
-    /// The real server version (e.g. `10.11.14`), as RDS reports `EngineVersion`.
-    pub engine_version: String,
-    pub master_username: String,
-    /// Port clients connect to; fixed at creation (from the request or allocated).
-    pub port: u16,
+/// A cluster's settings from RestoreDBClusterFromS3 / CreateDBCluster, with every default
+/// applied: the one place they are spelt, and the one place defaults come from
+/// ([`ClusterSettings::defaults`]). The API starts from the defaults and overrides what the
+/// request names; the service stores the result as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterSettings {
     pub database_name: Option<String>,
     pub parameter_group: String,
     pub backup_retention_period: u32,
@@ -183,6 +176,46 @@ pub struct Cluster {
     pub availability_zones: Vec<String>,
     pub vpc_security_group_ids: Vec<String>,
     pub db_subnet_group: String,
+}
+
+impl ClusterSettings {
+    /// What RDS fills in for a cluster of `engine` in `region` when the request is silent.
+    pub fn defaults(engine: EngineName, region: &str) -> ClusterSettings {
+        ClusterSettings {
+            database_name: None,
+            parameter_group: format!("default.{}", engine.as_str()),
+            backup_retention_period: 1,
+            preferred_backup_window: "07:00-07:30".to_string(),
+            preferred_maintenance_window: "sun:08:00-sun:08:30".to_string(),
+            storage_encrypted: false,
+            kms_key_id: None,
+            deletion_protection: false,
+            copy_tags_to_snapshot: false,
+            iam_database_authentication: false,
+            availability_zones: vec![format!("{region}a")],
+            vpc_security_group_ids: Vec::new(),
+            db_subnet_group: "default".to_string(),
+        }
+    }
+}
+
+/// A DB cluster: the volume (one MariaDB datadir) plus its settings. Instances run on it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cluster {
+    pub id: ClusterId,
+    /// `cluster-` + 26 upper-case alphanumerics, fixed at creation.
+    pub resource_id: String,
+    pub status: ClusterStatus,
+    pub engine: EngineName,
+    /// The real server version (e.g. `10.11.14`), as RDS reports `EngineVersion`.
+    pub engine_version: String,
+    pub master_username: String,
+    /// Port clients connect to; fixed at creation (from the request or allocated).
+    pub port: u16,
+    /// Everything else the caller chose (or RDS's defaults), resolved once at creation.
+    /// Flattened: the stored document keeps one level.
+    #[serde(flatten)]
+    pub settings: ClusterSettings,
     pub tags: Vec<Tag>,
     /// `Some` for clusters restored from S3.
     pub s3_origin: Option<S3Origin>,

@@ -6,7 +6,6 @@
 //! The procedures, their agent and the monitor are in `ferry-replication`; this module only
 //! runs them against the instance's server and turns what they report into events.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,20 +15,20 @@ use ferry_engine::accounts::{AdminAccount, MASTER_USER_HOST};
 use ferry_engine::RunningServer;
 use ferry_replication::agent::{Agent, AgentContext, Notice};
 use ferry_replication::monitor::{Monitor, Sample, Transition};
-use ferry_replication::source::SourcePosition;
 use ferry_replication::ssl::SslDir;
 use ferry_restore::error::flatten;
 
+use crate::ctx::Ctx;
 use crate::error::ControlError;
-use crate::model::{ClusterId, SourceType};
-use crate::service::ControlPlane;
+use crate::events::ClusterEvent;
+use crate::model::ClusterId;
+pub use crate::samples::ReplicationView;
+use crate::samples::Samples;
 
 /// How often the agent looks for procedure calls: each call waits up to this long extra.
 const REQUEST_POLL: Duration = Duration::from_millis(100);
 /// How often the replica (and its source) is sampled.
 pub const SAMPLE_INTERVAL: Duration = Duration::from_secs(2);
-/// How long after a cutover the sampler's "not running" is taken as the cutover's own stop.
-const QUIET_STOP_FOR: Duration = Duration::from_secs(30);
 /// Between attempts to reach a server that refused the agent's connection.
 const RECONNECT_DELAY: Duration = Duration::from_secs(1);
 
@@ -45,116 +44,7 @@ pub(crate) struct AgentTask {
 impl Drop for AgentTask {
     fn drop(&mut self) {
         self.task.abort();
-        // Under the samples lock, so a task still finishing a step cannot store after this.
-        let mut map = self.samples.views.lock().expect("samples lock poisoned");
-        self.alive.store(false, Ordering::SeqCst);
-        map.remove(&self.cluster);
-    }
-}
-
-/// The latest replication sample of one cluster, as the API, the CLI and `/metrics` show it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ReplicationView {
-    pub sampled_at: time::OffsetDateTime,
-    pub source_host: String,
-    pub source_port: u16,
-    pub source_user: String,
-    /// `Slave_IO_Running`: `Yes`, `No` or `Connecting`.
-    pub io_state: String,
-    pub sql_running: bool,
-    pub seconds_behind_master: Option<u64>,
-    /// The lag ferry measured, in seconds (see [`ReplicationView::lag_source`]).
-    pub lag_seconds: Option<f64>,
-    /// `heartbeat` (positions sampled on the source) or `seconds_behind_master` (fallback).
-    pub lag_source: String,
-    /// `Master_Log_File` / `Read_Master_Log_Pos`: how far the IO thread has read.
-    pub read_file: String,
-    pub read_position: u64,
-    /// `Relay_Master_Log_File` / `Exec_Master_Log_Pos`: how far the SQL thread has executed.
-    pub executed_file: String,
-    pub executed_position: u64,
-    /// The source's own current position, when ferry could read it.
-    pub source_file: Option<String>,
-    pub source_position: Option<u64>,
-    pub using_gtid: bool,
-    /// `Gtid_IO_Pos`: the GTID position the IO thread has reached (GTID links).
-    pub gtid_io_pos: Option<String>,
-    /// Why the lag is not measured on the source, when it is not.
-    pub source_error: Option<String>,
-    pub ssl: bool,
-    pub last_io_errno: u32,
-    pub last_io_error: String,
-    pub last_sql_errno: u32,
-    pub last_sql_error: String,
-}
-
-/// Latest samples by cluster (clusters that are not replicating have none).
-#[derive(Default, Clone)]
-pub(crate) struct Samples {
-    views: Arc<std::sync::Mutex<HashMap<ClusterId, ReplicationView>>>,
-    /// Clusters whose next "not running" transition a cutover already announced: `None`
-    /// while the cutover waits, then when it stopped replication (the note expires after
-    /// [`QUIET_STOP_FOR`], so a later, unrelated stop is not swallowed).
-    quiet: Arc<std::sync::Mutex<HashMap<ClusterId, Option<Instant>>>>,
-}
-
-impl Samples {
-    /// Stores (or clears) a cluster's view while its agent is `alive`.
-    fn set(&self, cluster: &ClusterId, view: Option<ReplicationView>, alive: &AtomicBool) {
-        let mut map = self.views.lock().expect("samples lock poisoned");
-        if !alive.load(Ordering::SeqCst) {
-            return;
-        }
-        match view {
-            Some(view) => {
-                map.insert(cluster.clone(), view);
-            }
-            None => {
-                map.remove(cluster);
-            }
-        }
-    }
-
-    /// Notes that a cutover is stopping `cluster`'s replication (its event will say so);
-    /// `done` once it has.
-    fn quiet_stop(&self, cluster: &ClusterId, done: bool) {
-        self.quiet
-            .lock()
-            .expect("quiet lock poisoned")
-            .insert(cluster.clone(), done.then(Instant::now));
-    }
-
-    fn take_quiet_stop(&self, cluster: &ClusterId) -> bool {
-        match self
-            .quiet
-            .lock()
-            .expect("quiet lock poisoned")
-            .remove(cluster)
-        {
-            Some(None) => true,
-            Some(Some(at)) => at.elapsed() < QUIET_STOP_FOR,
-            None => false,
-        }
-    }
-
-    pub(crate) fn get(&self, cluster: &ClusterId) -> Option<ReplicationView> {
-        self.views
-            .lock()
-            .expect("samples lock poisoned")
-            .get(cluster)
-            .cloned()
-    }
-
-    pub(crate) fn all(&self) -> Vec<(ClusterId, ReplicationView)> {
-        let mut all: Vec<_> = self
-            .views
-            .lock()
-            .expect("samples lock poisoned")
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        all.sort_by(|a, b| a.0.cmp(&b.0));
-        all
+        self.samples.retire(&self.cluster, &self.alive);
     }
 }
 
@@ -174,31 +64,28 @@ pub(crate) async fn install_procedures(
 
 /// Starts the agent of an instance whose server listens on `socket`.
 pub(crate) fn spawn_agent(
-    cp: &ControlPlane,
+    ctx: &Arc<Ctx>,
     cluster: &ClusterId,
     socket: &Utf8Path,
     admin: &AdminAccount,
 ) -> AgentTask {
-    let layout = cp.layout();
-    let ctx = AgentContext {
-        ssl: SslDir::new(
-            layout.replication_ssl_dir(cluster),
-            cp.inner.server_user.clone(),
-        ),
+    let layout = &ctx.layout;
+    let agent_ctx = AgentContext {
+        ssl: SslDir::new(layout.replication_ssl_dir(cluster), ctx.server_user.clone()),
         source_secret: layout.replication_source_file(cluster),
     };
     let opts = mysql_async::OptsBuilder::default()
         .socket(Some(socket.as_str()))
         .user(Some(admin.user.clone()))
         .pass(Some(admin.password.clone()));
-    let samples = cp.inner.replication.clone();
+    let samples = ctx.samples.clone();
     let alive = Arc::new(AtomicBool::new(true));
     let task = {
-        let cp = cp.clone();
+        let ctx = ctx.clone();
         let cluster = cluster.clone();
         let alive = alive.clone();
         tokio::spawn(async move {
-            run_agent(cp, cluster, ctx, opts.into(), alive).await;
+            run_agent(ctx, cluster, agent_ctx, opts.into(), alive).await;
         })
         .abort_handle()
     };
@@ -210,8 +97,9 @@ pub(crate) fn spawn_agent(
     }
 }
 
+#[tracing::instrument(skip_all, fields(cluster = %cluster))]
 async fn run_agent(
-    cp: ControlPlane,
+    cp: Arc<Ctx>,
     cluster: ClusterId,
     ctx: AgentContext,
     opts: mysql_async::Opts,
@@ -234,7 +122,7 @@ async fn run_agent(
                 if !is_resumed {
                     if let Some(notice) = agent.resume(c).await? {
                         announced.lock().expect("announced lock").note(&notice);
-                        notify(&cp, &cluster, &notice);
+                        cp.cluster_event(&cluster, ClusterEvent::Replication(&notice));
                     }
                     is_resumed = true;
                     resumed.notify_one();
@@ -243,7 +131,7 @@ async fn run_agent(
                 let served = agent.serve(c).await;
                 for notice in served.as_deref().unwrap_or_default() {
                     announced.lock().expect("announced lock").note(notice);
-                    notify(&cp, &cluster, notice);
+                    cp.cluster_event(&cluster, ClusterEvent::Replication(notice));
                 }
                 busy.store(false, Ordering::SeqCst);
                 served.map(drop)
@@ -255,7 +143,7 @@ async fn run_agent(
                     tokio::time::sleep(REQUEST_POLL).await;
                 }
                 Err(e) => {
-                    note_error(&cluster, &mut last_error, flatten(&e));
+                    note_error(&mut last_error, flatten(&e));
                     link.reset();
                     tokio::time::sleep(RECONNECT_DELAY).await;
                 }
@@ -289,20 +177,20 @@ async fn run_agent(
                         deferred.push(t);
                         continue;
                     }
-                    let cutover = matches!(t, Transition::Stopped)
-                        && cp.inner.replication.take_quiet_stop(&cluster);
+                    let cutover =
+                        matches!(t, Transition::Stopped) && cp.samples.take_quiet_stop(&cluster);
                     if !announced.covers(&t, cutover) {
-                        transition_event(&cp, &cluster, &t);
+                        cp.cluster_event(&cluster, ClusterEvent::ReplicationState(&t));
                     }
                 }
-                cp.inner.replication.set(&cluster, view(&sample), &alive);
+                cp.samples.set(&cluster, view(&sample), &alive);
                 Ok::<(), ferry_replication::ReplicationError>(())
             }
             .await;
             match step {
                 Ok(()) => last_error = None,
                 Err(e) => {
-                    note_error(&cluster, &mut last_error, flatten(&e));
+                    note_error(&mut last_error, flatten(&e));
                     link.reset();
                 }
             }
@@ -377,149 +265,10 @@ impl Announced {
 }
 
 /// Logs an agent error once per distinct message (it retries every second).
-fn note_error(cluster: &ClusterId, last: &mut Option<String>, message: String) {
+fn note_error(last: &mut Option<String>, message: String) {
     if last.as_deref() != Some(message.as_str()) {
-        tracing::warn!(cluster = %cluster, error = %message, "replication agent");
+        tracing::warn!(error = %message, "replication agent");
         *last = Some(message);
-    }
-}
-
-fn notify(cp: &ControlPlane, cluster: &ClusterId, notice: &Notice) {
-    let (text, category) = match notice {
-        Notice::Configured {
-            host,
-            port,
-            ssl,
-            gtid,
-        } => (
-            format!(
-                "Replication source set to {host}:{port} ({}, {}).",
-                if *gtid {
-                    "GTID auto-positioning"
-                } else {
-                    "binary log file and position"
-                },
-                if *ssl { "SSL" } else { "no SSL" }
-            ),
-            "configuration change",
-        ),
-        Notice::Started => (
-            "Replication started by mysql.rds_start_replication.".to_owned(),
-            "notification",
-        ),
-        Notice::Stopped => (
-            "Replication stopped by mysql.rds_stop_replication.".to_owned(),
-            "notification",
-        ),
-        Notice::Reset => (
-            "Replication reset by mysql.rds_reset_external_master: the cluster no longer has an external source.".to_owned(),
-            "configuration change",
-        ),
-        Notice::ErrorSkipped { error } => (
-            format!("Replication error skipped by mysql.rds_skip_repl_error: {error}"),
-            "notification",
-        ),
-        Notice::SslMaterialImported => (
-            "Replication SSL material imported.".to_owned(),
-            "configuration change",
-        ),
-        Notice::SslMaterialRemoved => (
-            "Replication SSL material removed.".to_owned(),
-            "configuration change",
-        ),
-        Notice::Resumed => (
-            "Replication resumed after the DB instance started.".to_owned(),
-            "notification",
-        ),
-        Notice::ResumeFailed { error } => (
-            format!("Replication could not be resumed after the DB instance started: {error}"),
-            "failure",
-        ),
-        Notice::MasterLogAdvanced { file } => (
-            format!("Replication moved to the start of the source's binary log {file} by mysql.rds_next_master_log."),
-            "configuration change",
-        ),
-    };
-    cp.event(SourceType::DbCluster, cluster.as_str(), &text, &[category]);
-}
-
-fn transition_event(cp: &ControlPlane, cluster: &ClusterId, t: &Transition) {
-    let (text, category) = match t {
-        Transition::Started => (
-            "Replication is running: both replica threads are up.".to_owned(),
-            "notification",
-        ),
-        Transition::Stopped => ("Replication is not running.".to_owned(), "notification"),
-        Transition::Broke { error } => (
-            format!("Replication stopped with an error: {error}"),
-            "failure",
-        ),
-        Transition::CaughtUp => (
-            "Replication caught up with the source: lag is 0 seconds.".to_owned(),
-            "notification",
-        ),
-    };
-    cp.event(SourceType::DbCluster, cluster.as_str(), &text, &[category]);
-}
-
-impl ControlPlane {
-    /// The latest replication sample of a cluster (`None`: not replicating, or no instance).
-    pub fn replication_view(&self, cluster: &ClusterId) -> Option<ReplicationView> {
-        self.inner.replication.get(cluster)
-    }
-
-    /// Every replicating cluster's latest sample, by cluster identifier.
-    pub fn replication_views(&self) -> Vec<(ClusterId, ReplicationView)> {
-        self.inner.replication.all()
-    }
-
-    /// Waits until the cluster has executed the source up to `target`, then stops
-    /// replication (recorded like `mysql.rds_stop_replication`, so it stays stopped across
-    /// restarts).
-    pub async fn cutover(
-        &self,
-        cluster: &ClusterId,
-        target: &SourcePosition,
-        timeout: Duration,
-    ) -> Result<ferry_replication::cutover::CutoverOutcome, ControlError> {
-        let c = self
-            .store()
-            .get_cluster(cluster)?
-            .ok_or_else(|| ControlError::ClusterNotFound(cluster.to_string()))?;
-        let admin = crate::secrets::read_admin(self.layout(), &c.id)?;
-        let mut conn = self
-            .inner
-            .supervisor
-            .admin_conn(&c.id, &admin)
-            .await?
-            .ok_or_else(|| {
-                ControlError::InvalidClusterState(format!(
-                    "DB cluster {} has no running instance to cut over",
-                    c.id
-                ))
-            })?;
-        // Before the wait, not after: the sampler may see the stop the moment `STOP SLAVE`
-        // returns, and the cutover's own event below says it. Taken back if the cutover fails.
-        self.inner.replication.quiet_stop(&c.id, false);
-        let outcome =
-            match ferry_replication::cutover::wait_and_stop(&mut conn, target, timeout).await {
-                Ok(outcome) => outcome,
-                Err(e) => {
-                    self.inner.replication.take_quiet_stop(&c.id);
-                    return Err(ControlError::InvalidClusterState(flatten(&e)));
-                }
-            };
-        self.inner.replication.quiet_stop(&c.id, true);
-        self.event(
-            SourceType::DbCluster,
-            c.id.as_str(),
-            &format!(
-                "Cutover: the cluster executed the source up to {}, position {}; replication stopped.",
-                outcome.executed.file, outcome.executed.pos
-            ),
-            &["notification"],
-        );
-        Ok(outcome)
     }
 }
 
@@ -568,4 +317,40 @@ fn view(sample: &Sample) -> Option<ReplicationView> {
         last_sql_errno: sql_errno,
         last_sql_error: sql_error,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_procedure_announcement_covers_the_samplers_transition() {
+        let mut a = Announced::default();
+        assert!(!a.covers(&Transition::Started, false));
+        a.note(&Notice::Started);
+        assert!(a.covers(&Transition::Started, false));
+        assert!(!a.covers(&Transition::Stopped, false));
+        a.note(&Notice::Reset);
+        assert!(a.covers(&Transition::Stopped, false));
+        // Errors and catching up are always announced by the sampler.
+        assert!(!a.covers(&Transition::CaughtUp, false));
+        let broke = Transition::Broke {
+            error: "1062".into(),
+        };
+        assert!(!a.covers(&broke, true));
+    }
+
+    #[test]
+    fn resumes_and_log_moves_count_as_started_ssl_changes_as_nothing() {
+        let mut a = Announced::default();
+        a.note(&Notice::SslMaterialImported);
+        a.note(&Notice::ErrorSkipped { error: "e".into() });
+        assert!(!a.covers(&Transition::Started, false));
+        assert!(!a.covers(&Transition::Stopped, false));
+        a.note(&Notice::MasterLogAdvanced {
+            file: "b.000002".into(),
+        });
+        assert!(a.covers(&Transition::Started, false));
+        assert!(a.covers(&Transition::Stopped, true), "a cutover's stop");
+    }
 }

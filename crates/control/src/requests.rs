@@ -5,27 +5,7 @@
 
 use time::OffsetDateTime;
 
-use crate::model::{ClusterId, EngineName, InstanceId, SourceType, Tag};
-
-/// Settings shared by RestoreDBClusterFromS3 and CreateDBCluster.
-#[derive(Clone, Default)]
-pub struct ClusterSettings {
-    pub port: Option<u16>,
-    pub database_name: Option<String>,
-    pub parameter_group: Option<String>,
-    pub backup_retention_period: Option<u32>,
-    pub preferred_backup_window: Option<String>,
-    pub preferred_maintenance_window: Option<String>,
-    pub storage_encrypted: bool,
-    pub kms_key_id: Option<String>,
-    pub deletion_protection: bool,
-    pub copy_tags_to_snapshot: bool,
-    pub iam_database_authentication: bool,
-    pub availability_zones: Vec<String>,
-    pub vpc_security_group_ids: Vec<String>,
-    pub db_subnet_group: Option<String>,
-    pub tags: Vec<Tag>,
-}
+use crate::model::{ClusterId, ClusterSettings, EngineName, InstanceId, SourceType, Tag};
 
 /// Redacts nothing but the password, which it never prints.
 #[derive(Clone)]
@@ -54,7 +34,10 @@ pub struct RestoreFromS3Request {
     pub bucket: String,
     pub prefix: String,
     pub ingestion_role_arn: String,
+    /// `None`: the first free port of the configured range.
+    pub port: Option<u16>,
     pub settings: ClusterSettings,
+    pub tags: Vec<Tag>,
 }
 
 #[derive(Clone)]
@@ -63,7 +46,10 @@ pub struct CreateClusterRequest {
     pub engine: EngineName,
     pub engine_version: Option<String>,
     pub master: MasterCredentials,
+    /// `None`: the first free port of the configured range.
+    pub port: Option<u16>,
     pub settings: ClusterSettings,
+    pub tags: Vec<Tag>,
 }
 
 #[derive(Debug, Clone)]

@@ -8,35 +8,29 @@ use crate::error::ControlError;
 use crate::layout::{write_private_file, Layout};
 use crate::model::ClusterId;
 
-const PENDING_PASSWORD_FILE: &str = "pending-master-password";
-
-fn internal(action: &str, path: &camino::Utf8Path, e: std::io::Error) -> ControlError {
-    ControlError::Internal(format!("{action} {path}: {e}"))
-}
-
 pub(crate) fn write_pending_master_password(
     layout: &Layout,
     id: &ClusterId,
     password: &str,
 ) -> Result<(), ControlError> {
-    let path = layout.cluster_dir(id).join(PENDING_PASSWORD_FILE);
-    write_private_file(&path, password.as_bytes()).map_err(|e| internal("write", &path, e))
+    let path = layout.pending_master_password(id);
+    write_private_file(&path, password.as_bytes()).map_err(ControlError::io("write", path))
 }
 
 pub(crate) fn read_pending_master_password(
     layout: &Layout,
     id: &ClusterId,
 ) -> Result<Option<String>, ControlError> {
-    let path = layout.cluster_dir(id).join(PENDING_PASSWORD_FILE);
+    let path = layout.pending_master_password(id);
     match std::fs::read_to_string(&path) {
         Ok(s) => Ok(Some(s)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(internal("read", &path, e)),
+        Err(e) => Err(ControlError::io("read", path)(e)),
     }
 }
 
 pub(crate) fn remove_pending_master_password(layout: &Layout, id: &ClusterId) {
-    let _ = std::fs::remove_file(layout.cluster_dir(id).join(PENDING_PASSWORD_FILE));
+    let _ = std::fs::remove_file(layout.pending_master_password(id));
 }
 
 pub(crate) fn write_admin(
@@ -46,13 +40,13 @@ pub(crate) fn write_admin(
 ) -> Result<(), ControlError> {
     let path = layout.cluster_admin_cnf(id);
     write_private_file(&path, admin.to_client_cnf().as_bytes())
-        .map_err(|e| internal("write", &path, e))
+        .map_err(ControlError::io("write", path))
 }
 
 /// Reads back what [`write_admin`] wrote.
 pub(crate) fn read_admin(layout: &Layout, id: &ClusterId) -> Result<AdminAccount, ControlError> {
     let path = layout.cluster_admin_cnf(id);
-    let text = std::fs::read_to_string(&path).map_err(|e| internal("read", &path, e))?;
+    let text = std::fs::read_to_string(&path).map_err(ControlError::io("read", &path))?;
     let mut user = None;
     let mut password = None;
     for line in text.lines() {
@@ -68,8 +62,9 @@ pub(crate) fn read_admin(layout: &Layout, id: &ClusterId) -> Result<AdminAccount
     }
     match (user, password) {
         (Some(user), Some(password)) => Ok(AdminAccount { user, password }),
-        _ => Err(ControlError::Internal(format!(
-            "{path} does not name ferry's admin account (user and password)"
-        ))),
+        _ => Err(ControlError::Damaged {
+            path,
+            problem: "does not name ferry's admin account (user and password)".into(),
+        }),
     }
 }

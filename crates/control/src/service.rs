@@ -6,10 +6,8 @@
 //! slow part (restoring, starting a server) to a task. After a restart, [`ControlPlane::open`]
 //! brings every resource back to where its status says it should be.
 
-use std::collections::HashMap;
 use std::os::fd::AsRawFd;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use ferry_engine::Toolbox;
 use time::OffsetDateTime;
@@ -17,23 +15,26 @@ use time::OffsetDateTime;
 use crate::auth::{self, Principal};
 use crate::config::Config;
 use crate::credentials;
+use crate::ctx::Ctx;
 use crate::error::ControlError;
-use crate::jobs::{self, JobHandle};
+use crate::events::ClusterEvent;
+use crate::jobs::Jobs;
 use crate::layout::Layout;
 use crate::model::{
-    Cluster, ClusterId, ClusterStatus, EngineName, Event, Instance, InstanceId, InstanceStatus,
-    JobKind, S3Origin, SourceType,
+    Cluster, ClusterId, ClusterSettings, ClusterStatus, EngineName, Event, Instance, InstanceId,
+    InstanceStatus, JobKind, S3Origin,
 };
 use crate::requests::{
-    ClusterSettings, CreateClusterRequest, CreateInstanceRequest, DeleteClusterRequest,
-    EventsRequest, Filters, ModifyClusterRequest, RestoreFromS3Request,
+    CreateClusterRequest, CreateInstanceRequest, DeleteClusterRequest, EventsRequest, Filters,
+    ModifyClusterRequest, RestoreFromS3Request,
 };
-use crate::store::{EventQuery, NewEvent, Store};
+use crate::store::{EventQuery, Store};
 use crate::supervisor::Supervisor;
 use crate::{instance_class, secrets};
 
 mod clusters;
 mod instances;
+mod replication;
 mod tags;
 
 /// A cluster with what DescribeDBClusters shows beside the stored row.
@@ -69,24 +70,16 @@ pub struct Page<T> {
 
 #[derive(Clone)]
 pub struct ControlPlane {
-    pub(crate) inner: Arc<Inner>,
+    inner: Arc<Inner>,
 }
 
-pub(crate) struct Inner {
-    pub(crate) layout: Layout,
-    pub(crate) config: Config,
-    pub(crate) store: Store,
-    pub(crate) toolbox: Toolbox,
-    /// The OS user MariaDB servers run as (`None`: the user ferry runs as).
-    pub(crate) server_user: Option<ferry_engine::OsUser>,
-    pub(crate) jobs: Mutex<HashMap<ClusterId, JobHandle>>,
-    pub(crate) supervisor: Supervisor,
-    /// The latest replication sample of each replicating cluster.
-    pub(crate) replication: crate::replication::Samples,
-    pub(crate) shutting_down: AtomicBool,
+struct Inner {
+    ctx: Arc<Ctx>,
+    jobs: Jobs,
+    supervisor: Arc<Supervisor>,
     /// Serialises the check-then-create of clusters and instances (identifier and port
     /// uniqueness, one writer per cluster), which span the store and the filesystem.
-    pub(crate) create_lock: tokio::sync::Mutex<()>,
+    create_lock: tokio::sync::Mutex<()>,
     /// Held for the life of the process: one `ferry serve` per data dir.
     _lock: std::fs::File,
 }
@@ -97,108 +90,70 @@ impl ControlPlane {
     pub async fn open(layout: Layout, config: Config) -> Result<ControlPlane, ControlError> {
         layout
             .ensure_root()
-            .map_err(|e| ControlError::Internal(e.to_string()))?;
+            .map_err(ControlError::io("create", layout.root()))?;
         let lock = take_lock(&layout)?;
         // Directories a previous process renamed into trash/ but did not finish deleting.
         if let Err(e) = layout.empty_trash() {
             tracing::warn!(error = %e, "cannot empty the trash directory");
         }
         let store = Store::open(&layout.database())?;
-        let toolbox = Toolbox::discover()
-            .await
-            .map_err(|e| ControlError::Internal(format!("database engine: {e}")))?;
+        let toolbox = Toolbox::discover().await?;
         credentials::ensure_admin(&store, &layout, &config)?;
         let server_user = resolve_server_user(&layout, &config);
+        let ctx = Arc::new(Ctx::new(layout, config, store, toolbox, server_user));
         let cp = ControlPlane {
             inner: Arc::new(Inner {
-                layout,
-                config,
-                store,
-                toolbox,
-                server_user,
-                jobs: Mutex::new(HashMap::new()),
-                supervisor: Supervisor::default(),
-                replication: Default::default(),
-                shutting_down: AtomicBool::new(false),
+                jobs: Jobs::new(ctx.clone()),
+                supervisor: Supervisor::new(ctx.clone()),
+                ctx,
                 create_lock: tokio::sync::Mutex::new(()),
                 _lock: lock,
             }),
         };
         cp.resume().await?;
-        cp.inner.supervisor.spawn_monitor(cp.clone());
+        cp.inner.supervisor.spawn_monitor();
         Ok(cp)
     }
 
     pub fn layout(&self) -> &Layout {
-        &self.inner.layout
+        &self.inner.ctx.layout
     }
 
     pub fn config(&self) -> &Config {
-        &self.inner.config
+        &self.inner.ctx.config
     }
 
     pub fn store(&self) -> &Store {
-        &self.inner.store
+        &self.inner.ctx.store
     }
 
-    /// Makes a server config run as the server user, and gives it the cluster's volume and
-    /// file directory (only when they are not its yet: a restore or an init made them as
-    /// ferry's user).
-    pub(crate) fn hand_over(
-        &self,
-        cfg: &mut ferry_engine::ServerConfig,
-        id: &ClusterId,
-    ) -> Result<(), ControlError> {
-        use std::os::unix::fs::MetadataExt;
-        let Some(user) = &self.inner.server_user else {
-            return Ok(());
-        };
-        let layout = &self.inner.layout;
-        for dir in [layout.volume(id), layout.cluster_files(id)] {
-            let owner = std::fs::metadata(&dir)
-                .map_err(|e| ControlError::Internal(format!("read {dir}: {e}")))?
-                .uid();
-            if owner != user.uid {
-                user.chown_tree(dir.as_std_path())
-                    .map_err(|e| ControlError::Internal(e.to_string()))?;
-            }
-        }
-        cfg.os_user = Some(user.clone());
-        Ok(())
-    }
-
-    pub(crate) fn is_shutting_down(&self) -> bool {
-        self.inner.shutting_down.load(Ordering::SeqCst)
+    fn ctx(&self) -> &Ctx {
+        &self.inner.ctx
     }
 
     /// Stops background work: restore jobs are interrupted (they resume at the next start,
     /// from their staging) and instances are shut down cleanly (started again at the next
     /// start).
     pub async fn shutdown(&self) {
-        self.inner.shutting_down.store(true, Ordering::SeqCst);
-        let handles: Vec<JobHandle> = {
-            let mut jobs = self.inner.jobs.lock().expect("jobs lock poisoned");
-            jobs.drain().map(|(_, h)| h).collect()
-        };
-        for h in handles {
-            h.abort_and_wait().await;
-        }
+        self.inner.ctx.begin_shutdown();
+        self.inner.jobs.abort_all().await;
         self.inner.supervisor.stop_all().await;
     }
 
     /// Brings resources back to the state their status promises, after a restart.
     async fn resume(&self) -> Result<(), ControlError> {
-        let store = &self.inner.store;
+        let ctx = self.ctx();
+        let store = &ctx.store;
         // Servers left running by a control plane that was killed: none may share a volume
         // with what starts now.
         let ids: Vec<ClusterId> = store.list_clusters()?.into_iter().map(|c| c.id).collect();
         for id in &ids {
-            crate::supervisor::stop_stale_servers_of(&self.inner.layout, id).await;
+            crate::volume::stop_stale_servers_of(ctx, id).await;
         }
-        crate::supervisor::stop_stale_tools_of(&self.inner.layout, &ids).await;
+        crate::leftovers::stop_stale_tools_of(&ctx.layout, &ids).await;
         for job in store.pending_jobs()? {
             tracing::info!(cluster = %job.cluster_id, kind = job.kind.as_str(), "resuming job");
-            self.spawn_job(job)?;
+            self.inner.jobs.spawn(job)?;
         }
         for cluster in store.list_clusters()? {
             match cluster.status {
@@ -207,12 +162,7 @@ impl ControlPlane {
                     let mut c = cluster.clone();
                     c.status = ClusterStatus::Available;
                     store.update_cluster(&c)?;
-                    self.event(
-                        SourceType::DbCluster,
-                        cluster.id.as_str(),
-                        "The control plane restarted while the master credentials were being reset; the new password may not be in effect: call ModifyDBCluster again.",
-                        &["notification"],
-                    );
+                    ctx.cluster_event(&cluster.id, ClusterEvent::ResetInterrupted);
                 }
                 ClusterStatus::Creating
                 | ClusterStatus::Available
@@ -221,13 +171,18 @@ impl ControlPlane {
         }
         for instance in store.list_instances()? {
             match instance.status {
-                InstanceStatus::Deleting => self.spawn_instance_deletion(instance.id.clone()),
-                InstanceStatus::Creating => self.spawn_instance_start(instance.id.clone(), false),
+                InstanceStatus::Deleting => {
+                    self.inner.supervisor.spawn_deletion(instance.id.clone())
+                }
+                InstanceStatus::Creating => self
+                    .inner
+                    .supervisor
+                    .spawn_start(instance.id.clone(), false),
                 InstanceStatus::Starting | InstanceStatus::Available | InstanceStatus::Failed => {
                     let mut i = instance.clone();
                     i.status = InstanceStatus::Starting;
                     store.update_instance(&i)?;
-                    self.spawn_instance_start(instance.id.clone(), true)
+                    self.inner.supervisor.spawn_start(instance.id.clone(), true)
                 }
             }
         }
@@ -243,12 +198,12 @@ impl ControlPlane {
         action: &str,
         resource: &str,
     ) -> Result<(), ControlError> {
-        auth::authorize(&self.inner.store, principal, action, resource)
+        auth::authorize(&self.ctx().store, principal, action, resource)
     }
 
     /// The secret for an access key, for SigV4 verification.
     pub fn access_key(&self, access_key_id: &str) -> Option<crate::store::AccessKey> {
-        self.inner
+        self.ctx()
             .store
             .get_access_key(access_key_id)
             .ok()
@@ -258,12 +213,12 @@ impl ControlPlane {
     // ---- ARNs ----------------------------------------------------------------------------
 
     pub fn cluster_arn(&self, id: &ClusterId) -> String {
-        let c = &self.inner.config;
+        let c = &self.ctx().config;
         format!("arn:aws:rds:{}:{}:cluster:{id}", c.region, c.account_id)
     }
 
     pub fn instance_arn(&self, id: &InstanceId) -> String {
-        let c = &self.inner.config;
+        let c = &self.ctx().config;
         format!("arn:aws:rds:{}:{}:db:{id}", c.region, c.account_id)
     }
 
@@ -292,7 +247,7 @@ impl ControlPlane {
         };
         // Categories are filtered here, before the page is cut, so pages stay full.
         let filtered = !req.categories.is_empty();
-        let mut events = self.inner.store.events(&EventQuery {
+        let mut events = self.ctx().store.events(&EventQuery {
             source_type: req.source_type,
             source_id: req.source_id.clone(),
             start: Some(start),
@@ -313,41 +268,6 @@ impl ControlPlane {
             items: events,
             marker,
         })
-    }
-
-    // ---- jobs ----------------------------------------------------------------------------
-
-    pub(crate) fn spawn_job(&self, job: crate::model::Job) -> Result<(), ControlError> {
-        let job = self.inner.store.start_job(job.id)?;
-        let handle = jobs::spawn(self.clone(), job.clone());
-        self.inner
-            .jobs
-            .lock()
-            .expect("jobs lock poisoned")
-            .insert(job.cluster_id.clone(), handle);
-        Ok(())
-    }
-
-    pub(crate) fn job_finished(&self, id: &ClusterId) {
-        self.inner
-            .jobs
-            .lock()
-            .expect("jobs lock poisoned")
-            .remove(id);
-    }
-
-    /// Records an event; a store failure here is logged, not returned: the work it reports
-    /// has already happened.
-    pub(crate) fn event(&self, source_type: SourceType, id: &str, message: &str, cats: &[&str]) {
-        let ev = NewEvent {
-            source_type,
-            source_id: id.to_string(),
-            message: message.to_string(),
-            categories: cats.iter().map(|c| c.to_string()).collect(),
-        };
-        if let Err(e) = self.inner.store.add_event(ev) {
-            tracing::error!(source = id, error = %e, "cannot record an event");
-        }
     }
 }
 
@@ -495,14 +415,14 @@ fn take_lock(layout: &Layout) -> Result<std::fs::File, ControlError> {
         .truncate(false)
         .write(true)
         .open(&path)
-        .map_err(|e| ControlError::Internal(format!("open {path}: {e}")))?;
+        .map_err(ControlError::io("open", &path))?;
     // SAFETY: flock(2) on a descriptor we own; no memory is shared.
     let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
     if rc != 0 {
-        return Err(ControlError::Internal(format!(
-            "another ferry serve is already using the data dir {} (lock {path} is held)",
-            layout.root()
-        )));
+        return Err(ControlError::DataDirInUse {
+            root: layout.root().to_path_buf(),
+            lock: path,
+        });
     }
     Ok(file)
 }

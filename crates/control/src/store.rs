@@ -223,7 +223,7 @@ fn now() -> OffsetDateTime {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Cluster, ClusterStatus, EngineName};
+    use crate::model::{Cluster, ClusterSettings, ClusterStatus, EngineName};
 
     pub(crate) fn cluster(id: &str, port: u16) -> Cluster {
         Cluster {
@@ -234,19 +234,12 @@ mod tests {
             engine_version: "10.11.14".into(),
             master_username: "admin".into(),
             port,
-            database_name: None,
-            parameter_group: "default.aurora-mysql8.0".into(),
-            backup_retention_period: 1,
-            preferred_backup_window: "03:00-03:30".into(),
-            preferred_maintenance_window: "sun:05:00-sun:05:30".into(),
-            storage_encrypted: false,
-            kms_key_id: None,
-            deletion_protection: false,
-            copy_tags_to_snapshot: false,
-            iam_database_authentication: false,
-            availability_zones: vec!["us-east-1a".into()],
-            vpc_security_group_ids: vec![],
-            db_subnet_group: "default".into(),
+            settings: ClusterSettings {
+                parameter_group: "default.aurora-mysql8.0".into(),
+                preferred_backup_window: "03:00-03:30".into(),
+                preferred_maintenance_window: "sun:05:00-sun:05:30".into(),
+                ..ClusterSettings::defaults(EngineName::AuroraMysql, "us-east-1")
+            },
             tags: vec![],
             s3_origin: None,
             recovered_binlog: None,

@@ -4,29 +4,28 @@
 //! Restart policy (documented in ARCHITECTURE.md): instances are *restarted*, not re-adopted.
 //! `ferry serve` shuts its servers down cleanly when it stops, and starts every instance whose
 //! status says it should run when it starts again. A server left behind by a control plane
-//! that was killed (its pid file names a live `mariadbd` started from this run dir) is stopped
-//! first, so two servers never share a volume. A server that exits on its own is marked
-//! `failed` with the log tail in an event and started again, up to [`MAX_RESTARTS`] times.
+//! that was killed is stopped first, so two servers never share a volume. A server that exits
+//! on its own is marked `starting` with the log tail in an event and started again, up to
+//! [`MAX_RESTARTS`] times in a row ([`RestartCounter`]); then it is left `failed`.
 
 use std::collections::{HashMap, HashSet};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use camino::Utf8Path;
 use ferry_engine::accounts::AdminAccount;
-use ferry_engine::config::PID_FILE;
-use ferry_engine::{ReadyProbe, RunningServer, Server, ServerConfig, ServerStatus};
-use ferry_restore::error::flatten;
+use ferry_engine::{RunningServer, ServerStatus};
 
+use crate::ctx::Ctx;
 use crate::error::ControlError;
+use crate::events::{ClusterEvent, InstanceEvent};
 use crate::instance_class;
-use crate::model::{ClusterId, InstanceId, InstanceStatus, SourceType};
+use crate::leftovers::stop_stale_server;
+use crate::model::{ClusterId, InstanceId, InstanceStatus};
+use crate::replication::{self, AgentTask};
 use crate::secrets;
-use crate::service::ControlPlane;
+use crate::volume::{self, Role, START_TIMEOUT, STOP_TIMEOUT};
 
 const MAX_RESTARTS: u32 = 5;
-const START_TIMEOUT: Duration = Duration::from_secs(600);
-const STOP_TIMEOUT: Duration = Duration::from_secs(120);
-
 /// A server up this long before it exits is not counted as "failing in a row".
 const STABLE_UPTIME: Duration = Duration::from_secs(600);
 /// Events are kept 14 days, as RDS keeps them.
@@ -35,28 +34,63 @@ const EVENT_RETENTION: time::Duration = time::Duration::days(14);
 struct Managed {
     cluster: ClusterId,
     server: RunningServer,
-    started: std::time::Instant,
+    started: Instant,
     /// The replication agent serving this server; stops when the entry goes.
-    _agent: crate::replication::AgentTask,
+    _agent: AgentTask,
 }
 
-#[derive(Default)]
+/// What to do about a server that exited on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AfterExit {
+    /// Start it again; this is the `attempt`-th restart in a row.
+    Restart { attempt: u32 },
+    /// It failed [`MAX_RESTARTS`] times in a row: leave it stopped.
+    GiveUp,
+}
+
+/// Counts the exits of each instance's server in a row; a server that ran for
+/// [`STABLE_UPTIME`] before it exited starts a new row.
+#[derive(Debug, Default)]
+struct RestartCounter {
+    in_a_row: HashMap<InstanceId, u32>,
+}
+
+impl RestartCounter {
+    fn on_exit(&mut self, id: &InstanceId, uptime: Duration) -> AfterExit {
+        if uptime > STABLE_UPTIME {
+            self.in_a_row.remove(id);
+        }
+        let n = self.in_a_row.entry(id.clone()).or_insert(0);
+        *n += 1;
+        if *n <= MAX_RESTARTS {
+            AfterExit::Restart { attempt: *n }
+        } else {
+            AfterExit::GiveUp
+        }
+    }
+
+    fn forget(&mut self, id: &InstanceId) {
+        self.in_a_row.remove(id);
+    }
+}
+
 pub(crate) struct Supervisor {
+    ctx: Arc<Ctx>,
     servers: tokio::sync::Mutex<HashMap<InstanceId, Managed>>,
-    restarts: std::sync::Mutex<HashMap<InstanceId, u32>>,
+    restarts: Mutex<RestartCounter>,
     /// Instances whose start is under way (a deletion waits for it to finish).
-    starting: std::sync::Mutex<HashSet<InstanceId>>,
+    starting: Mutex<HashSet<InstanceId>>,
 }
 
 /// Marks an instance as starting for as long as it lives.
 struct Starting<'a> {
-    set: &'a std::sync::Mutex<HashSet<InstanceId>>,
+    set: &'a Mutex<HashSet<InstanceId>>,
     id: InstanceId,
 }
 
 impl<'a> Starting<'a> {
     /// `None` if a start of this instance is already under way.
-    fn begin(set: &'a std::sync::Mutex<HashSet<InstanceId>>, id: &InstanceId) -> Option<Self> {
+    fn begin(set: &'a Mutex<HashSet<InstanceId>>, id: &InstanceId) -> Option<Self> {
         let fresh = set
             .lock()
             .expect("starting lock poisoned")
@@ -77,28 +111,38 @@ impl Drop for Starting<'_> {
 }
 
 impl Supervisor {
+    pub(crate) fn new(ctx: Arc<Ctx>) -> Arc<Supervisor> {
+        Arc::new(Supervisor {
+            ctx,
+            servers: Default::default(),
+            restarts: Default::default(),
+            starting: Default::default(),
+        })
+    }
+
     /// Watches every running server once a second; prunes old events once an hour.
-    pub(crate) fn spawn_monitor(&self, cp: ControlPlane) {
+    pub(crate) fn spawn_monitor(self: &Arc<Self>) {
+        let this = self.clone();
         tokio::spawn(async move {
             let mut ticks: u64 = 0;
             loop {
                 if ticks.is_multiple_of(3600) {
                     let horizon = time::OffsetDateTime::now_utc() - EVENT_RETENTION;
-                    if let Err(e) = cp.store().prune_events(horizon) {
+                    if let Err(e) = this.ctx.store.prune_events(horizon) {
                         tracing::warn!(error = %e, "cannot prune old events");
                     }
                 }
                 ticks += 1;
                 tokio::time::sleep(Duration::from_secs(1)).await;
-                if cp.is_shutting_down() {
+                if this.ctx.is_shutting_down() {
                     return;
                 }
-                cp.inner.supervisor.check(&cp).await;
+                this.check().await;
             }
         });
     }
 
-    async fn check(&self, cp: &ControlPlane) {
+    async fn check(self: &Arc<Self>) {
         let mut exited = Vec::new();
         {
             let mut servers = self.servers.lock().await;
@@ -111,16 +155,11 @@ impl Supervisor {
                 match status {
                     Ok(ServerStatus::Running) => {}
                     Ok(ServerStatus::Exited { status, log_tail }) => {
-                        let stable = servers
+                        let uptime = servers
                             .remove(&id)
-                            .is_some_and(|m| m.started.elapsed() > STABLE_UPTIME);
-                        if stable {
-                            self.restarts
-                                .lock()
-                                .expect("restarts lock poisoned")
-                                .remove(&id);
-                        }
-                        exited.push((id, format!("{status}"), log_tail));
+                            .map(|m| m.started.elapsed())
+                            .unwrap_or_default();
+                        exited.push((id, format!("{status}"), log_tail, uptime));
                     }
                     Err(e) => {
                         tracing::warn!(instance = %id, error = %e, "cannot check the server process");
@@ -128,59 +167,56 @@ impl Supervisor {
                 }
             }
         }
-        for (id, status, tail) in exited {
-            if cp.is_shutting_down() {
+        for (id, status, tail, uptime) in exited {
+            if self.ctx.is_shutting_down() {
                 return;
             }
-            let Ok(Some(mut instance)) = cp.store().get_instance(&id) else {
-                continue;
-            };
-            if instance.status == InstanceStatus::Deleting {
-                continue;
+            self.after_exit(&id, &status, &tail, uptime);
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(instance = %id))]
+    fn after_exit(self: &Arc<Self>, id: &InstanceId, status: &str, tail: &str, uptime: Duration) {
+        let store = &self.ctx.store;
+        let Ok(Some(mut instance)) = store.get_instance(id) else {
+            return;
+        };
+        if instance.status == InstanceStatus::Deleting {
+            return;
+        }
+        let decision = self
+            .restarts
+            .lock()
+            .expect("restarts lock poisoned")
+            .on_exit(id, uptime);
+        instance.status = match decision {
+            AfterExit::Restart { .. } => InstanceStatus::Starting,
+            AfterExit::GiveUp => InstanceStatus::Failed,
+        };
+        // Only from `available`: a deletion requested meanwhile wins.
+        match store.transition_instance(&instance, &[InstanceStatus::Available]) {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot record the crash");
+                return;
             }
-            let attempts = {
-                let mut r = self.restarts.lock().expect("restarts lock poisoned");
-                let n = r.entry(id.clone()).or_insert(0);
-                *n += 1;
-                *n
-            };
-            let again = attempts <= MAX_RESTARTS;
-            instance.status = if again {
-                InstanceStatus::Starting
-            } else {
-                InstanceStatus::Failed
-            };
-            // Only from `available`: a deletion requested meanwhile wins.
-            match cp
-                .store()
-                .transition_instance(&instance, &[InstanceStatus::Available])
-            {
-                Ok(true) => {}
-                Ok(false) => continue,
-                Err(e) => {
-                    tracing::error!(instance = %id, error = %e, "cannot record the crash");
-                    continue;
-                }
-            }
-            cp.event(
-                SourceType::DbInstance,
-                id.as_str(),
-                &format!(
-                    "The database engine stopped unexpectedly ({status}). Log tail:\n{}",
-                    tail.trim_end()
-                ),
-                &["failure"],
-            );
-            if again {
-                cp.spawn_instance_start(id, true);
-            } else {
-                cp.event(
-                    SourceType::DbInstance,
-                    id.as_str(),
-                    &format!("The DB instance failed {MAX_RESTARTS} times in a row and is left stopped; delete it and create it again."),
-                    &["failure"],
-                );
-            }
+        }
+        self.ctx.instance_event(
+            id,
+            InstanceEvent::EngineStopped {
+                status,
+                log_tail: tail,
+            },
+        );
+        match decision {
+            AfterExit::Restart { .. } => self.spawn_start(id.clone(), true),
+            AfterExit::GiveUp => self.ctx.instance_event(
+                id,
+                InstanceEvent::GaveUp {
+                    failures: MAX_RESTARTS,
+                },
+            ),
         }
     }
 
@@ -202,12 +238,8 @@ impl Supervisor {
     }
 
     /// Whether an instance's server is running under this supervisor.
-    pub async fn is_running(&self, id: &InstanceId) -> bool {
+    async fn is_running(&self, id: &InstanceId) -> bool {
         self.servers.lock().await.contains_key(id)
-    }
-
-    async fn take(&self, id: &InstanceId) -> Option<RunningServer> {
-        self.servers.lock().await.remove(id).map(|m| m.server)
     }
 
     /// Shuts every server down cleanly, all at once.
@@ -223,249 +255,197 @@ impl Supervisor {
         }
         while set.join_next().await.is_some() {}
     }
-}
 
-/// Starts an instance's server and moves the instance to `available` (or `failed`).
-pub(crate) async fn start_instance(cp: &ControlPlane, id: &InstanceId, after_restart: bool) {
-    let Some(_starting) = Starting::begin(&cp.inner.supervisor.starting, id) else {
-        return;
-    };
-    if let Err(reason) = try_start(cp, id, after_restart).await {
-        if let Ok(Some(mut instance)) = cp.store().get_instance(id) {
-            instance.status = InstanceStatus::Failed;
-            let recorded = cp.store().transition_instance(
-                &instance,
-                &[
-                    InstanceStatus::Creating,
-                    InstanceStatus::Starting,
-                    InstanceStatus::Available,
-                    InstanceStatus::Failed,
-                ],
-            );
-            if let Ok(true) = recorded {
-                cp.event(
-                    SourceType::DbInstance,
-                    id.as_str(),
-                    &format!("The DB instance could not be started: {reason}"),
-                    &["failure"],
+    /// Starts an instance's server in a task (see [`Supervisor::start_instance`]).
+    pub(crate) fn spawn_start(self: &Arc<Self>, id: InstanceId, after_restart: bool) {
+        let this = self.clone();
+        tokio::spawn(async move { this.start_instance(&id, after_restart).await });
+    }
+
+    /// Deletes an instance in a task (see [`Supervisor::delete_instance`]).
+    pub(crate) fn spawn_deletion(self: &Arc<Self>, id: InstanceId) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = this.delete_instance(&id).await {
+                tracing::error!(instance = %id, error = %ferry_engine::flatten(&e), "deleting the DB instance failed");
+            }
+        });
+    }
+
+    /// Starts an instance's server and moves the instance to `available` (or `failed`).
+    #[tracing::instrument(skip(self), fields(instance = %id))]
+    async fn start_instance(self: &Arc<Self>, id: &InstanceId, after_restart: bool) {
+        let Some(_starting) = Starting::begin(&self.starting, id) else {
+            return;
+        };
+        if let Err(error) = self.try_start(id, after_restart).await {
+            let store = &self.ctx.store;
+            if let Ok(Some(mut instance)) = store.get_instance(id) {
+                instance.status = InstanceStatus::Failed;
+                let recorded = store.transition_instance(
+                    &instance,
+                    &[
+                        InstanceStatus::Creating,
+                        InstanceStatus::Starting,
+                        InstanceStatus::Available,
+                        InstanceStatus::Failed,
+                    ],
                 );
+                if let Ok(true) = recorded {
+                    self.ctx
+                        .instance_event(id, InstanceEvent::StartFailed { error: &error });
+                }
             }
         }
     }
-}
 
-async fn try_start(cp: &ControlPlane, id: &InstanceId, after_restart: bool) -> Result<(), String> {
-    let store = cp.store();
-    let Some(instance) = store.get_instance(id).map_err(|e| e.to_string())? else {
-        return Ok(());
-    };
-    if instance.status == InstanceStatus::Deleting || cp.inner.supervisor.is_running(id).await {
-        return Ok(());
-    }
-    let cluster = store
-        .get_cluster(&instance.cluster_id)
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("DB cluster {} no longer exists", instance.cluster_id))?;
-    let layout = cp.layout();
-    let admin = secrets::read_admin(layout, &cluster.id).map_err(|e| e.to_string())?;
-    let resources = instance_class::resources(&instance.instance_class)
-        .ok_or_else(|| format!("unknown DB instance class {}", instance.instance_class))?;
-    let run_dir = layout.instance_dir(&cluster.id, &instance.id);
-    std::fs::create_dir_all(&run_dir).map_err(|e| format!("create {run_dir}: {e}"))?;
-    stop_stale_server(&run_dir).await;
-
-    let mut cfg = ServerConfig::new(layout.volume(&cluster.id), &run_dir, cluster.port);
-    let host = &cp.config().advertised_host;
-    cfg.bind_address = if host == "127.0.0.1" || host == "localhost" {
-        "127.0.0.1".to_string()
-    } else {
-        "0.0.0.0".to_string()
-    };
-    cfg.buffer_pool_bytes = resources.buffer_pool_bytes;
-    cfg.max_connections = resources.max_connections;
-    cfg.server_id = server_id(&instance.resource_id);
-    cfg.extra.push((
-        "secure-file-priv".to_string(),
-        private_dir(&layout.cluster_files(&cluster.id))?.to_string(),
-    ));
-    // Relay logs and replica state live in the volume under fixed names (the defaults carry
-    // the host name, which would orphan them when the data dir moves to another host).
-    // Replication threads never start by themselves (`skip-slave-start`, the default): the
-    // agent resumes them when the cluster's replication status says they were running.
-    cfg.extra
-        .push(("relay-log".to_string(), "relay-bin".to_string()));
-    cfg.extra
-        .push(("relay-log-index".to_string(), "relay-bin.index".to_string()));
-    cp.hand_over(&mut cfg, &cluster.id)
-        .map_err(|e| e.to_string())?;
-    let toolbox = &cp.inner.toolbox;
-    let probe = |a: &AdminAccount| ReadyProbe::user(a.user.clone(), Some(a.password.clone()));
-    let first = Server::start(
-        toolbox,
-        &cfg,
-        run_dir.as_std_path(),
-        probe(&admin),
-        START_TIMEOUT,
-    )
-    .await;
-    let (server, admin) = match first {
-        Ok(s) => (s, admin),
-        Err(ferry_engine::EngineError::ProbeLoginRefused { .. }) => {
-            // ferry's own account was altered from inside: put it back, then start again.
-            let admin = crate::jobs::repair_admin(cp, &cluster.id)
-                .await
-                .map_err(|e| e.to_string())?;
-            let server = Server::start(
-                toolbox,
-                &cfg,
-                run_dir.as_std_path(),
-                probe(&admin),
-                START_TIMEOUT,
-            )
-            .await
-            .map_err(|e| flatten(&e))?;
-            (server, admin)
+    async fn try_start(&self, id: &InstanceId, after_restart: bool) -> Result<(), ControlError> {
+        let ctx = &self.ctx;
+        let store = &ctx.store;
+        let Some(instance) = store.get_instance(id)? else {
+            return Ok(());
+        };
+        if instance.status == InstanceStatus::Deleting || self.is_running(id).await {
+            return Ok(());
         }
-        Err(e) => return Err(flatten(&e)),
-    };
+        let cluster = store
+            .get_cluster(&instance.cluster_id)?
+            .ok_or_else(|| ControlError::ClusterNotFound(instance.cluster_id.to_string()))?;
+        let admin = secrets::read_admin(&ctx.layout, &cluster.id)?;
+        let resources = instance_class::resources(&instance.instance_class).ok_or_else(|| {
+            ControlError::invalid_value(format!(
+                "unknown DB instance class {}",
+                instance.instance_class
+            ))
+        })?;
+        let run_dir = ctx.layout.instance_dir(&cluster.id, &instance.id);
+        std::fs::create_dir_all(&run_dir).map_err(ControlError::io("create", &run_dir))?;
+        stop_stale_server(&run_dir).await;
 
-    // Deleted while starting, or the control plane is stopping: do not leave it running.
-    if cp.is_shutting_down() {
-        let _ = server.stop(STOP_TIMEOUT).await;
-        return Ok(());
-    }
-    let current = store.get_instance(id).map_err(|e| e.to_string())?;
-    let Some(mut current) = current.filter(|i| i.status != InstanceStatus::Deleting) else {
-        let _ = server.stop(STOP_TIMEOUT).await;
-        return Ok(());
-    };
-    if let Err(e) =
-        crate::replication::install_procedures(&server, &admin, &cluster.master_username).await
-    {
-        cp.event(
-            SourceType::DbCluster,
-            cluster.id.as_str(),
-            &format!("The replication procedures (mysql.rds_*) could not be installed: {e}"),
-            &["failure"],
+        let role = Role::Instance {
+            port: cluster.port,
+            resources,
+            server_id: server_id(&instance.resource_id),
+        };
+        let cfg = volume::server_config(ctx, &cluster.id, &run_dir, &role)?;
+        let first = volume::start(ctx, &cfg, &run_dir, volume::admin_probe(&admin)).await;
+        let (server, admin) = match first {
+            Ok(s) => (s, admin),
+            Err(ferry_engine::EngineError::ProbeLoginRefused { .. }) => {
+                // ferry's own account was altered from inside: put it back, then start again.
+                let admin = volume::repair_admin(ctx, &cluster.id).await?;
+                let server =
+                    volume::start(ctx, &cfg, &run_dir, volume::admin_probe(&admin)).await?;
+                (server, admin)
+            }
+            Err(e) => return Err(e.into()),
+        };
+
+        // Deleted while starting, or the control plane is stopping: do not leave it running.
+        if ctx.is_shutting_down() {
+            let _ = server.stop(STOP_TIMEOUT).await;
+            return Ok(());
+        }
+        let current = store.get_instance(id)?;
+        let Some(mut current) = current.filter(|i| i.status != InstanceStatus::Deleting) else {
+            let _ = server.stop(STOP_TIMEOUT).await;
+            return Ok(());
+        };
+        if let Err(error) =
+            replication::install_procedures(&server, &admin, &cluster.master_username).await
+        {
+            ctx.cluster_event(
+                &cluster.id,
+                ClusterEvent::ProceduresNotInstalled { error: &error },
+            );
+        }
+        let was = current.status;
+        current.status = InstanceStatus::Available;
+        let mut servers = self.servers.lock().await;
+        let recorded = store.transition_instance(
+            &current,
+            &[
+                InstanceStatus::Creating,
+                InstanceStatus::Starting,
+                InstanceStatus::Available,
+                InstanceStatus::Failed,
+            ],
         );
-    }
-    let was = current.status;
-    current.status = InstanceStatus::Available;
-    let mut servers = cp.inner.supervisor.servers.lock().await;
-    let recorded = store.transition_instance(
-        &current,
-        &[
-            InstanceStatus::Creating,
-            InstanceStatus::Starting,
-            InstanceStatus::Available,
-            InstanceStatus::Failed,
-        ],
-    );
-    if !matches!(recorded, Ok(true)) {
-        // Deleted meanwhile (or the store failed): the server must not outlive the start.
+        if !matches!(recorded, Ok(true)) {
+            // Deleted meanwhile (or the store failed): the server must not outlive the start.
+            drop(servers);
+            let _ = server.stop(STOP_TIMEOUT).await;
+            return recorded.map(drop).map_err(ControlError::from);
+        }
+        let agent = replication::spawn_agent(ctx, &cluster.id, server.socket(), &admin);
+        servers.insert(
+            id.clone(),
+            Managed {
+                cluster: cluster.id.clone(),
+                server,
+                started: Instant::now(),
+                _agent: agent,
+            },
+        );
         drop(servers);
-        let _ = server.stop(STOP_TIMEOUT).await;
-        return recorded.map(drop).map_err(|e| e.to_string());
-    }
-    let agent = crate::replication::spawn_agent(cp, &cluster.id, server.socket(), &admin);
-    servers.insert(
-        id.clone(),
-        Managed {
-            cluster: cluster.id.clone(),
-            server,
-            started: std::time::Instant::now(),
-            _agent: agent,
-        },
-    );
-    drop(servers);
-    match was {
-        InstanceStatus::Creating => cp.event(
-            SourceType::DbInstance,
-            id.as_str(),
-            "DB instance created.",
-            &["creation"],
-        ),
-        InstanceStatus::Starting
-        | InstanceStatus::Available
-        | InstanceStatus::Failed
-        | InstanceStatus::Deleting => {
-            if after_restart {
-                cp.event(
-                    SourceType::DbInstance,
-                    id.as_str(),
-                    "DB instance restarted.",
-                    &["availability"],
-                )
+        match was {
+            InstanceStatus::Creating => ctx.instance_event(id, InstanceEvent::Created),
+            InstanceStatus::Starting
+            | InstanceStatus::Available
+            | InstanceStatus::Failed
+            | InstanceStatus::Deleting => {
+                if after_restart {
+                    ctx.instance_event(id, InstanceEvent::Restarted)
+                }
             }
         }
+        Ok(())
     }
-    Ok(())
-}
 
-/// Stops the instance's server, removes its run dir and its row.
-pub(crate) async fn delete_instance(
-    cp: &ControlPlane,
-    id: &InstanceId,
-) -> Result<(), ControlError> {
-    // A start may be under way: wait until it has registered the server or given up (it
-    // sees the `deleting` status and stops what it started).
-    let deadline = std::time::Instant::now() + START_TIMEOUT + STOP_TIMEOUT;
-    while cp
-        .inner
-        .supervisor
-        .starting
-        .lock()
-        .expect("starting lock poisoned")
-        .contains(id)
-    {
-        if std::time::Instant::now() > deadline {
-            return Err(ControlError::Internal(format!(
-                "the start of DB instance {id} did not finish"
-            )));
+    /// Stops the instance's server, removes its run dir and its row.
+    #[tracing::instrument(skip(self), fields(instance = %id))]
+    async fn delete_instance(&self, id: &InstanceId) -> Result<(), ControlError> {
+        // A start may be under way: wait until it has registered the server or given up (it
+        // sees the `deleting` status and stops what it started).
+        let bound = START_TIMEOUT + STOP_TIMEOUT;
+        let deadline = Instant::now() + bound;
+        while self
+            .starting
+            .lock()
+            .expect("starting lock poisoned")
+            .contains(id)
+        {
+            if Instant::now() > deadline {
+                return Err(ControlError::TimedOut {
+                    what: format!("the start of DB instance {id}"),
+                    seconds: bound.as_secs(),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        let taken = self.servers.lock().await.remove(id);
+        if let Some(m) = taken {
+            m.server.stop(STOP_TIMEOUT).await?;
+        }
+        let ctx = &self.ctx;
+        let Some(instance) = ctx.store.get_instance(id)? else {
+            return Ok(());
+        };
+        let run_dir = ctx.layout.instance_dir(&instance.cluster_id, id);
+        stop_stale_server(&run_dir).await;
+        if run_dir.exists() {
+            ctx.layout
+                .remove_dir_safely(&run_dir)
+                .map_err(ControlError::io("remove", &run_dir))?;
+        }
+        ctx.store.delete_instance(id)?;
+        self.restarts
+            .lock()
+            .expect("restarts lock poisoned")
+            .forget(id);
+        ctx.instance_event(id, InstanceEvent::Deleted);
+        Ok(())
     }
-    if let Some(server) = cp.inner.supervisor.take(id).await {
-        server
-            .stop(STOP_TIMEOUT)
-            .await
-            .map_err(|e| ControlError::Internal(format!("stop the server of {id}: {e}")))?;
-    }
-    let Some(instance) = cp.store().get_instance(id)? else {
-        return Ok(());
-    };
-    let run_dir = cp.layout().instance_dir(&instance.cluster_id, id);
-    stop_stale_server(&run_dir).await;
-    if run_dir.exists() {
-        cp.layout()
-            .remove_dir_safely(&run_dir)
-            .map_err(|e| ControlError::Internal(format!("remove {run_dir}: {e}")))?;
-    }
-    cp.store().delete_instance(id)?;
-    cp.inner
-        .supervisor
-        .restarts
-        .lock()
-        .expect("restarts lock poisoned")
-        .remove(id);
-    cp.event(
-        SourceType::DbInstance,
-        id.as_str(),
-        "DB instance deleted.",
-        &["deletion"],
-    );
-    Ok(())
-}
-
-/// Creates `dir` (0700) if needed and returns it.
-pub(crate) fn private_dir(dir: &camino::Utf8Path) -> Result<camino::Utf8PathBuf, String> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(|e| format!("create {dir}: {e}"))?;
-    Ok(dir.to_path_buf())
 }
 
 /// A server id derived from the instance's resource id: stable across restarts and unlikely
@@ -478,105 +458,67 @@ fn server_id(resource_id: &str) -> u32 {
     1000 + h % 4_000_000_000
 }
 
-/// Stops every server left running on a cluster's volume by an earlier control plane: its
-/// one-off run dir and every instance run dir.
-pub(crate) async fn stop_stale_servers_of(layout: &crate::layout::Layout, id: &ClusterId) {
-    let mut dirs = vec![layout.cluster_dir(id).join("boot")];
-    if let Ok(entries) = std::fs::read_dir(layout.cluster_dir(id).join("instances")) {
-        dirs.extend(
-            entries
-                .flatten()
-                .filter_map(|e| camino::Utf8PathBuf::from_path_buf(e.path()).ok()),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(s: &str) -> InstanceId {
+        InstanceId::new_unchecked(s)
+    }
+
+    #[test]
+    fn quick_exits_are_restarted_five_times_then_given_up() {
+        let mut c = RestartCounter::default();
+        let quick = Duration::from_secs(3);
+        for attempt in 1..=MAX_RESTARTS {
+            assert_eq!(c.on_exit(&id("a"), quick), AfterExit::Restart { attempt });
+        }
+        assert_eq!(c.on_exit(&id("a"), quick), AfterExit::GiveUp);
+        assert_eq!(c.on_exit(&id("a"), quick), AfterExit::GiveUp);
+        // Another instance keeps its own count.
+        assert_eq!(
+            c.on_exit(&id("b"), quick),
+            AfterExit::Restart { attempt: 1 }
         );
     }
-    for d in dirs {
-        stop_stale_server(&d).await;
-    }
-}
 
-/// Kills tools (mariabackup's prepare, ...) an earlier control plane that was killed left
-/// working on a cluster's staging area or restore target: children run in their own process
-/// groups and outlive ferry, and a resumed job must not share those directories with them.
-pub(crate) async fn stop_stale_tools_of(layout: &crate::layout::Layout, ids: &[ClusterId]) {
-    // One scan of /proc for every cluster at once.
-    let needles: Vec<String> = ids
-        .iter()
-        .flat_map(|id| {
-            [
-                format!("{}/", layout.staging(id)),
-                layout.cluster_dir(id).join("restoring").to_string(),
-            ]
-        })
-        .collect();
-    if needles.is_empty() {
-        return;
+    #[test]
+    fn a_server_that_ran_long_enough_starts_a_new_row() {
+        let mut c = RestartCounter::default();
+        let quick = Duration::from_secs(3);
+        for _ in 0..MAX_RESTARTS {
+            c.on_exit(&id("a"), quick);
+        }
+        let stable = STABLE_UPTIME + Duration::from_secs(1);
+        assert_eq!(
+            c.on_exit(&id("a"), stable),
+            AfterExit::Restart { attempt: 1 }
+        );
+        // Exactly the bound is not yet stable.
+        for _ in 1..MAX_RESTARTS {
+            c.on_exit(&id("a"), STABLE_UPTIME);
+        }
+        assert_eq!(c.on_exit(&id("a"), STABLE_UPTIME), AfterExit::GiveUp);
     }
-    let matching = || -> Vec<i32> {
-        let Ok(entries) = std::fs::read_dir("/proc") else {
-            return Vec::new();
-        };
-        entries
-            .flatten()
-            .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-            .filter(|pid| *pid > 1 && *pid != std::process::id() as i32)
-            .filter(|pid| {
-                std::fs::read(format!("/proc/{pid}/cmdline"))
-                    .map(|c| {
-                        let c = String::from_utf8_lossy(&c).replace('\0', " ");
-                        needles.iter().any(|n| c.contains(n.as_str()))
-                    })
-                    .unwrap_or(false)
-            })
-            .collect()
-    };
-    let pids = matching();
-    if pids.is_empty() {
-        return;
-    }
-    for pid in &pids {
-        tracing::warn!(pid, "killing a tool left running by an earlier ferry serve");
-        // SAFETY: kill(2) on a process whose command line names a cluster's staging area or
-        // restore target, which only ferry's own tools do.
-        unsafe { libc::kill(*pid, libc::SIGKILL) };
-    }
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while !matching().is_empty() && std::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
-/// Stops a server left running from `run_dir` by an earlier control plane (one that was
-/// killed before it could shut its servers down).
-pub(crate) async fn stop_stale_server(run_dir: &Utf8Path) {
-    let Ok(text) = std::fs::read_to_string(run_dir.join(PID_FILE)) else {
-        return;
-    };
-    let Ok(pid) = text.trim().parse::<i32>() else {
-        return;
-    };
-    let alive = |pid: i32| -> bool {
-        std::fs::read(format!("/proc/{pid}/cmdline"))
-            .map(|c| {
-                let c = String::from_utf8_lossy(&c);
-                c.contains(run_dir.as_str())
-            })
-            .unwrap_or(false)
-    };
-    if pid <= 1 || !alive(pid) {
-        return;
+    #[test]
+    fn a_deleted_instance_is_forgotten() {
+        let mut c = RestartCounter::default();
+        for _ in 0..=MAX_RESTARTS {
+            c.on_exit(&id("a"), Duration::ZERO);
+        }
+        c.forget(&id("a"));
+        assert_eq!(
+            c.on_exit(&id("a"), Duration::ZERO),
+            AfterExit::Restart { attempt: 1 }
+        );
     }
-    tracing::warn!(pid, dir = %run_dir, "stopping a server left running by an earlier ferry serve");
-    // SAFETY: kill(2) on a pid whose command line names our run dir.
-    unsafe { libc::kill(pid, libc::SIGTERM) };
-    let deadline = std::time::Instant::now() + Duration::from_secs(120);
-    while alive(pid) {
-        if std::time::Instant::now() > deadline {
-            // SAFETY: as above.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        if std::time::Instant::now() > deadline + Duration::from_secs(10) {
-            break;
-        }
+
+    #[test]
+    fn server_ids_are_stable_and_never_small() {
+        let a = server_id("db-ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+        assert_eq!(a, server_id("db-ABCDEFGHIJKLMNOPQRSTUVWXYZ"));
+        assert_ne!(a, server_id("db-ABCDEFGHIJKLMNOPQRSTUVWXY0"));
+        assert!(a >= 1000);
     }
 }

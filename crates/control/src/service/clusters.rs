@@ -14,7 +14,7 @@ impl ControlPlane {
         let _creating = self.inner.create_lock.lock().await;
         self.refuse_existing(&req.id)?;
         // A bucket ferry cannot map is refused at once, as RDS does for a bucket it cannot see.
-        self.inner
+        self.ctx()
             .config
             .bucket_source(&req.bucket, &req.prefix)
             .map_err(|e| match e {
@@ -38,7 +38,9 @@ impl ControlPlane {
             req.engine,
             req.engine_version.as_deref(),
             &req.master.username,
-            &req.settings,
+            req.port,
+            req.settings,
+            req.tags,
             Some(origin),
         )?;
         self.create_cluster_with_job(cluster, &req.master.password, JobKind::RestoreFromS3)
@@ -57,7 +59,9 @@ impl ControlPlane {
             req.engine,
             req.engine_version.as_deref(),
             &req.master.username,
-            &req.settings,
+            req.port,
+            req.settings,
+            req.tags,
             None,
         )?;
         self.create_cluster_with_job(cluster, &req.master.password, JobKind::InitEmpty)
@@ -66,7 +70,7 @@ impl ControlPlane {
 
     /// `DBClusterAlreadyExistsFault` comes before any other check on the request, as in RDS.
     fn refuse_existing(&self, id: &ClusterId) -> Result<(), ControlError> {
-        match self.inner.store.get_cluster(id)? {
+        match self.ctx().store.get_cluster(id)? {
             Some(_) => Err(ControlError::ClusterAlreadyExists(id.clone())),
             None => Ok(()),
         }
@@ -78,27 +82,26 @@ impl ControlPlane {
         master_password: &str,
         kind: JobKind,
     ) -> Result<ClusterView, ControlError> {
-        let store = &self.inner.store;
+        let store = &self.ctx().store;
         if store.get_cluster(&cluster.id)?.is_some() {
             return Err(ControlError::ClusterAlreadyExists(cluster.id));
         }
         // The password reaches the job through a private file, never the store or a log.
-        let cluster_dir = self.inner.layout.cluster_dir(&cluster.id);
+        let cluster_dir = self.ctx().layout.cluster_dir(&cluster.id);
         if cluster_dir.exists() {
             // Left by a deletion that did not finish, or by hand: never reuse its files.
-            self.inner
+            self.ctx()
                 .layout
                 .remove_dir_safely(&cluster_dir)
-                .map_err(|e| ControlError::Internal(format!("remove {cluster_dir}: {e}")))?;
+                .map_err(ControlError::io("remove", &cluster_dir))?;
         }
-        std::fs::create_dir_all(&cluster_dir)
-            .map_err(|e| ControlError::Internal(format!("create {cluster_dir}: {e}")))?;
-        secrets::write_pending_master_password(&self.inner.layout, &cluster.id, master_password)?;
+        std::fs::create_dir_all(&cluster_dir).map_err(ControlError::io("create", &cluster_dir))?;
+        secrets::write_pending_master_password(&self.ctx().layout, &cluster.id, master_password)?;
         let job = match store.insert_cluster(&cluster, Some(kind), None) {
             Ok(job) => job.expect("insert_cluster returns the job it was given"),
             Err(e) => {
                 // Nothing of a cluster that was not recorded may stay on disk.
-                let _ = self.inner.layout.remove_dir_safely(&cluster_dir);
+                let _ = self.ctx().layout.remove_dir_safely(&cluster_dir);
                 return Err(match e {
                     crate::store::StoreError::AlreadyExists { .. } => {
                         ControlError::ClusterAlreadyExists(cluster.id)
@@ -107,20 +110,23 @@ impl ControlPlane {
                 });
             }
         };
-        self.spawn_job(job)?;
+        self.inner.jobs.spawn(job)?;
         self.cluster_view(cluster)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn new_cluster(
         &self,
         id: &ClusterId,
         engine: EngineName,
         engine_version: Option<&str>,
         master_username: &str,
-        s: &ClusterSettings,
+        port: Option<u16>,
+        settings: ClusterSettings,
+        tags: Vec<crate::model::Tag>,
         s3_origin: Option<S3Origin>,
     ) -> Result<Cluster, ControlError> {
-        let server_version = self.inner.toolbox.server_version().numbers();
+        let server_version = self.ctx().toolbox.server_version().numbers();
         let real_version = format!(
             "{}.{}.{}",
             server_version.0, server_version.1, server_version.2
@@ -135,22 +141,22 @@ impl ControlPlane {
                 )));
             }
         }
-        if let Some(pg) = &s.parameter_group {
-            if !pg.starts_with("default.") {
-                return Err(ControlError::ParameterGroupNotFound(pg.clone()));
-            }
+        if !settings.parameter_group.starts_with("default.") {
+            return Err(ControlError::ParameterGroupNotFound(
+                settings.parameter_group.clone(),
+            ));
         }
-        if s.kms_key_id.is_some() && !s.storage_encrypted {
+        if settings.kms_key_id.is_some() && !settings.storage_encrypted {
             return Err(ControlError::invalid_combination(
                 "KmsKeyId requires StorageEncrypted to be true",
             ));
         }
-        if s.storage_encrypted {
+        if settings.storage_encrypted {
             return Err(ControlError::invalid_combination(
                 "StorageEncrypted is not supported by ferry: cluster volumes are plain MariaDB datadirs on the host's filesystem (use an encrypted filesystem for encryption at rest)",
             ));
         }
-        let port = self.allocate_port(s.port)?;
+        let port = self.allocate_port(port)?;
         Ok(Cluster {
             id: id.clone(),
             resource_id: resource_id("cluster-"),
@@ -159,36 +165,8 @@ impl ControlPlane {
             engine_version: real_version,
             master_username: master_username.to_string(),
             port,
-            database_name: s.database_name.clone(),
-            parameter_group: s
-                .parameter_group
-                .clone()
-                .unwrap_or_else(|| format!("default.{}", engine.as_str())),
-            backup_retention_period: s.backup_retention_period.unwrap_or(1),
-            preferred_backup_window: s
-                .preferred_backup_window
-                .clone()
-                .unwrap_or_else(|| "07:00-07:30".to_string()),
-            preferred_maintenance_window: s
-                .preferred_maintenance_window
-                .clone()
-                .unwrap_or_else(|| "sun:08:00-sun:08:30".to_string()),
-            storage_encrypted: s.storage_encrypted,
-            kms_key_id: s.kms_key_id.clone(),
-            deletion_protection: s.deletion_protection,
-            copy_tags_to_snapshot: s.copy_tags_to_snapshot,
-            iam_database_authentication: s.iam_database_authentication,
-            availability_zones: if s.availability_zones.is_empty() {
-                vec![format!("{}a", self.inner.config.region)]
-            } else {
-                s.availability_zones.clone()
-            },
-            vpc_security_group_ids: s.vpc_security_group_ids.clone(),
-            db_subnet_group: s
-                .db_subnet_group
-                .clone()
-                .unwrap_or_else(|| "default".to_string()),
-            tags: s.tags.clone(),
+            settings,
+            tags,
             s3_origin,
             recovered_binlog: None,
             recovered_gtid: None,
@@ -198,7 +176,7 @@ impl ControlPlane {
 
     /// The requested port if free, else the first free port of the configured range.
     fn allocate_port(&self, requested: Option<u16>) -> Result<u16, ControlError> {
-        let used = self.inner.store.used_ports()?;
+        let used = self.ctx().store.used_ports()?;
         if let Some(p) = requested {
             if used.contains(&p) {
                 return Err(ControlError::invalid_value(format!(
@@ -207,7 +185,7 @@ impl ControlPlane {
             }
             return Ok(p);
         }
-        let range = self.inner.config.instance_port_range;
+        let range = self.ctx().config.instance_port_range;
         let (lo, hi) = (range.first, range.last);
         (lo..=hi)
             .find(|p| !used.contains(p) && port_is_free(*p))
@@ -225,7 +203,7 @@ impl ControlPlane {
         max_records: usize,
         marker: Option<&str>,
     ) -> Result<Page<ClusterView>, ControlError> {
-        let store = &self.inner.store;
+        let store = &self.ctx().store;
         let clusters = match id {
             Some(raw) => {
                 let id = strip_arn(raw, "cluster");
@@ -251,8 +229,8 @@ impl ControlPlane {
     }
 
     pub(crate) fn cluster_view(&self, cluster: Cluster) -> Result<ClusterView, ControlError> {
-        let members = self.inner.store.instances_of(&cluster.id)?;
-        let endpoint = (!members.is_empty()).then(|| self.inner.config.advertised_host.clone());
+        let members = self.ctx().store.instances_of(&cluster.id)?;
+        let endpoint = (!members.is_empty()).then(|| self.ctx().config.advertised_host.clone());
         let percent_progress =
             (cluster.status == ClusterStatus::Creating).then(|| self.progress_percent(&cluster.id));
         let arn = self.cluster_arn(&cluster.id);
@@ -266,15 +244,14 @@ impl ControlPlane {
     }
 
     fn progress_percent(&self, id: &ClusterId) -> u8 {
-        let jobs = self.inner.jobs.lock().expect("jobs lock poisoned");
-        jobs.get(id).map(|h| h.percent()).unwrap_or(0)
+        self.inner.jobs.percent(id)
     }
 
     pub async fn delete_db_cluster(
         &self,
         req: DeleteClusterRequest,
     ) -> Result<ClusterView, ControlError> {
-        let store = &self.inner.store;
+        let store = &self.ctx().store;
         // No instance may be created between the membership check and the status change.
         let _creating = self.inner.create_lock.lock().await;
         let mut cluster = store
@@ -295,7 +272,7 @@ impl ControlPlane {
                 "FinalDBSnapshotIdentifier can not be specified when deleting a cluster with SkipFinalSnapshot=true.",
             ));
         }
-        if cluster.deletion_protection {
+        if cluster.settings.deletion_protection {
             return Err(ControlError::invalid_combination(
                 "Cannot delete protected Cluster, please disable deletion protection and try again.",
             ));
@@ -338,46 +315,38 @@ impl ControlPlane {
         let cp = self.clone();
         tokio::spawn(async move {
             if let Err(e) = cp.finish_cluster_deletion(&id).await {
-                tracing::error!(cluster = %id, error = %e, "deleting the DB cluster failed");
+                tracing::error!(cluster = %id, error = %ferry_engine::flatten(&e), "deleting the DB cluster failed");
             }
         });
     }
 
     async fn finish_cluster_deletion(&self, id: &ClusterId) -> Result<(), ControlError> {
         // Stop a restore that may still run, then wait for member instances to go away.
-        let handle = self
-            .inner
-            .jobs
-            .lock()
-            .expect("jobs lock poisoned")
-            .remove(id);
-        if let Some(h) = handle {
-            h.abort_and_wait().await;
-        }
+        self.inner.jobs.abort(id).await;
         // A one-off server (engine set-up, password reset) left by a killed control plane.
-        crate::supervisor::stop_stale_servers_of(&self.inner.layout, id).await;
-        crate::supervisor::stop_stale_tools_of(&self.inner.layout, std::slice::from_ref(id)).await;
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
-        while !self.inner.store.instances_of(id)?.is_empty() {
+        crate::volume::stop_stale_servers_of(self.ctx(), id).await;
+        crate::leftovers::stop_stale_tools_of(&self.ctx().layout, std::slice::from_ref(id)).await;
+        const MEMBERS_GONE_WITHIN: std::time::Duration = std::time::Duration::from_secs(600);
+        let deadline = std::time::Instant::now() + MEMBERS_GONE_WITHIN;
+        while !self.ctx().store.instances_of(id)?.is_empty() {
             if std::time::Instant::now() > deadline {
-                return Err(ControlError::Internal(format!(
-                    "DB cluster {id}: member instances were not deleted within 10 minutes"
-                )));
+                return Err(ControlError::TimedOut {
+                    what: format!("the deletion of DB cluster {id}'s member instances"),
+                    seconds: MEMBERS_GONE_WITHIN.as_secs(),
+                });
             }
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         }
-        let layout = &self.inner.layout;
+        let layout = &self.ctx().layout;
         for dir in [layout.staging(id), layout.cluster_dir(id)] {
             if dir.exists() {
                 layout
                     .remove_dir_safely(&dir)
-                    .map_err(|e| ControlError::Internal(format!("remove {dir}: {e}")))?;
+                    .map_err(ControlError::io("remove", &dir))?;
             }
         }
-        self.inner.store.delete_cluster(id)?;
-        self.inner
-            .store
-            .add_event(NewEvent::cluster(id, "DB cluster deleted.", &["deletion"]))?;
+        self.ctx().store.delete_cluster(id)?;
+        self.ctx().cluster_event(id, ClusterEvent::Deleted);
         Ok(())
     }
 
@@ -387,7 +356,7 @@ impl ControlPlane {
         id: &ClusterId,
         req: ModifyClusterRequest,
     ) -> Result<ClusterView, ControlError> {
-        let store = &self.inner.store;
+        let store = &self.ctx().store;
         let mut cluster = store
             .get_cluster(id)?
             .ok_or_else(|| ControlError::ClusterNotFound(id.to_string()))?;
@@ -397,17 +366,18 @@ impl ControlPlane {
                 cluster.status.as_str()
             )));
         }
+        let settings = &mut cluster.settings;
         if let Some(v) = req.deletion_protection {
-            cluster.deletion_protection = v;
+            settings.deletion_protection = v;
         }
         if let Some(v) = req.backup_retention_period {
-            cluster.backup_retention_period = v;
+            settings.backup_retention_period = v;
         }
         if let Some(v) = req.preferred_backup_window {
-            cluster.preferred_backup_window = v;
+            settings.preferred_backup_window = v;
         }
         if let Some(v) = req.preferred_maintenance_window {
-            cluster.preferred_maintenance_window = v;
+            settings.preferred_maintenance_window = v;
         }
         if let Some(password) = req.master_user_password {
             let members = store.instances_of(id)?;
@@ -433,40 +403,50 @@ impl ControlPlane {
             // (a client that hangs up cannot leave it half done).
             let cp = self.clone();
             let target = cluster.clone();
-            tokio::spawn(async move {
-                let id = target.id.clone();
-                let result = jobs::reset_master_password(&cp, &target, &password).await;
-                let mut done = target;
-                done.status = ClusterStatus::Available;
-                match cp
-                    .store()
-                    .transition_cluster(&done, &[ClusterStatus::ResettingMasterCredentials])
-                {
-                    Ok(_) => {}
-                    Err(e) => {
-                        tracing::error!(cluster = %id, error = %e, "cannot mark the cluster available")
-                    }
-                }
-                match result {
-                    Ok(()) => cp.event(
-                        SourceType::DbCluster,
-                        id.as_str(),
-                        "Reset master credentials",
-                        &["configuration change"],
-                    ),
-                    Err(e) => cp.event(
-                        SourceType::DbCluster,
-                        id.as_str(),
-                        &format!("Resetting the master credentials failed: {e}"),
-                        &["failure"],
-                    ),
-                }
-            });
+            tokio::spawn(async move { cp.reset_master_password(target, password).await });
         } else if !store.transition_cluster(&cluster, &[ClusterStatus::Available])? {
             return Err(ControlError::InvalidClusterState(format!(
                 "DB cluster {id} changed state while the request was handled; retry."
             )));
         }
         self.cluster_view(cluster)
+    }
+
+    /// The background half of ModifyDBCluster(MasterUserPassword): through the running
+    /// writer if there is one, else a one-off server on the volume; then `available` again.
+    #[tracing::instrument(skip_all, fields(cluster = %cluster.id))]
+    async fn reset_master_password(&self, cluster: Cluster, password: String) {
+        let ctx = self.ctx();
+        let id = cluster.id.clone();
+        let result = async {
+            let admin = secrets::read_admin(&ctx.layout, &id)?;
+            let running = self
+                .inner
+                .supervisor
+                .admin_conn(&id, &admin)
+                .await
+                .map_err(|e| {
+                    ControlError::InvalidClusterState(format!(
+                        "ferry cannot log in to the running instance of DB cluster {id} ({e}); its administrative account was changed from inside. Delete and re-create the instance (ferry repairs the account when the server starts), then retry."
+                    ))
+                })?;
+            crate::volume::reset_master_password(ctx, &cluster, &password, running).await
+        }
+        .await;
+        let mut done = cluster;
+        done.status = ClusterStatus::Available;
+        if let Err(e) = ctx
+            .store
+            .transition_cluster(&done, &[ClusterStatus::ResettingMasterCredentials])
+        {
+            tracing::error!(error = %e, "cannot mark the cluster available");
+        }
+        match result {
+            Ok(()) => ctx.cluster_event(&id, ClusterEvent::MasterCredentialsReset),
+            Err(error) => ctx.cluster_event(
+                &id,
+                ClusterEvent::MasterCredentialsResetFailed { error: &error },
+            ),
+        }
     }
 }

@@ -9,7 +9,7 @@ impl ControlPlane {
         &self,
         req: CreateInstanceRequest,
     ) -> Result<InstanceView, ControlError> {
-        let store = &self.inner.store;
+        let store = &self.ctx().store;
         if instance_class::resources(&req.instance_class).is_none() {
             return Err(ControlError::invalid_combination(format!(
                 "RDS does not support creating a DB instance with the following combination: DBInstanceClass={}, Engine={}. ferry knows the sizes micro, small, medium, large, xlarge, 2xlarge, Nxlarge and db.serverless.",
@@ -38,7 +38,7 @@ impl ControlPlane {
         if store.get_instance(&req.id)?.is_some() {
             return Err(ControlError::InstanceAlreadyExists(req.id));
         }
-        if let Err(e) = self.inner.layout.instance_socket(&cluster.id, &req.id) {
+        if let Err(e) = self.ctx().layout.instance_socket(&cluster.id, &req.id) {
             return Err(ControlError::invalid_value(e.to_string()));
         }
         if !store.instances_of(&cluster.id)?.is_empty() {
@@ -59,7 +59,7 @@ impl ControlPlane {
             availability_zone: req
                 .availability_zone
                 .clone()
-                .unwrap_or_else(|| format!("{}a", self.inner.config.region)),
+                .unwrap_or_else(|| format!("{}a", self.ctx().config.region)),
             tags: req.tags.clone(),
             created_at: OffsetDateTime::now_utc(),
         };
@@ -70,15 +70,10 @@ impl ControlPlane {
             }
             Err(e) => return Err(e.into()),
         }
-        self.spawn_instance_start(instance.id.clone(), false);
+        self.inner
+            .supervisor
+            .spawn_start(instance.id.clone(), false);
         self.instance_view(instance, &cluster)
-    }
-
-    pub(crate) fn spawn_instance_start(&self, id: InstanceId, after_restart: bool) {
-        let cp = self.clone();
-        tokio::spawn(async move {
-            crate::supervisor::start_instance(&cp, &id, after_restart).await;
-        });
     }
 
     pub fn describe_db_instances(
@@ -88,7 +83,7 @@ impl ControlPlane {
         max_records: usize,
         marker: Option<&str>,
     ) -> Result<Page<InstanceView>, ControlError> {
-        let store = &self.inner.store;
+        let store = &self.ctx().store;
         let instances = match id {
             Some(raw) => {
                 let id = strip_arn(raw, "db");
@@ -124,7 +119,7 @@ impl ControlPlane {
     ) -> Result<InstanceView, ControlError> {
         let endpoint = match instance.status {
             InstanceStatus::Available | InstanceStatus::Deleting | InstanceStatus::Failed => {
-                Some((self.inner.config.advertised_host.clone(), cluster.port))
+                Some((self.ctx().config.advertised_host.clone(), cluster.port))
             }
             InstanceStatus::Creating | InstanceStatus::Starting => None,
         };
@@ -138,7 +133,7 @@ impl ControlPlane {
     }
 
     pub async fn delete_db_instance(&self, raw_id: &str) -> Result<InstanceView, ControlError> {
-        let store = &self.inner.store;
+        let store = &self.ctx().store;
         let id = InstanceId::new_unchecked(strip_arn(raw_id, "db").to_lowercase());
         let mut instance = store
             .get_instance(&id)?
@@ -158,16 +153,7 @@ impl ControlPlane {
                 "Instance {id} changed state while the request was handled; retry."
             )));
         }
-        self.spawn_instance_deletion(id);
+        self.inner.supervisor.spawn_deletion(id);
         self.instance_view(instance, &cluster)
-    }
-
-    pub(crate) fn spawn_instance_deletion(&self, id: InstanceId) {
-        let cp = self.clone();
-        tokio::spawn(async move {
-            if let Err(e) = crate::supervisor::delete_instance(&cp, &id).await {
-                tracing::error!(instance = %id, error = %e, "deleting the DB instance failed");
-            }
-        });
     }
 }

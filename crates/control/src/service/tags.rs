@@ -16,7 +16,7 @@ const ATTEMPTS: usize = 5;
 
 impl ControlPlane {
     fn resource_of(&self, arn: &str) -> Result<Resource, ControlError> {
-        let c = &self.inner.config;
+        let c = &self.ctx().config;
         let parts: Vec<&str> = arn.splitn(7, ':').collect();
         if parts.len() == 7
             && parts[0] == "arn"
@@ -38,7 +38,7 @@ impl ControlPlane {
     }
 
     pub fn list_tags(&self, arn: &str) -> Result<Vec<Tag>, ControlError> {
-        let store = &self.inner.store;
+        let store = &self.ctx().store;
         match self.resource_of(arn)? {
             Resource::Cluster(id) => store
                 .get_cluster(&id)?
@@ -69,7 +69,7 @@ impl ControlPlane {
     }
 
     fn change_tags(&self, arn: &str, change: impl Fn(&mut Vec<Tag>)) -> Result<(), ControlError> {
-        let store = &self.inner.store;
+        let store = &self.ctx().store;
         let check = |tags: &[Tag]| {
             let pairs: Vec<(String, String)> = tags
                 .iter()
@@ -103,7 +103,7 @@ impl ControlPlane {
                 return Ok(());
             }
         }
-        Err(ControlError::Internal(format!(
+        Err(ControlError::Contended(format!(
             "{arn} kept changing while its tags were being updated; retry"
         )))
     }

@@ -1,0 +1,365 @@
+//! Every event the control plane records, and the words it records it with: the one mapping
+//! from what happened to the message and category `DescribeEvents` shows. Where RDS has an
+//! event for the same thing, the text is RDS's.
+//!
+//! Failures arrive here as typed errors; their text (the whole cause chain) is made here.
+
+use ferry_engine::flatten;
+use ferry_replication::agent::Notice as ReplicationNotice;
+use ferry_replication::monitor::Transition;
+
+use crate::model::{ClusterId, InstanceId, S3Origin};
+use crate::store::{NewEvent, Store};
+
+/// Something that happened to a DB cluster.
+pub(crate) enum ClusterEvent<'a> {
+    /// A restart of `ferry serve` interrupted the creation job, which runs again.
+    JobResumed {
+        attempt: u32,
+    },
+    Restoring {
+        origin: &'a S3Origin,
+    },
+    Downloading {
+        sets: u64,
+        bytes: u64,
+    },
+    Preparing,
+    SettingUpEngine,
+    /// Accounts restored from the source, locked (RDS does not carry accounts over).
+    AccountsLocked {
+        accounts: &'a [String],
+    },
+    NoTimeZones {
+        zoneinfo: &'a str,
+    },
+    Recovered {
+        file: &'a str,
+        position: u64,
+    },
+    RecoveredGtid {
+        gtid: &'a str,
+    },
+    Created,
+    /// The creation failed: RDS's migration-failed wording, with the cause.
+    CreateFailed {
+        id: &'a ClusterId,
+        origin: Option<&'a S3Origin>,
+        reason: &'a (dyn std::error::Error + 'static),
+    },
+    /// The bucket could not be reached at all: RDS-EVENT-0083's text.
+    BucketUnreachable {
+        id: &'a ClusterId,
+        cause: Option<&'a (dyn std::error::Error + 'static)>,
+    },
+    Deleted,
+    MasterCredentialsReset,
+    MasterCredentialsResetFailed {
+        error: &'a (dyn std::error::Error + 'static),
+    },
+    /// ferry serve stopped while the master password was being reset.
+    ResetInterrupted,
+    AdminAccountRepaired,
+    ProceduresNotInstalled {
+        error: &'a (dyn std::error::Error + 'static),
+    },
+    /// What a `mysql.rds_*` procedure did.
+    Replication(&'a ReplicationNotice),
+    /// What the sampler saw change.
+    ReplicationState(&'a Transition),
+    Cutover {
+        file: &'a str,
+        position: u64,
+    },
+}
+
+/// Something that happened to a DB instance.
+pub(crate) enum InstanceEvent<'a> {
+    Created,
+    Restarted,
+    Deleted,
+    EngineStopped {
+        status: &'a str,
+        log_tail: &'a str,
+    },
+    GaveUp {
+        failures: u32,
+    },
+    StartFailed {
+        error: &'a (dyn std::error::Error + 'static),
+    },
+}
+
+const NOTIFICATION: &str = "notification";
+const FAILURE: &str = "failure";
+const CONFIGURATION: &str = "configuration change";
+
+impl ClusterEvent<'_> {
+    /// The message and RDS category.
+    pub(crate) fn render(&self) -> (String, &'static str) {
+        use ClusterEvent as E;
+        match self {
+            E::JobResumed { attempt } => (
+                format!("The control plane restarted while the DB cluster was being created; resuming (attempt {attempt})."),
+                NOTIFICATION,
+            ),
+            E::Restoring { origin } => (
+                format!("Restoring the DB cluster from {}.", describe_origin(origin)),
+                NOTIFICATION,
+            ),
+            E::Downloading { sets, bytes } => (
+                format!(
+                    "Downloading and unpacking {sets} backup set(s) ({} MB).",
+                    bytes.div_ceil(1_000_000)
+                ),
+                NOTIFICATION,
+            ),
+            E::Preparing => (
+                "Preparing the backup: applying incremental backups and the redo log.".into(),
+                NOTIFICATION,
+            ),
+            E::SettingUpEngine => (
+                "Starting the database engine on the cluster volume to set up the master user and time zones.".into(),
+                NOTIFICATION,
+            ),
+            E::AccountsLocked { accounts } => {
+                const SHOWN: usize = 20;
+                let n = accounts.len();
+                let mut names = accounts[..n.min(SHOWN)].join(", ");
+                if n > SHOWN {
+                    names.push_str(&format!(" and {} more", n - SHOWN));
+                }
+                (
+                    format!("{n} account(s) restored from the source were locked: {names}. User accounts are not carried over by a restore from Amazon S3; review them and unlock the ones to keep with ALTER USER ... ACCOUNT UNLOCK."),
+                    NOTIFICATION,
+                )
+            }
+            E::NoTimeZones { zoneinfo } => (
+                format!("Time zone tables were not loaded: {zoneinfo} does not exist on this host."),
+                NOTIFICATION,
+            ),
+            E::Recovered { file, position } => (
+                format!("Recovered from Binary log filename '{file}', position '{position}'."),
+                NOTIFICATION,
+            ),
+            E::RecoveredGtid { gtid } => (format!("Recovered from GTID '{gtid}'."), NOTIFICATION),
+            E::Created => ("DB cluster created.".into(), "creation"),
+            E::CreateFailed { id, origin, reason } => {
+                let reason = flatten(*reason);
+                let reason = reason.trim_end_matches('.');
+                let text = match origin {
+                    Some(o) => format!(
+                        "Failed to migrate from {} {} to {id}. Reason: {reason}.",
+                        o.source_engine, o.source_engine_version
+                    ),
+                    None => format!("Failed to create DB cluster {id}. Reason: {reason}."),
+                };
+                (text, FAILURE)
+            }
+            E::BucketUnreachable { id, cause } => {
+                let mut text = format!(
+                    "Amazon RDS has been unable to create credentials to access your Amazon S3 Bucket for your DB cluster {id}. This is due to the S3 snapshot ingestion IAM role not being configured correctly in your account or the specified Amazon S3 bucket cannot be found. Please refer to the troubleshooting section in the Amazon RDS documentation for further details."
+                );
+                if let Some(cause) = cause {
+                    text.push_str(&format!(" ({})", flatten(*cause)));
+                }
+                (text, FAILURE)
+            }
+            E::Deleted => ("DB cluster deleted.".into(), "deletion"),
+            E::MasterCredentialsReset => ("Reset master credentials".into(), CONFIGURATION),
+            E::MasterCredentialsResetFailed { error } => (
+                format!("Resetting the master credentials failed: {}", flatten(*error)),
+                FAILURE,
+            ),
+            E::ResetInterrupted => (
+                "The control plane restarted while the master credentials were being reset; the new password may not be in effect: call ModifyDBCluster again.".into(),
+                NOTIFICATION,
+            ),
+            E::AdminAccountRepaired => (
+                "ferry's administrative account on the cluster had been changed or removed; it was re-created.".into(),
+                NOTIFICATION,
+            ),
+            E::ProceduresNotInstalled { error } => (
+                format!(
+                    "The replication procedures (mysql.rds_*) could not be installed: {}",
+                    flatten(*error)
+                ),
+                FAILURE,
+            ),
+            E::Replication(notice) => replication_notice(notice),
+            E::ReplicationState(t) => replication_transition(t),
+            E::Cutover { file, position } => (
+                format!("Cutover: the cluster executed the source up to {file}, position {position}; replication stopped."),
+                NOTIFICATION,
+            ),
+        }
+    }
+}
+
+impl InstanceEvent<'_> {
+    /// The message and RDS category.
+    pub(crate) fn render(&self) -> (String, &'static str) {
+        use InstanceEvent as E;
+        match self {
+            E::Created => ("DB instance created.".into(), "creation"),
+            E::Restarted => ("DB instance restarted.".into(), "availability"),
+            E::Deleted => ("DB instance deleted.".into(), "deletion"),
+            E::EngineStopped { status, log_tail } => (
+                format!(
+                    "The database engine stopped unexpectedly ({status}). Log tail:\n{}",
+                    log_tail.trim_end()
+                ),
+                FAILURE,
+            ),
+            E::GaveUp { failures } => (
+                format!("The DB instance failed {failures} times in a row and is left stopped; delete it and create it again."),
+                FAILURE,
+            ),
+            E::StartFailed { error } => (
+                format!("The DB instance could not be started: {}", flatten(*error)),
+                FAILURE,
+            ),
+        }
+    }
+}
+
+fn describe_origin(o: &S3Origin) -> String {
+    if o.prefix.is_empty() {
+        format!("Amazon S3 bucket {}", o.bucket)
+    } else {
+        format!("Amazon S3 bucket {}, prefix {}", o.bucket, o.prefix)
+    }
+}
+
+fn replication_notice(notice: &ReplicationNotice) -> (String, &'static str) {
+    use ReplicationNotice as N;
+    match notice {
+        N::Configured {
+            host,
+            port,
+            ssl,
+            gtid,
+        } => (
+            format!(
+                "Replication source set to {host}:{port} ({}, {}).",
+                if *gtid {
+                    "GTID auto-positioning"
+                } else {
+                    "binary log file and position"
+                },
+                if *ssl { "SSL" } else { "no SSL" }
+            ),
+            CONFIGURATION,
+        ),
+        N::Started => (
+            "Replication started by mysql.rds_start_replication.".into(),
+            NOTIFICATION,
+        ),
+        N::Stopped => (
+            "Replication stopped by mysql.rds_stop_replication.".into(),
+            NOTIFICATION,
+        ),
+        N::Reset => (
+            "Replication reset by mysql.rds_reset_external_master: the cluster no longer has an external source.".into(),
+            CONFIGURATION,
+        ),
+        N::ErrorSkipped { error } => (
+            format!("Replication error skipped by mysql.rds_skip_repl_error: {error}"),
+            NOTIFICATION,
+        ),
+        N::SslMaterialImported => ("Replication SSL material imported.".into(), CONFIGURATION),
+        N::SslMaterialRemoved => ("Replication SSL material removed.".into(), CONFIGURATION),
+        N::Resumed => (
+            "Replication resumed after the DB instance started.".into(),
+            NOTIFICATION,
+        ),
+        N::ResumeFailed { error } => (
+            format!("Replication could not be resumed after the DB instance started: {error}"),
+            FAILURE,
+        ),
+        N::MasterLogAdvanced { file } => (
+            format!("Replication moved to the start of the source's binary log {file} by mysql.rds_next_master_log."),
+            CONFIGURATION,
+        ),
+    }
+}
+
+fn replication_transition(t: &Transition) -> (String, &'static str) {
+    match t {
+        Transition::Started => (
+            "Replication is running: both replica threads are up.".into(),
+            NOTIFICATION,
+        ),
+        Transition::Stopped => ("Replication is not running.".into(), NOTIFICATION),
+        Transition::Broke { error } => (
+            format!("Replication stopped with an error: {error}"),
+            FAILURE,
+        ),
+        Transition::CaughtUp => (
+            "Replication caught up with the source: lag is 0 seconds.".into(),
+            NOTIFICATION,
+        ),
+    }
+}
+
+/// Where events go: the store. A failure to record is logged, not returned: the work the
+/// event reports has already happened.
+#[derive(Clone, Copy)]
+pub(crate) struct Events<'a>(pub(crate) &'a Store);
+
+impl Events<'_> {
+    pub(crate) fn cluster(&self, id: &ClusterId, event: ClusterEvent<'_>) {
+        let (text, category) = event.render();
+        self.record(NewEvent::cluster(id, text, &[category]));
+    }
+
+    pub(crate) fn instance(&self, id: &InstanceId, event: InstanceEvent<'_>) {
+        let (text, category) = event.render();
+        self.record(NewEvent::instance(id, text, &[category]));
+    }
+
+    fn record(&self, event: NewEvent) {
+        let source = event.source_id.clone();
+        if let Err(e) = self.0.add_event(event) {
+            tracing::error!(source = %source, error = %flatten(&e), "cannot record an event");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_carry_their_cause_chain_once() {
+        let id = ClusterId::new_unchecked("c1");
+        let inner = std::io::Error::other("disk full.");
+        let err = crate::ControlError::Io {
+            action: "write",
+            path: "/x/y".into(),
+            source: inner,
+        };
+        let (text, cat) = ClusterEvent::CreateFailed {
+            id: &id,
+            origin: None,
+            reason: &err,
+        }
+        .render();
+        assert_eq!(cat, "failure");
+        assert_eq!(
+            text,
+            "Failed to create DB cluster c1. Reason: write /x/y: disk full."
+        );
+    }
+
+    #[test]
+    fn many_locked_accounts_are_summarised() {
+        let accounts: Vec<String> = (0..25).map(|i| format!("'u{i}'@'%'")).collect();
+        let (text, _) = ClusterEvent::AccountsLocked {
+            accounts: &accounts,
+        }
+        .render();
+        assert!(text.starts_with("25 account(s) restored from the source were locked: 'u0'@'%'"));
+        assert!(text.contains(" and 5 more."), "{text}");
+    }
+}
