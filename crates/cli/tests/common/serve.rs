@@ -365,3 +365,36 @@ pub fn restore_args<'a>(id: &'a str, bucket: &'a str, port: &'a str) -> Vec<&'a 
         port,
     ]
 }
+
+/// Connects to a cluster endpoint on `port` over TCP, on a runtime of its own (returned with
+/// the connection, which needs it).
+pub fn connect(
+    port: u16,
+    user: &str,
+    password: &str,
+) -> (tokio::runtime::Runtime, mysql_async::Conn) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let opts = mysql_async::OptsBuilder::default()
+        .ip_or_hostname("127.0.0.1")
+        .tcp_port(port)
+        .user(Some(user))
+        .pass(Some(password))
+        .prefer_socket(false);
+    let conn = rt
+        .block_on(mysql_async::Conn::new(opts))
+        .expect("connect to the cluster endpoint as the master user");
+    (rt, conn)
+}
+
+/// A data dir whose parent lets other users pass (0711), so that the database servers run as
+/// Debian's `mysql` user, as they do for a data dir in a normal place.
+pub fn data_dir() -> (tempfile::TempDir, PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = ferry_testkit::short_tempdir();
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
+    let dir = tmp.path().join("d");
+    (tmp, dir)
+}
