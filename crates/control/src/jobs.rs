@@ -186,11 +186,9 @@ fn succeed(cp: &ControlPlane, job: &Job, cluster: Cluster, report: Option<Restor
         }
     }
     cluster.status = ClusterStatus::Available;
-    // Only from `creating`: a deletion requested meanwhile wins.
-    match cp
-        .store()
-        .transition_cluster(&cluster, &[ClusterStatus::Creating])
-    {
+    // Only from `creating` (the table's other way in, from resetting-master-credentials, needs
+    // an available cluster): a deletion requested meanwhile wins.
+    match cp.store().transition_cluster(&cluster) {
         Ok(true) => {
             for m in &messages {
                 cp.event(SourceType::DbCluster, id.as_str(), m, &["notification"]);
@@ -251,10 +249,8 @@ fn fail(cp: &ControlPlane, job: &Job, cluster: &Cluster, f: Failure) {
         _ => cluster.clone(),
     };
     c.status = ClusterStatus::MigrationFailed;
-    match cp
-        .store()
-        .transition_cluster(&c, &[ClusterStatus::Creating])
-    {
+    // Only from `creating` (the table's one way in): a deletion requested meanwhile wins.
+    match cp.store().transition_cluster(&c) {
         Ok(true) => cp.event(SourceType::DbCluster, id.as_str(), &message, &["failure"]),
         Ok(false) => {}
         Err(e) => tracing::error!(cluster = %id, error = %e, "cannot mark the cluster failed"),

@@ -206,7 +206,7 @@ impl ControlPlane {
                 ClusterStatus::ResettingMasterCredentials => {
                     let mut c = cluster.clone();
                     c.status = ClusterStatus::Available;
-                    store.update_cluster(&c)?;
+                    store.transition_cluster(&c)?;
                     self.event(
                         SourceType::DbCluster,
                         cluster.id.as_str(),
@@ -226,7 +226,7 @@ impl ControlPlane {
                 InstanceStatus::Starting | InstanceStatus::Available | InstanceStatus::Failed => {
                     let mut i = instance.clone();
                     i.status = InstanceStatus::Starting;
-                    store.update_instance(&i)?;
+                    store.transition_instance(&i)?; // one already `starting` stays so
                     self.spawn_instance_start(instance.id.clone(), true)
                 }
             }

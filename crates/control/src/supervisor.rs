@@ -150,11 +150,9 @@ impl Supervisor {
             } else {
                 InstanceStatus::Failed
             };
-            // Only from `available`: a deletion requested meanwhile wins.
-            match cp
-                .store()
-                .transition_instance(&instance, &[InstanceStatus::Available])
-            {
+            // Only from `available` (a server ran, so the instance was available unless it is
+            // being deleted): a deletion requested meanwhile wins.
+            match cp.store().transition_instance(&instance) {
                 Ok(true) => {}
                 Ok(false) => continue,
                 Err(e) => {
@@ -233,15 +231,7 @@ pub(crate) async fn start_instance(cp: &ControlPlane, id: &InstanceId, after_res
     if let Err(reason) = try_start(cp, id, after_restart).await {
         if let Ok(Some(mut instance)) = cp.store().get_instance(id) {
             instance.status = InstanceStatus::Failed;
-            let recorded = cp.store().transition_instance(
-                &instance,
-                &[
-                    InstanceStatus::Creating,
-                    InstanceStatus::Starting,
-                    InstanceStatus::Available,
-                    InstanceStatus::Failed,
-                ],
-            );
+            let recorded = cp.store().transition_instance(&instance);
             if let Ok(true) = recorded {
                 cp.event(
                     SourceType::DbInstance,
@@ -352,15 +342,7 @@ async fn try_start(cp: &ControlPlane, id: &InstanceId, after_restart: bool) -> R
     let was = current.status;
     current.status = InstanceStatus::Available;
     let mut servers = cp.inner.supervisor.servers.lock().await;
-    let recorded = store.transition_instance(
-        &current,
-        &[
-            InstanceStatus::Creating,
-            InstanceStatus::Starting,
-            InstanceStatus::Available,
-            InstanceStatus::Failed,
-        ],
-    );
+    let recorded = store.transition_instance(&current);
     if !matches!(recorded, Ok(true)) {
         // Deleted meanwhile (or the store failed): the server must not outlive the start.
         drop(servers);

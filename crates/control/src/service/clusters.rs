@@ -324,7 +324,7 @@ impl ControlPlane {
             ClusterStatus::Creating | ClusterStatus::Available | ClusterStatus::MigrationFailed => {}
         }
         cluster.status = ClusterStatus::Deleting;
-        if !store.transition_cluster(&cluster, &[was])? {
+        if !store.transition_cluster(&cluster)? {
             return Err(ControlError::InvalidClusterState(format!(
                 "DB cluster {} changed state while the request was handled; retry.",
                 cluster.id
@@ -424,7 +424,7 @@ impl ControlPlane {
                 )));
             }
             cluster.status = ClusterStatus::ResettingMasterCredentials;
-            if !store.transition_cluster(&cluster, &[ClusterStatus::Available])? {
+            if !store.transition_cluster(&cluster)? {
                 return Err(ControlError::InvalidClusterState(format!(
                     "DB cluster {id} changed state while the request was handled; retry."
                 )));
@@ -438,10 +438,7 @@ impl ControlPlane {
                 let result = jobs::reset_master_password(&cp, &target, &password).await;
                 let mut done = target;
                 done.status = ClusterStatus::Available;
-                match cp
-                    .store()
-                    .transition_cluster(&done, &[ClusterStatus::ResettingMasterCredentials])
-                {
+                match cp.store().transition_cluster(&done) {
                     Ok(_) => {}
                     Err(e) => {
                         tracing::error!(cluster = %id, error = %e, "cannot mark the cluster available")
@@ -462,7 +459,7 @@ impl ControlPlane {
                     ),
                 }
             });
-        } else if !store.transition_cluster(&cluster, &[ClusterStatus::Available])? {
+        } else if !store.update_cluster(&cluster)? {
             return Err(ControlError::InvalidClusterState(format!(
                 "DB cluster {id} changed state while the request was handled; retry."
             )));
