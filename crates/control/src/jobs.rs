@@ -240,11 +240,9 @@ fn succeed(ctx: &Ctx, job: &Job, cluster: Cluster, report: Option<RestoreReport>
         }
     }
     cluster.status = ClusterStatus::Available;
-    // Only from `creating`: a deletion requested meanwhile wins.
-    match ctx
-        .store
-        .transition_cluster(&cluster, &[ClusterStatus::Creating])
-    {
+    // Only from `creating` (the table's other way in, from resetting-master-credentials, needs
+    // an available cluster): a deletion requested meanwhile wins.
+    match ctx.store.transition_cluster(&cluster) {
         Ok(true) => {
             if let Some((file, position)) = &cluster.recovered_binlog {
                 ctx.cluster_event(
@@ -309,7 +307,8 @@ fn fail(ctx: &Ctx, job: &Job, cluster: &Cluster, error: JobError) {
         _ => cluster.clone(),
     };
     c.status = ClusterStatus::MigrationFailed;
-    match ctx.store.transition_cluster(&c, &[ClusterStatus::Creating]) {
+    // Only from `creating` (the table's one way in): a deletion requested meanwhile wins.
+    match ctx.store.transition_cluster(&c) {
         Ok(true) => ctx.cluster_event(id, event),
         Ok(false) => {}
         Err(e) => {

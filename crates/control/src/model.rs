@@ -3,20 +3,42 @@
 //! These are domain types, not wire types: the API crate renders them as RDS XML, the store
 //! persists them, the job runner and supervisor move them through their lifecycles.
 //!
-//! ```text
-//! cluster:  creating ──restore ok──▶ available ──DeleteDBCluster──▶ deleting ──▶ (gone)
-//!              │                         ▲  │
-//!              └──bad backup──▶ migration-failed ──DeleteDBCluster──▶ deleting
-//!                                        │  └─ModifyDBCluster(password)─▶ resetting-master-credentials ─▶ available
-//! instance: creating ──server ready──▶ available ──DeleteDBInstance──▶ deleting ──▶ (gone)
-//!              └──start failed──▶ failed ◀──crashed──┘    ▲
-//!                                  └──▶ starting ─────────┘  (restart of ferry serve, or after a crash)
-//! ```
+//! Each lifecycle (cluster, instance, job) is data: a [`Lifecycle`] table of the allowed
+//! `(from, to)` edges, drawn beside it ([`ClusterStatus::TRANSITIONS`],
+//! [`InstanceStatus::TRANSITIONS`], [`JobStatus::TRANSITIONS`]). The store applies a status
+//! change only along an edge of its table, checked against the row's current status in the same
+//! statement (see `Store::transition_cluster`), so no caller picks its own "from" states.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+
+/// A lifecycle as data: its states and the edges allowed between them. Anything not in
+/// [`Lifecycle::TRANSITIONS`] is refused, a move to the same state included unless the table
+/// lists it (a job started again does; a cluster or instance write that keeps the status is
+/// not a transition but a plain update).
+pub trait Lifecycle: Copy + Eq + fmt::Debug + 'static {
+    /// Every state, each once.
+    const STATES: &'static [Self];
+    /// The state a new object starts in.
+    const INITIAL: Self;
+    /// Every allowed `(from, to)` edge, each once.
+    const TRANSITIONS: &'static [(Self, Self)];
+
+    /// Whether the table has the edge `from -> to`.
+    fn allowed(from: Self, to: Self) -> bool {
+        Self::TRANSITIONS.contains(&(from, to))
+    }
+
+    /// The states the table lets become `to`, in table order (empty for the initial state).
+    fn sources(to: Self) -> impl Iterator<Item = Self> {
+        Self::TRANSITIONS
+            .iter()
+            .filter(move |(_, t)| *t == to)
+            .map(|(from, _)| *from)
+    }
+}
 
 /// A DB cluster identifier as RDS stores it: validated, lower-case.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -69,16 +91,59 @@ impl ClusterStatus {
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            ClusterStatus::Creating,
-            ClusterStatus::Available,
-            ClusterStatus::MigrationFailed,
-            ClusterStatus::ResettingMasterCredentials,
-            ClusterStatus::Deleting,
-        ]
-        .into_iter()
-        .find(|c| c.as_str() == s)
+        Self::STATES.iter().copied().find(|c| c.as_str() == s)
     }
+}
+
+/// The cluster lifecycle. `deleting` is the end: the row is removed once the cluster's
+/// instances and volume are gone.
+///
+/// ```text
+///                       the creation job failed
+///       creating ─────────────────────────────────▶ migration-failed
+///        │    │                                            │
+///        │    └────────────▶ deleting ◀────────────────────┘
+///        │                      ▲        DeleteDBCluster
+///        │ the creation         │
+///        │ job succeeded        │ DeleteDBCluster
+///        ▼                      │
+///       available ──────────────┘
+///        │    ▲
+///        │    │ the reset is done, or ferry serve restarted during it
+///        ▼    │
+///       resetting-master-credentials       (ModifyDBCluster with MasterUserPassword)
+/// ```
+///
+/// | from | to | when |
+/// |---|---|---|
+/// | `creating` | `available` | the restore (or set-up) job succeeded |
+/// | `creating` | `migration-failed` | the restore (or set-up) job failed |
+/// | `creating` | `deleting` | DeleteDBCluster |
+/// | `available` | `resetting-master-credentials` | ModifyDBCluster with MasterUserPassword |
+/// | `available` | `deleting` | DeleteDBCluster |
+/// | `resetting-master-credentials` | `available` | the reset is done (or failed), or ferry serve restarted during it |
+/// | `migration-failed` | `deleting` | DeleteDBCluster |
+impl Lifecycle for ClusterStatus {
+    const STATES: &'static [Self] = &[
+        ClusterStatus::Creating,
+        ClusterStatus::Available,
+        ClusterStatus::MigrationFailed,
+        ClusterStatus::ResettingMasterCredentials,
+        ClusterStatus::Deleting,
+    ];
+    const INITIAL: Self = ClusterStatus::Creating;
+    const TRANSITIONS: &'static [(Self, Self)] = {
+        use ClusterStatus::*;
+        &[
+            (Creating, Available),
+            (Creating, MigrationFailed),
+            (Creating, Deleting),
+            (Available, ResettingMasterCredentials),
+            (Available, Deleting),
+            (ResettingMasterCredentials, Available),
+            (MigrationFailed, Deleting),
+        ]
+    };
 }
 
 /// Instance statuses, spelt as RDS spells them.
@@ -103,16 +168,67 @@ impl InstanceStatus {
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            InstanceStatus::Creating,
-            InstanceStatus::Starting,
-            InstanceStatus::Available,
-            InstanceStatus::Failed,
-            InstanceStatus::Deleting,
-        ]
-        .into_iter()
-        .find(|c| c.as_str() == s)
+        Self::STATES.iter().copied().find(|c| c.as_str() == s)
     }
+}
+
+/// The instance lifecycle. `deleting` is the end: the row is removed once the server is
+/// stopped and the run directory gone. A restart of ferry serve starts a `creating` instance
+/// again without a status change, and moves `available` and `failed` ones to `starting`.
+///
+/// ```text
+///                    the server is ready
+///       creating ───────────────────────────▶ available ◀──────────┐
+///        │                                     │   │               │ the server
+///        │ the start failed      it crashed    │   │ it crashed,   │ is ready
+///        ▼                       too often     │   │ or ferry serve│
+///       failed ◀───────────────────────────────┘   │ restarted     │
+///        │  ▲                                      ▼               │
+///        │  └──────── the start failed ─────── starting ───────────┘
+///        │                                         ▲
+///        └────────── ferry serve restarted ────────┘
+///
+///       creating, starting, available, failed ──DeleteDBInstance──▶ deleting
+/// ```
+///
+/// | from | to | when |
+/// |---|---|---|
+/// | `creating` | `available` | the server is ready |
+/// | `creating` | `failed` | the start failed |
+/// | `creating` | `deleting` | DeleteDBInstance |
+/// | `starting` | `available` | the server is ready |
+/// | `starting` | `failed` | the start failed |
+/// | `starting` | `deleting` | DeleteDBInstance |
+/// | `available` | `starting` | the server crashed (restarted), or ferry serve restarted |
+/// | `available` | `failed` | the server crashed too often in a row |
+/// | `available` | `deleting` | DeleteDBInstance |
+/// | `failed` | `starting` | ferry serve restarted |
+/// | `failed` | `deleting` | DeleteDBInstance |
+impl Lifecycle for InstanceStatus {
+    const STATES: &'static [Self] = &[
+        InstanceStatus::Creating,
+        InstanceStatus::Starting,
+        InstanceStatus::Available,
+        InstanceStatus::Failed,
+        InstanceStatus::Deleting,
+    ];
+    const INITIAL: Self = InstanceStatus::Creating;
+    const TRANSITIONS: &'static [(Self, Self)] = {
+        use InstanceStatus::*;
+        &[
+            (Creating, Available),
+            (Creating, Failed),
+            (Creating, Deleting),
+            (Starting, Available),
+            (Starting, Failed),
+            (Starting, Deleting),
+            (Available, Starting),
+            (Available, Failed),
+            (Available, Deleting),
+            (Failed, Starting),
+            (Failed, Deleting),
+        ]
+    };
 }
 
 /// `Engine` as the caller named it: `aurora-mysql` (the compatible name) or `mariadb`
@@ -306,6 +422,62 @@ impl JobKind {
     }
 }
 
+/// Where a job is in its lifecycle. Not a column: the store derives it from the job's
+/// `attempts` and `finished_at` (pending = never started, started = started at least once and
+/// not finished, finished = `finished_at` set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JobStatus {
+    Pending,
+    Started,
+    Finished,
+}
+
+impl JobStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Pending => "pending",
+            JobStatus::Started => "started",
+            JobStatus::Finished => "finished",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::STATES.iter().copied().find(|c| c.as_str() == s)
+    }
+}
+
+/// The job lifecycle. A finished job is kept (its cluster's status tells the outcome) until its
+/// cluster is deleted.
+///
+/// ```text
+///                 start_job                 finish_job
+///       pending ─────────────▶ started ─────────────────▶ finished
+///        │                      │   ▲                        ▲
+///        │                      └───┘ start_job again:       │
+///        │                        ferry serve restarted      │
+///        │                        while it ran               │
+///        └───────────────────── finish_job ──────────────────┘
+/// ```
+///
+/// | from | to | when |
+/// |---|---|---|
+/// | `pending` | `started` | the runner starts it |
+/// | `pending` | `finished` | finished without having run |
+/// | `started` | `started` | ferry serve restarted while it ran: the runner starts it again |
+/// | `started` | `finished` | it ended, whatever the outcome |
+impl Lifecycle for JobStatus {
+    const STATES: &'static [Self] = &[JobStatus::Pending, JobStatus::Started, JobStatus::Finished];
+    const INITIAL: Self = JobStatus::Pending;
+    const TRANSITIONS: &'static [(Self, Self)] = {
+        use JobStatus::*;
+        &[
+            (Pending, Started),
+            (Pending, Finished),
+            (Started, Started),
+            (Started, Finished),
+        ]
+    };
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Job {
     pub id: i64,
@@ -314,4 +486,153 @@ pub struct Job {
     /// How many times the job has been started (1 on first run; a restart of `ferry serve`
     /// while it ran starts it again).
     pub attempts: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeSet, HashSet, VecDeque};
+
+    use super::*;
+
+    /// Every state of `S` reachable from `start` along the table's edges.
+    fn reachable<S: Lifecycle + std::hash::Hash>(start: S) -> HashSet<S> {
+        let mut seen = HashSet::from([start]);
+        let mut queue = VecDeque::from([start]);
+        while let Some(s) = queue.pop_front() {
+            for &(from, to) in S::TRANSITIONS {
+                if from == s && seen.insert(to) {
+                    queue.push_back(to);
+                }
+            }
+        }
+        seen
+    }
+
+    /// Checks a lifecycle's table: states and edges listed once, every state reachable from
+    /// the initial one, the end (`last`) reachable from every state and left by no edge, and
+    /// `allowed`/`sources` answering exactly from the table over the whole product.
+    fn check_table<S: Lifecycle + std::hash::Hash>(last: S) {
+        let states: HashSet<S> = S::STATES.iter().copied().collect();
+        assert_eq!(states.len(), S::STATES.len(), "a state listed twice");
+        let edges: HashSet<(S, S)> = S::TRANSITIONS.iter().copied().collect();
+        assert_eq!(edges.len(), S::TRANSITIONS.len(), "an edge listed twice");
+        assert_eq!(reachable(S::INITIAL), states, "a state cannot be reached");
+        for &s in S::STATES {
+            assert!(reachable(s).contains(&last), "{s:?} cannot reach {last:?}");
+        }
+        assert!(
+            S::sources(S::INITIAL).next().is_none(),
+            "an edge into the initial state"
+        );
+        assert!(!S::TRANSITIONS.iter().any(|&(from, _)| from == last));
+        for &from in S::STATES {
+            for &to in S::STATES {
+                assert_eq!(S::allowed(from, to), edges.contains(&(from, to)));
+                assert_eq!(
+                    S::sources(to).any(|s| s == from),
+                    edges.contains(&(from, to))
+                );
+            }
+        }
+    }
+
+    /// The `| \`from\` | \`to\` | when |` rows of the doc comment right above `header`.
+    fn documented_edges(header: &str) -> BTreeSet<(String, String)> {
+        let source = include_str!("model.rs");
+        let at = source.find(header).expect("the impl is in model.rs");
+        source[..at]
+            .lines()
+            .rev()
+            .take_while(|l| l.trim_start().starts_with("///"))
+            .filter_map(|l| {
+                let mut cells = l.split('|').skip(1).map(str::trim);
+                let from = cells.next()?.strip_prefix('`')?.strip_suffix('`')?;
+                let to = cells.next()?.strip_prefix('`')?.strip_suffix('`')?;
+                Some((from.to_string(), to.to_string()))
+            })
+            .collect()
+    }
+
+    fn table_edges<S: Lifecycle>(name: fn(S) -> &'static str) -> BTreeSet<(String, String)> {
+        S::TRANSITIONS
+            .iter()
+            .map(|&(from, to)| (name(from).to_string(), name(to).to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_cluster_lifecycle_is_well_formed_and_documented() {
+        check_table(ClusterStatus::Deleting);
+        assert_eq!(
+            documented_edges("impl Lifecycle for ClusterStatus {"),
+            table_edges(ClusterStatus::as_str)
+        );
+        for &s in ClusterStatus::STATES {
+            assert_eq!(ClusterStatus::parse(s.as_str()), Some(s));
+            // Exhaustive: a new status stops this compiling, and the count below (checked
+            // against STATES) is the reminder to list it there and give it its edges.
+            match s {
+                ClusterStatus::Creating
+                | ClusterStatus::Available
+                | ClusterStatus::MigrationFailed
+                | ClusterStatus::ResettingMasterCredentials
+                | ClusterStatus::Deleting => {}
+            }
+        }
+        assert_eq!(ClusterStatus::STATES.len(), 5);
+    }
+
+    #[test]
+    fn the_instance_lifecycle_is_well_formed_and_documented() {
+        check_table(InstanceStatus::Deleting);
+        assert_eq!(
+            documented_edges("impl Lifecycle for InstanceStatus {"),
+            table_edges(InstanceStatus::as_str)
+        );
+        for &s in InstanceStatus::STATES {
+            assert_eq!(InstanceStatus::parse(s.as_str()), Some(s));
+            match s {
+                InstanceStatus::Creating
+                | InstanceStatus::Starting
+                | InstanceStatus::Available
+                | InstanceStatus::Failed
+                | InstanceStatus::Deleting => {}
+            }
+        }
+        assert_eq!(InstanceStatus::STATES.len(), 5);
+    }
+
+    #[test]
+    fn the_job_lifecycle_is_well_formed_and_documented() {
+        check_table(JobStatus::Finished);
+        assert_eq!(
+            documented_edges("impl Lifecycle for JobStatus {"),
+            table_edges(JobStatus::as_str)
+        );
+        for &s in JobStatus::STATES {
+            assert_eq!(JobStatus::parse(s.as_str()), Some(s));
+            match s {
+                JobStatus::Pending | JobStatus::Started | JobStatus::Finished => {}
+            }
+        }
+        assert_eq!(JobStatus::STATES.len(), 3);
+    }
+
+    /// The decisions the code relies on, spelt out.
+    #[test]
+    fn a_deletion_wins_over_background_work() {
+        for &to in ClusterStatus::STATES {
+            assert!(!ClusterStatus::allowed(ClusterStatus::Deleting, to));
+        }
+        for &to in InstanceStatus::STATES {
+            assert!(!InstanceStatus::allowed(InstanceStatus::Deleting, to));
+        }
+        // A cluster resetting its master credentials is deleted only once available again.
+        assert!(!ClusterStatus::allowed(
+            ClusterStatus::ResettingMasterCredentials,
+            ClusterStatus::Deleting
+        ));
+        // A finished job is never started again.
+        assert!(!JobStatus::allowed(JobStatus::Finished, JobStatus::Started));
+    }
 }

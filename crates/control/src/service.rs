@@ -161,7 +161,7 @@ impl ControlPlane {
                 ClusterStatus::ResettingMasterCredentials => {
                     let mut c = cluster.clone();
                     c.status = ClusterStatus::Available;
-                    store.update_cluster(&c)?;
+                    store.transition_cluster(&c)?;
                     ctx.cluster_event(&cluster.id, ClusterEvent::ResetInterrupted);
                 }
                 ClusterStatus::Creating
@@ -181,7 +181,7 @@ impl ControlPlane {
                 InstanceStatus::Starting | InstanceStatus::Available | InstanceStatus::Failed => {
                     let mut i = instance.clone();
                     i.status = InstanceStatus::Starting;
-                    store.update_instance(&i)?;
+                    store.transition_instance(&i)?; // one already `starting` stays so
                     self.inner.supervisor.spawn_start(instance.id.clone(), true)
                 }
             }

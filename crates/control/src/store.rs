@@ -24,6 +24,8 @@ mod access_keys;
 mod clusters;
 mod events;
 mod jobs;
+#[cfg(test)]
+mod lifecycle_tests;
 mod schema;
 
 use std::fmt;
@@ -223,7 +225,7 @@ fn now() -> OffsetDateTime {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Cluster, ClusterSettings, ClusterStatus, EngineName};
+    use crate::model::{Cluster, ClusterSettings, ClusterStatus, EngineName, Instance, InstanceStatus};
 
     pub(crate) fn cluster(id: &str, port: u16) -> Cluster {
         Cluster {
@@ -244,6 +246,22 @@ mod tests {
             s3_origin: None,
             recovered_binlog: None,
             recovered_gtid: None,
+            created_at: OffsetDateTime::now_utc(),
+        }
+    }
+
+    pub(crate) fn instance(id: &str, cluster: &str) -> Instance {
+        Instance {
+            id: InstanceId::new_unchecked(id),
+            resource_id: format!("db-{}", "B".repeat(26)),
+            cluster_id: ClusterId::new_unchecked(cluster),
+            status: InstanceStatus::Creating,
+            instance_class: "db.r6g.large".into(),
+            engine: EngineName::AuroraMysql,
+            is_writer: true,
+            promotion_tier: 1,
+            availability_zone: "us-east-1a".into(),
+            tags: vec![],
             created_at: OffsetDateTime::now_utc(),
         }
     }

@@ -193,8 +193,9 @@ impl Supervisor {
             AfterExit::Restart { .. } => InstanceStatus::Starting,
             AfterExit::GiveUp => InstanceStatus::Failed,
         };
-        // Only from `available`: a deletion requested meanwhile wins.
-        match store.transition_instance(&instance, &[InstanceStatus::Available]) {
+        // Only from `available` (a server ran, so the instance was available unless it is
+        // being deleted): a deletion requested meanwhile wins.
+        match store.transition_instance(&instance) {
             Ok(true) => {}
             Ok(false) => return,
             Err(e) => {
@@ -282,15 +283,7 @@ impl Supervisor {
             let store = &self.ctx.store;
             if let Ok(Some(mut instance)) = store.get_instance(id) {
                 instance.status = InstanceStatus::Failed;
-                let recorded = store.transition_instance(
-                    &instance,
-                    &[
-                        InstanceStatus::Creating,
-                        InstanceStatus::Starting,
-                        InstanceStatus::Available,
-                        InstanceStatus::Failed,
-                    ],
-                );
+                let recorded = store.transition_instance(&instance);
                 if let Ok(true) = recorded {
                     self.ctx
                         .instance_event(id, InstanceEvent::StartFailed { error: &error });
@@ -362,15 +355,7 @@ impl Supervisor {
         let was = current.status;
         current.status = InstanceStatus::Available;
         let mut servers = self.servers.lock().await;
-        let recorded = store.transition_instance(
-            &current,
-            &[
-                InstanceStatus::Creating,
-                InstanceStatus::Starting,
-                InstanceStatus::Available,
-                InstanceStatus::Failed,
-            ],
-        );
+        let recorded = store.transition_instance(&current);
         if !matches!(recorded, Ok(true)) {
             // Deleted meanwhile (or the store failed): the server must not outlive the start.
             drop(servers);

@@ -301,7 +301,7 @@ impl ControlPlane {
             ClusterStatus::Creating | ClusterStatus::Available | ClusterStatus::MigrationFailed => {}
         }
         cluster.status = ClusterStatus::Deleting;
-        if !store.transition_cluster(&cluster, &[was])? {
+        if !store.transition_cluster(&cluster)? {
             return Err(ControlError::InvalidClusterState(format!(
                 "DB cluster {} changed state while the request was handled; retry.",
                 cluster.id
@@ -394,7 +394,7 @@ impl ControlPlane {
                 )));
             }
             cluster.status = ClusterStatus::ResettingMasterCredentials;
-            if !store.transition_cluster(&cluster, &[ClusterStatus::Available])? {
+            if !store.transition_cluster(&cluster)? {
                 return Err(ControlError::InvalidClusterState(format!(
                     "DB cluster {id} changed state while the request was handled; retry."
                 )));
@@ -404,7 +404,7 @@ impl ControlPlane {
             let cp = self.clone();
             let target = cluster.clone();
             tokio::spawn(async move { cp.reset_master_password(target, password).await });
-        } else if !store.transition_cluster(&cluster, &[ClusterStatus::Available])? {
+        } else if !store.update_cluster(&cluster)? {
             return Err(ControlError::InvalidClusterState(format!(
                 "DB cluster {id} changed state while the request was handled; retry."
             )));
@@ -437,7 +437,7 @@ impl ControlPlane {
         done.status = ClusterStatus::Available;
         if let Err(e) = ctx
             .store
-            .transition_cluster(&done, &[ClusterStatus::ResettingMasterCredentials])
+            .transition_cluster(&done)
         {
             tracing::error!(error = %e, "cannot mark the cluster available");
         }

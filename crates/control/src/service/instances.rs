@@ -146,9 +146,8 @@ impl ControlPlane {
         let cluster = store
             .get_cluster(&instance.cluster_id)?
             .ok_or_else(|| ControlError::ClusterNotFound(instance.cluster_id.to_string()))?;
-        let was = instance.status;
         instance.status = InstanceStatus::Deleting;
-        if !store.transition_instance(&instance, &[was])? {
+        if !store.transition_instance(&instance)? {
             return Err(ControlError::InvalidInstanceState(format!(
                 "Instance {id} changed state while the request was handled; retry."
             )));

@@ -86,8 +86,7 @@ impl ControlPlane {
                         .ok_or_else(|| ControlError::ClusterNotFound(id.to_string()))?;
                     change(&mut c.tags);
                     check(&c.tags)?;
-                    let status = c.status;
-                    store.transition_cluster(&c, &[status])?
+                    store.update_cluster(&c)?
                 }
                 Resource::Instance(id) => {
                     let mut i = store
@@ -95,8 +94,7 @@ impl ControlPlane {
                         .ok_or_else(|| ControlError::InstanceNotFound(id.to_string()))?;
                     change(&mut i.tags);
                     check(&i.tags)?;
-                    let status = i.status;
-                    store.transition_instance(&i, &[status])?
+                    store.update_instance(&i)?
                 }
             };
             if written {

@@ -9,6 +9,7 @@ use super::jobs::insert_job;
 use super::{to_nanos, Context, NewEvent, ObjectKind, Store, StoreError};
 use crate::model::{
     Cluster, ClusterId, ClusterStatus, Instance, InstanceId, InstanceStatus, Job, JobKind,
+    Lifecycle,
 };
 
 impl Store {
@@ -75,32 +76,43 @@ impl Store {
         )
     }
 
-    /// Replaces a cluster's stored state. `NotFound` if it is not there.
-    pub fn update_cluster(&self, cluster: &Cluster) -> Result<(), StoreError> {
-        let changed = self.write_cluster(cluster, None)?;
-        found(changed, ObjectKind::Cluster, cluster.id.as_str())
+    /// Writes `cluster` without changing its status: applied only while the stored status is
+    /// still `cluster.status`, so a copy read before a status change can never undo it (status
+    /// changes go through [`Store::transition_cluster`]). Returns whether the row was written
+    /// (`false`: the cluster is gone or its status changed meanwhile; read it again).
+    pub fn update_cluster(&self, cluster: &Cluster) -> Result<bool, StoreError> {
+        Ok(self.write_cluster(cluster, &[cluster.status])? == 1)
     }
 
-    /// Writes `cluster` only if the stored status is one of `from` (compare-and-set): a
-    /// background task holding an older copy can never overwrite a newer decision (a deletion
-    /// requested meanwhile, for example). Returns whether the row was written.
-    pub fn transition_cluster(
+    /// Moves a cluster to `cluster.status` (the rest of the document is written with it) if
+    /// the lifecycle table, [`ClusterStatus::TRANSITIONS`], has the edge from the stored status
+    /// to it. Compare-and-set: the stored status is checked in the same `UPDATE ... WHERE
+    /// status IN (<the table's sources of the target>)`, so a background task holding an older
+    /// copy can never overwrite a newer decision (a deletion requested meanwhile, for example).
+    /// Returns whether the row was written; a refused move (no such edge from the stored
+    /// status, or the cluster is gone) is `Ok(false)` and leaves the row unchanged.
+    pub fn transition_cluster(&self, cluster: &Cluster) -> Result<bool, StoreError> {
+        let from: Vec<ClusterStatus> = ClusterStatus::sources(cluster.status).collect();
+        let applied = self.write_cluster(cluster, &from)? == 1;
+        if applied {
+            tracing::debug!(cluster = %cluster.id, status = cluster.status.as_str(), "status changed");
+        }
+        Ok(applied)
+    }
+
+    /// The one UPDATE of a cluster row, applied only if the stored status is one of `from`.
+    fn write_cluster(
         &self,
         cluster: &Cluster,
         from: &[ClusterStatus],
-    ) -> Result<bool, StoreError> {
-        let from = status_list(from.iter().map(|s| s.as_str()));
-        Ok(self.write_cluster(cluster, Some(from))? == 1)
-    }
-
-    /// The one UPDATE of a cluster row; `from` (a JSON list of statuses) makes it conditional.
-    fn write_cluster(&self, cluster: &Cluster, from: Option<String>) -> Result<usize, StoreError> {
+    ) -> Result<usize, StoreError> {
         let id = cluster.id.as_str();
         let doc = to_doc(ObjectKind::Cluster, id, cluster)?;
+        let from = status_list(from.iter().map(|s| s.as_str()));
         self.conn()
             .execute(
                 "UPDATE clusters SET status = ?2, port = ?3, created_at = ?4, doc = ?5
-                 WHERE id = ?1 AND (?6 IS NULL OR status IN (SELECT value FROM json_each(?6)))",
+                 WHERE id = ?1 AND status IN (SELECT value FROM json_each(?6))",
                 params![
                     id,
                     cluster.status.as_str(),
@@ -239,38 +251,37 @@ impl Store {
         )
     }
 
-    /// Replaces an instance's stored state (its cluster cannot change). `NotFound` if it is
-    /// not there.
-    pub fn update_instance(&self, instance: &Instance) -> Result<(), StoreError> {
-        let changed = self.write_instance(instance, None)?;
-        found(changed, ObjectKind::Instance, instance.id.as_str())
+    /// Writes `instance` without changing its status (its cluster cannot change either); see
+    /// [`Store::update_cluster`]. Returns whether the row was written.
+    pub fn update_instance(&self, instance: &Instance) -> Result<bool, StoreError> {
+        Ok(self.write_instance(instance, &[instance.status])? == 1)
     }
 
-    /// Writes `instance` only if the stored status is one of `from`; see
-    /// [`Store::transition_cluster`]. Returns whether the row was written.
-    pub fn transition_instance(
-        &self,
-        instance: &Instance,
-        from: &[InstanceStatus],
-    ) -> Result<bool, StoreError> {
-        let from = status_list(from.iter().map(|s| s.as_str()));
-        Ok(self.write_instance(instance, Some(from))? == 1)
+    /// Moves an instance to `instance.status` along an edge of [`InstanceStatus::TRANSITIONS`];
+    /// see [`Store::transition_cluster`]. Returns whether the row was written.
+    pub fn transition_instance(&self, instance: &Instance) -> Result<bool, StoreError> {
+        let from: Vec<InstanceStatus> = InstanceStatus::sources(instance.status).collect();
+        let applied = self.write_instance(instance, &from)? == 1;
+        if applied {
+            tracing::debug!(instance = %instance.id, status = instance.status.as_str(), "status changed");
+        }
+        Ok(applied)
     }
 
-    /// The one UPDATE of an instance row; `from` (a JSON list of statuses) makes it
-    /// conditional.
+    /// The one UPDATE of an instance row, applied only if the stored status is one of `from`.
     fn write_instance(
         &self,
         instance: &Instance,
-        from: Option<String>,
+        from: &[InstanceStatus],
     ) -> Result<usize, StoreError> {
         let id = instance.id.as_str();
         let doc = to_doc(ObjectKind::Instance, id, instance)?;
+        let from = status_list(from.iter().map(|s| s.as_str()));
         self.conn()
             .execute(
                 "UPDATE instances SET status = ?3, created_at = ?4, doc = ?5
                  WHERE id = ?1 AND cluster_id = ?2
-                   AND (?6 IS NULL OR status IN (SELECT value FROM json_each(?6)))",
+                   AND status IN (SELECT value FROM json_each(?6))",
                 params![
                     id,
                     instance.cluster_id.as_str(),
@@ -366,28 +377,10 @@ fn status_list<'a>(statuses: impl Iterator<Item = &'a str>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use time::OffsetDateTime;
-
     use super::*;
-    use crate::model::{ClusterStatus, EngineName, InstanceStatus, S3Origin, SourceType, Tag};
-    use crate::store::tests::cluster;
+    use crate::model::{ClusterStatus, InstanceStatus, S3Origin, SourceType, Tag};
+    use crate::store::tests::{cluster, instance};
     use crate::store::EventQuery;
-
-    fn instance(id: &str, cluster: &str) -> Instance {
-        Instance {
-            id: InstanceId::new_unchecked(id),
-            resource_id: format!("db-{}", "B".repeat(26)),
-            cluster_id: ClusterId::new_unchecked(cluster),
-            status: InstanceStatus::Creating,
-            instance_class: "db.r6g.large".into(),
-            engine: EngineName::AuroraMysql,
-            is_writer: true,
-            promotion_tier: 1,
-            availability_zone: "us-east-1a".into(),
-            tags: vec![],
-            created_at: OffsetDateTime::now_utc(),
-        }
-    }
 
     fn cid(s: &str) -> ClusterId {
         ClusterId::new_unchecked(s)
@@ -432,7 +425,7 @@ mod tests {
         assert_eq!(events[0].message, "DB cluster created.");
 
         c.status = ClusterStatus::Available;
-        store.update_cluster(&c).unwrap();
+        assert!(store.transition_cluster(&c).unwrap());
         assert_eq!(store.get_cluster(&c.id).unwrap(), Some(c));
     }
 
@@ -463,18 +456,11 @@ mod tests {
         assert_eq!(store.pending_jobs().unwrap().len(), 1);
         assert_eq!(store.events(&EventQuery::default()).unwrap().len(), 1);
 
-        let err = store.update_cluster(&cluster("c2", 3307)).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                StoreError::NotFound {
-                    kind: ObjectKind::Cluster,
-                    ..
-                }
-            ),
-            "{err}"
-        );
-        assert_eq!(err.to_string(), "DB cluster 'c2' not found");
+        let mut missing = cluster("c2", 3307);
+        assert!(!store.update_cluster(&missing).unwrap());
+        missing.status = ClusterStatus::Available;
+        assert!(!store.transition_cluster(&missing).unwrap());
+        assert_eq!(store.get_cluster(&missing.id).unwrap(), None);
         let err = store.delete_cluster(&cid("c2")).unwrap_err();
         assert!(matches!(err, StoreError::NotFound { .. }), "{err}");
     }
@@ -538,7 +524,7 @@ mod tests {
         assert_eq!(ev[0].source_id, "w1");
 
         i.status = InstanceStatus::Available;
-        store.update_instance(&i).unwrap();
+        assert!(store.transition_instance(&i).unwrap());
         assert_eq!(
             store.get_instance(&i.id).unwrap().map(|i| i.status),
             Some(InstanceStatus::Available)
@@ -553,8 +539,12 @@ mod tests {
             matches!(&err, StoreError::NotFound { kind: ObjectKind::Cluster, id } if id == "nope"),
             "{err}"
         );
-        let err = store.update_instance(&instance("ghost", "c1")).unwrap_err();
-        assert_eq!(err.to_string(), "DB instance 'ghost' not found");
+        assert!(!store.update_instance(&instance("ghost", "c1")).unwrap());
+        // Nor can an update move an instance to another cluster.
+        let mut moved = i.clone();
+        moved.cluster_id = cid("c2");
+        assert!(!store.update_instance(&moved).unwrap());
+        assert_eq!(store.get_instance(&i.id).unwrap(), Some(i.clone()));
     }
 
     #[test]

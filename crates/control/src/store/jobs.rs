@@ -1,14 +1,16 @@
-//! Jobs: background work that must survive a restart of `ferry serve`. A job is pending until
-//! [`Store::finish_job`]; every (re)start of it counts an attempt, so the runner can tell a
-//! first run from a resumption after a crash.
+//! Jobs: background work that must survive a restart of `ferry serve`. A job is unfinished
+//! (listed by [`Store::pending_jobs`]) until [`Store::finish_job`]; every (re)start of it counts an attempt, so the runner can tell a
+//! first run from a resumption after a crash. Its lifecycle ([`JobStatus`]: pending, started,
+//! finished) is derived from `attempts` and `finished_at` and moves only along
+//! [`JobStatus::TRANSITIONS`].
 
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{now, to_nanos, Context, ObjectKind, Store, StoreError};
-use crate::model::{ClusterId, Job, JobKind};
+use crate::model::{ClusterId, Job, JobKind, JobStatus, Lifecycle as _};
 
 impl Store {
-    /// Jobs not finished yet, oldest first.
+    /// Jobs not finished yet (pending or started), oldest first.
     pub fn pending_jobs(&self) -> Result<Vec<Job>, StoreError> {
         let ctx = || "list pending jobs".to_string();
         let conn = self.conn();
@@ -26,19 +28,11 @@ impl Store {
         Ok(out)
     }
 
-    /// Counts a start of a pending job and returns it. `NotFound` if there is no such pending
-    /// job (never created, finished, or gone with its cluster).
+    /// Counts a start of a job and returns it: the edge to `started` of
+    /// [`JobStatus::TRANSITIONS`]. `NotFound` if there is no such job to start (never
+    /// created, finished, or gone with its cluster).
     pub fn start_job(&self, id: i64) -> Result<Job, StoreError> {
-        let ctx = || format!("start job {id}");
-        let conn = self.conn();
-        let row = conn
-            .prepare_cached(
-                "UPDATE jobs SET attempts = attempts + 1 WHERE id = ?1 AND finished_at IS NULL
-                 RETURNING id, cluster_id, kind, attempts",
-            )
-            .and_then(|mut s| s.query_row([id], raw_job).optional())
-            .ctx(ctx)?;
-        match row {
+        match self.transition_job(id, JobStatus::Started)? {
             Some(raw) => job(raw),
             None => Err(StoreError::NotFound {
                 kind: ObjectKind::Job,
@@ -50,28 +44,74 @@ impl Store {
     /// Marks a job done (whatever its outcome: the cluster's status tells that). Finishing a
     /// finished job is a no-op; `NotFound` if there is no such job.
     pub fn finish_job(&self, id: i64) -> Result<(), StoreError> {
-        let ctx = || format!("finish job {id}");
-        let conn = self.conn();
-        conn.execute(
-            "UPDATE jobs SET finished_at = ?2 WHERE id = ?1 AND finished_at IS NULL",
-            params![id, to_nanos(now())],
-        )
-        .ctx(ctx)?;
-        let exists = conn
-            .query_row("SELECT 1 FROM jobs WHERE id = ?1", [id], |_| Ok(()))
-            .optional()
-            .ctx(ctx)?
-            .is_some();
-        if exists {
-            Ok(())
-        } else {
-            Err(StoreError::NotFound {
+        if self.transition_job(id, JobStatus::Finished)?.is_some() {
+            return Ok(());
+        }
+        match self.job_status(id)? {
+            // Finished already.
+            Some(_) => Ok(()),
+            None => Err(StoreError::NotFound {
                 kind: ObjectKind::Job,
                 id: id.to_string(),
-            })
+            }),
         }
     }
+
+    /// Moves a job to `to` if [`JobStatus::TRANSITIONS`] has the edge from its current status
+    /// (derived from its columns, in the same statement: compare-and-set). Returns the job as
+    /// written, or `None` (the row unchanged) when the edge is not in the table or there is no
+    /// such job.
+    pub(super) fn transition_job(
+        &self,
+        id: i64,
+        to: JobStatus,
+    ) -> Result<Option<RawJob>, StoreError> {
+        let (attempts, finished_at) = match to {
+            JobStatus::Pending => ("0", None),
+            JobStatus::Started => ("attempts + 1", None),
+            JobStatus::Finished => ("attempts", Some(to_nanos(now()))),
+        };
+        let from = serde_json::Value::from(
+            JobStatus::sources(to)
+                .map(JobStatus::as_str)
+                .collect::<Vec<_>>(),
+        )
+        .to_string();
+        let sql = format!(
+            "UPDATE jobs SET attempts = {attempts}, finished_at = ?2
+             WHERE id = ?1 AND {JOB_STATUS} IN (SELECT value FROM json_each(?3))
+             RETURNING id, cluster_id, kind, attempts"
+        );
+        self.conn()
+            .prepare_cached(&sql)
+            .and_then(|mut s| {
+                s.query_row(params![id, finished_at, from], raw_job)
+                    .optional()
+            })
+            .ctx(|| format!("move job {id} to {}", to.as_str()))
+    }
+
+    /// Where a job is in its lifecycle; `None` if there is no such job.
+    pub(super) fn job_status(&self, id: i64) -> Result<Option<JobStatus>, StoreError> {
+        let status: Option<String> = self
+            .conn()
+            .prepare_cached(&format!("SELECT {JOB_STATUS} FROM jobs WHERE id = ?1"))
+            .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
+            .ctx(|| format!("read job {id}"))?;
+        status
+            .map(|s| {
+                JobStatus::parse(&s).ok_or_else(|| StoreError::Corrupt {
+                    what: format!("job {id}"),
+                    reason: format!("unknown job status {s:?}"),
+                })
+            })
+            .transpose()
+    }
 }
+
+/// A job's [`JobStatus`], as SQL over its row: it has no column of its own.
+const JOB_STATUS: &str = "(CASE WHEN finished_at IS NOT NULL THEN 'finished' \
+     WHEN attempts = 0 THEN 'pending' ELSE 'started' END)";
 
 /// Inserts a pending job with no attempts yet.
 pub(super) fn insert_job(
