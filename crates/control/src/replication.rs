@@ -15,9 +15,10 @@ use camino::Utf8Path;
 use ferry_engine::accounts::{AdminAccount, MASTER_USER_HOST};
 use ferry_engine::RunningServer;
 use ferry_replication::agent::{Agent, AgentContext, Notice};
-use ferry_replication::monitor::{Monitor, Sample, Transition};
+use ferry_replication::monitor::{Monitor, Transition};
 use ferry_replication::source::SourcePosition;
 use ferry_replication::ssl::SslDir;
+use ferry_replication::view::ReplicationView;
 use ferry_restore::error::flatten;
 
 use crate::error::ControlError;
@@ -50,42 +51,6 @@ impl Drop for AgentTask {
         self.alive.store(false, Ordering::SeqCst);
         map.remove(&self.cluster);
     }
-}
-
-/// The latest replication sample of one cluster, as the API, the CLI and `/metrics` show it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ReplicationView {
-    pub sampled_at: time::OffsetDateTime,
-    pub source_host: String,
-    pub source_port: u16,
-    pub source_user: String,
-    /// `Slave_IO_Running`: `Yes`, `No` or `Connecting`.
-    pub io_state: String,
-    pub sql_running: bool,
-    pub seconds_behind_master: Option<u64>,
-    /// The lag ferry measured, in seconds (see [`ReplicationView::lag_source`]).
-    pub lag_seconds: Option<f64>,
-    /// `heartbeat` (positions sampled on the source) or `seconds_behind_master` (fallback).
-    pub lag_source: String,
-    /// `Master_Log_File` / `Read_Master_Log_Pos`: how far the IO thread has read.
-    pub read_file: String,
-    pub read_position: u64,
-    /// `Relay_Master_Log_File` / `Exec_Master_Log_Pos`: how far the SQL thread has executed.
-    pub executed_file: String,
-    pub executed_position: u64,
-    /// The source's own current position, when ferry could read it.
-    pub source_file: Option<String>,
-    pub source_position: Option<u64>,
-    pub using_gtid: bool,
-    /// `Gtid_IO_Pos`: the GTID position the IO thread has reached (GTID links).
-    pub gtid_io_pos: Option<String>,
-    /// Why the lag is not measured on the source, when it is not.
-    pub source_error: Option<String>,
-    pub ssl: bool,
-    pub last_io_errno: u32,
-    pub last_io_error: String,
-    pub last_sql_errno: u32,
-    pub last_sql_error: String,
 }
 
 /// Latest samples by cluster (clusters that are not replicating have none).
@@ -295,7 +260,8 @@ async fn run_agent(
                         transition_event(&cp, &cluster, &t);
                     }
                 }
-                cp.inner.replication.set(&cluster, view(&sample), &alive);
+                let view = ReplicationView::of(&sample, time::OffsetDateTime::now_utc());
+                cp.inner.replication.set(&cluster, view, &alive);
                 Ok::<(), ferry_replication::ReplicationError>(())
             }
             .await;
@@ -521,51 +487,4 @@ impl ControlPlane {
         );
         Ok(outcome)
     }
-}
-
-/// The view of a sample; `None` when replication is not configured.
-fn view(sample: &Sample) -> Option<ReplicationView> {
-    use ferry_replication::monitor::LagSource;
-    use ferry_replication::status::UsingGtid;
-    let st = sample.status.as_ref()?;
-    let (io_errno, io_error) = st
-        .last_io_error
-        .as_ref()
-        .map_or((0, String::new()), |e| (e.errno, e.message.clone()));
-    let (sql_errno, sql_error) = st
-        .last_sql_error
-        .as_ref()
-        .map_or((0, String::new()), |e| (e.errno, e.message.clone()));
-    Some(ReplicationView {
-        sampled_at: time::OffsetDateTime::now_utc(),
-        source_host: st.master_host.clone(),
-        source_port: st.master_port,
-        source_user: st.master_user.clone(),
-        io_state: st.io_running.as_str().to_owned(),
-        sql_running: st.sql_running,
-        seconds_behind_master: st.seconds_behind_master,
-        lag_seconds: sample.lag.map(|d| d.as_secs_f64()),
-        lag_source: match sample.lag_source {
-            LagSource::Heartbeat => "heartbeat",
-            LagSource::SecondsBehindMaster => "seconds_behind_master",
-        }
-        .to_owned(),
-        read_file: st.master_log_file.clone(),
-        read_position: st.read_master_log_pos,
-        executed_file: st.relay_master_log_file.clone(),
-        executed_position: st.exec_master_log_pos,
-        source_file: sample
-            .source_position
-            .as_ref()
-            .map(|p| p.coord.file.clone()),
-        source_position: sample.source_position.as_ref().map(|p| p.coord.pos),
-        using_gtid: !matches!(st.using_gtid, UsingGtid::No),
-        gtid_io_pos: Some(st.gtid_io_pos.clone()).filter(|g| !g.is_empty()),
-        source_error: sample.source_error.clone(),
-        ssl: st.master_ssl_allowed,
-        last_io_errno: io_errno,
-        last_io_error: io_error,
-        last_sql_errno: sql_errno,
-        last_sql_error: sql_error,
-    })
 }
