@@ -3,7 +3,8 @@
 //! It speaks exactly what the AWS CLI speaks (a form-urlencoded POST with `Action` and
 //! `Version=2014-10-31`, signed with SigV4 for service `rds`), so driving ferry with it
 //! exercises the same path as the real clients. It is not a general AWS SDK: responses are
-//! returned as XML with a few accessors ([`Response`]), not as typed shapes.
+//! returned as XML with a few accessors ([`Response`]), not as typed shapes, except ferry's own
+//! flat shapes, read back through serde ([`Response::members`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -60,6 +61,14 @@ pub enum ClientError {
         status: u16,
         code: String,
         message: String,
+    },
+
+    /// An element's members do not make the structure ferry expects of it.
+    #[error("the response's <{element}> cannot be read")]
+    MalformedMembers {
+        element: String,
+        #[source]
+        source: crate::xml::MembersError,
     },
 
     /// The API answered with something that is not the XML it should send.
@@ -356,6 +365,25 @@ impl Response {
                     .collect()
             })
             .collect()
+    }
+
+    /// The first element named `container`, its text children read into `T` by name (see
+    /// [`crate::xml::from_members`]): the inverse of [`crate::xml::XmlWriter::members`].
+    /// `None` when the response has no such element.
+    pub fn members<T: serde::de::DeserializeOwned>(
+        &self,
+        container: &str,
+    ) -> Result<Option<T>, ClientError> {
+        let Some(members) = self.all_of(container).into_iter().next() else {
+            return Ok(None);
+        };
+        let members: Vec<(String, String)> = members.into_iter().collect();
+        crate::xml::from_members(&members)
+            .map(Some)
+            .map_err(|source| ClientError::MalformedMembers {
+                element: container.to_owned(),
+                source,
+            })
     }
 
     /// The `RequestId` of the response metadata.

@@ -6,6 +6,7 @@ use ferry_control::ControlError;
 
 use crate::params::ParamError;
 use crate::sigv4::AuthError;
+use crate::xml::MembersError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
@@ -62,6 +63,14 @@ impl From<ControlError> for ApiError {
             }
         };
         ApiError::new(status, code, message)
+    }
+}
+
+impl From<MembersError> for ApiError {
+    fn from(e: MembersError) -> Self {
+        let message = ferry_engine::flatten(&e);
+        tracing::error!(error = %message, "response could not be written");
+        ApiError::new(500, "InternalFailure", message)
     }
 }
 

@@ -3,7 +3,8 @@
 //! authorization as the RDS actions; `ferry replication status|cutover` call them.
 //!
 //! - `FerryDescribeReplication` (`DBClusterIdentifier`): the cluster's latest replication
-//!   sample (`<Replication>`), or no element when the cluster is not replicating.
+//!   sample (`<Replication>`, the members of `ferry_replication::view::ReplicationView` as its
+//!   serde form names them), or no element when the cluster is not replicating.
 //! - `FerryCutover` (`DBClusterIdentifier`, `SourceLogFile`, `SourceLogPosition`, optional
 //!   `SourceGtid`, `TimeoutSeconds` default 300): waits until the cluster has executed the
 //!   source up to that position, stops replication, returns the executed coordinates.
@@ -14,12 +15,16 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use ferry_control::model::ClusterId;
-use ferry_control::replication::ReplicationView;
 use ferry_control::ControlPlane;
 use ferry_replication::source::{BinlogCoord, SourcePosition};
+use ferry_replication::status::ThreadState;
+use ferry_replication::view::ReplicationView;
 
 use crate::error::ApiError;
-use crate::xml::XmlWriter;
+use crate::xml::{self, XmlWriter};
+
+/// The element `FerryDescribeReplication` returns the sample in.
+pub const REPLICATION_ELEMENT: &str = "Replication";
 
 /// The longest a cutover request may wait.
 pub const MAX_CUTOVER_TIMEOUT: Duration = Duration::from_secs(3600);
@@ -35,37 +40,21 @@ fn existing_cluster(cp: &ControlPlane, raw: &str) -> Result<ClusterId, ApiError>
         .ok_or_else(|| ApiError::from(ferry_control::ControlError::ClusterNotFound(raw.into())))
 }
 
-pub(crate) fn describe(cp: &ControlPlane, raw: &str) -> Result<Option<ReplicationView>, ApiError> {
+/// The members of the cluster's latest sample; `None` when it is not replicating.
+pub(crate) fn describe(
+    cp: &ControlPlane,
+    raw: &str,
+) -> Result<Option<Vec<(String, String)>>, ApiError> {
     let id = existing_cluster(cp, raw)?;
-    Ok(cp.replication_view(&id))
+    let members = cp
+        .replication_view(&id)
+        .map(|v| xml::members(&v))
+        .transpose()?;
+    Ok(members)
 }
 
-pub(crate) fn write_view(w: &mut XmlWriter, v: &ReplicationView) {
-    w.start("Replication");
-    w.time_elem("SampledAt", v.sampled_at);
-    w.elem("SourceHost", &v.source_host);
-    w.elem("SourcePort", v.source_port);
-    w.elem("SourceUser", &v.source_user);
-    w.elem("IoThread", &v.io_state);
-    w.bool_elem("SqlThreadRunning", v.sql_running);
-    w.opt_elem("SecondsBehindMaster", v.seconds_behind_master);
-    w.opt_elem("LagSeconds", v.lag_seconds.map(|s| format!("{s:.3}")));
-    w.elem("LagSource", &v.lag_source);
-    w.elem("ReadLogFile", &v.read_file);
-    w.elem("ReadLogPosition", v.read_position);
-    w.elem("ExecutedLogFile", &v.executed_file);
-    w.elem("ExecutedLogPosition", v.executed_position);
-    w.opt_elem("SourceLogFile", v.source_file.as_deref());
-    w.opt_elem("SourceLogPosition", v.source_position);
-    w.bool_elem("UsingGtid", v.using_gtid);
-    w.opt_elem("GtidIoPos", v.gtid_io_pos.as_deref());
-    w.opt_elem("SourceError", v.source_error.as_deref());
-    w.bool_elem("Ssl", v.ssl);
-    w.elem("LastIoErrno", v.last_io_errno);
-    w.elem("LastIoError", &v.last_io_error);
-    w.elem("LastSqlErrno", v.last_sql_errno);
-    w.elem("LastSqlError", &v.last_sql_error);
-    w.end();
+pub(crate) fn write_view(w: &mut XmlWriter, members: &[(String, String)]) {
+    w.start(REPLICATION_ELEMENT).members(members).end();
 }
 
 /// A validated `FerryCutover` request.
@@ -137,7 +126,7 @@ pub fn metrics(cp: &ControlPlane) -> String {
     family(
         "ferry_replica_lag_seconds",
         "Replication lag measured by ferry (source positions sampled over time; Seconds_Behind_Master when the source cannot be read).",
-        &|v| v.lag_seconds,
+        &|v| v.lag.map(|d| d.as_millis() as f64 / 1000.0),
     );
     family(
         "ferry_replica_seconds_behind_master",
@@ -148,17 +137,17 @@ pub fn metrics(cp: &ControlPlane) -> String {
         "ferry_replica_io_thread_running",
         "1 when the replica's IO thread is connected to the source (Slave_IO_Running: Yes), 0.5 while connecting or registering, 0 when stopped.",
         &|v| {
-            Some(match v.io_state.as_str() {
-                "Yes" => 1.0,
-                "Connecting" | "Preparing" => 0.5,
-                _ => 0.0,
+            Some(match v.io_thread {
+                ThreadState::Yes => 1.0,
+                ThreadState::Connecting | ThreadState::Preparing => 0.5,
+                ThreadState::No => 0.0,
             })
         },
     );
     family(
         "ferry_replica_sql_thread_running",
         "1 when the replica's SQL thread is running (Slave_SQL_Running: Yes).",
-        &|v| Some(if v.sql_running { 1.0 } else { 0.0 }),
+        &|v| Some(if v.sql_thread_running { 1.0 } else { 0.0 }),
     );
     family(
         "ferry_replica_last_io_errno",
@@ -194,4 +183,152 @@ pub(crate) fn write_cutover(w: &mut XmlWriter, o: &ferry_replication::cutover::C
         },
     );
     w.elem("WaitedSeconds", format!("{:.3}", o.waited.as_secs_f64()));
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use ferry_replication::monitor::LagSource;
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::client::Response;
+
+    /// Every field set, every `Option` `Some`, text that needs escaping.
+    fn full() -> ReplicationView {
+        ReplicationView {
+            sampled_at: datetime!(2024-01-31 12:00:00.123 UTC),
+            source_host: "source.example".into(),
+            source_port: 3307,
+            source_user: "repl".into(),
+            io_thread: ThreadState::Connecting,
+            sql_thread_running: true,
+            seconds_behind_master: Some(7),
+            lag: Some(Duration::from_millis(1250)),
+            lag_source: LagSource::SecondsBehindMaster,
+            read_log_file: "mysql-bin.000003".into(),
+            read_log_position: 4_294_967_301,
+            executed_log_file: "mysql-bin.000002".into(),
+            executed_log_position: 1000,
+            source_log_file: Some("mysql-bin.000004".into()),
+            source_log_position: Some(120),
+            using_gtid: true,
+            gtid_io_pos: Some("0-1-42,1-2-7".into()),
+            source_error: Some(
+                "Access denied for user 'repl'@'%' <no BINLOG MONITOR> & more".into(),
+            ),
+            ssl: true,
+            last_io_errno: 2003,
+            last_io_error: "error reconnecting to master 'repl@source:3307'".into(),
+            last_sql_errno: 1062,
+            last_sql_error: "Duplicate entry '1' for key 'PRIMARY'\nline 2".into(),
+        }
+    }
+
+    fn response(view: &ReplicationView) -> Response {
+        let members = xml::members(view).expect("a flat struct");
+        Response {
+            xml: xml::response("FerryDescribeReplication", "r", |w| write_view(w, &members)),
+        }
+    }
+
+    #[test]
+    fn a_full_view_survives_the_round_trip_through_xml() {
+        let view = full();
+        let read: ReplicationView = response(&view)
+            .members(REPLICATION_ELEMENT)
+            .expect("readable")
+            .expect("present");
+        assert_eq!(read, view);
+        let empty = Response {
+            xml: xml::response("FerryDescribeReplication", "r", |_| {}),
+        };
+        assert_eq!(
+            empty
+                .members::<ReplicationView>(REPLICATION_ELEMENT)
+                .unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn members_keep_their_documented_names_and_texts() {
+        let view = full();
+        let r = response(&view);
+        let t = |name: &str| r.text(name).unwrap_or_else(|| panic!("no {name}"));
+        assert_eq!(t("SampledAt"), xml::timestamp(view.sampled_at));
+        assert_eq!(t("SampledAt"), "2024-01-31T12:00:00.123Z");
+        assert_eq!(t("IoThread"), "Connecting");
+        assert_eq!(t("SqlThreadRunning"), "true");
+        assert_eq!(t("SecondsBehindMaster"), "7");
+        assert_eq!(t("LagSeconds"), "1.250");
+        assert_eq!(t("LagSource"), "seconds_behind_master");
+        assert_eq!(t("ReadLogPosition"), "4294967301");
+        assert_eq!(t("LastSqlErrno"), "1062");
+        let heartbeat = ReplicationView {
+            lag: Some(Duration::ZERO),
+            lag_source: LagSource::Heartbeat,
+            io_thread: ThreadState::Yes,
+            ..view.clone()
+        };
+        let r = response(&heartbeat);
+        assert_eq!(r.text("LagSeconds").as_deref(), Some("0.000"));
+        assert_eq!(r.text("LagSource").as_deref(), Some("heartbeat"));
+        assert_eq!(r.text("IoThread").as_deref(), Some("Yes"));
+        // `None` is an absent member.
+        let sparse = ReplicationView {
+            seconds_behind_master: None,
+            lag: None,
+            source_log_file: None,
+            source_log_position: None,
+            gtid_io_pos: None,
+            source_error: None,
+            ..view.clone()
+        };
+        let r = response(&sparse);
+        for absent in [
+            "SecondsBehindMaster",
+            "LagSeconds",
+            "SourceLogFile",
+            "SourceLogPosition",
+            "GtidIoPos",
+            "SourceError",
+        ] {
+            assert_eq!(r.text(absent), None, "{absent}");
+        }
+        assert_eq!(
+            r.members::<ReplicationView>(REPLICATION_ELEMENT).unwrap(),
+            Some(sparse)
+        );
+
+        // The names are the ones docs/rds-api.md lists for the action (values in
+        // parentheses left out), no more and no fewer.
+        let docs = include_str!("../../../docs/rds-api.md");
+        let row = docs
+            .lines()
+            .find(|l| l.starts_with("| `FerryDescribeReplication`"))
+            .expect("docs/rds-api.md documents FerryDescribeReplication");
+        let listed = row
+            .split_once("Returns `<Replication>`")
+            .and_then(|(_, rest)| rest.split_once(':'))
+            .and_then(|(_, rest)| rest.split_once(';'))
+            .map(|(list, _)| list)
+            .expect("the row lists the members after `Returns <Replication>...:`");
+        let mut documented = BTreeSet::new();
+        let mut depth = 0;
+        for (i, part) in listed.split('`').enumerate() {
+            depth += part.matches('(').count();
+            depth -= part.matches(')').count();
+            if i % 2 == 1 && depth == 0 {
+                documented.insert(part.to_owned());
+            }
+        }
+        let written: BTreeSet<String> = xml::members(&view)
+            .unwrap()
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        assert_eq!(written, documented);
+    }
 }

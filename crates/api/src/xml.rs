@@ -6,9 +6,15 @@
 //! botocore's `QueryParser` reads both and the AWS CLI fails on anything it cannot parse, so
 //! the shapes here are checked against botocore in this crate's tests. [`XmlWriter`] escapes all
 //! text and replaces characters XML 1.0 cannot carry; element names are the caller's constants.
+//!
+//! A flat struct that derives serde can be written as members without naming each one
+//! ([`members`], [`XmlWriter::members`]) and read back from them ([`from_members`]): ferry's own
+//! shapes (the replication status) use that, so a new field needs no edit here or in a client.
 
 use std::fmt::{self, Display, Write as _};
 
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use time::{OffsetDateTime, UtcOffset};
 
 /// The XML namespace of every RDS response.
@@ -120,6 +126,14 @@ impl XmlWriter {
         self
     }
 
+    /// `<name>text</name>` for each member, in order (see [`members`]).
+    pub fn members(&mut self, members: &[(String, String)]) -> &mut Self {
+        for (name, text) in members {
+            self.elem(name, text);
+        }
+        self
+    }
+
     /// `<tag><member>item</member>...</tag>` for a list of scalars.
     pub fn list<T: Display>(
         &mut self,
@@ -196,6 +210,40 @@ pub fn error_response(
     w.end();
     w.elem("RequestId", request_id);
     w.finish()
+}
+
+/// A value that cannot be written as, or read from, flat members.
+#[derive(Debug, thiserror::Error)]
+pub enum MembersError {
+    /// The value is not a flat struct of scalars (a bug in its type).
+    #[error("the value is not a flat structure of scalars")]
+    Write(#[source] serde_urlencoded::ser::Error),
+    /// A member is missing or its text is not of the member's type.
+    #[error("the members do not make the expected structure")]
+    Read(#[source] serde_urlencoded::de::Error),
+}
+
+/// `value`'s members as `(name, text)` pairs, in declaration order: serde's field names,
+/// scalars as text (numbers in decimal, `true`/`false`, a unit enum variant by its name),
+/// `None` left out. `value` must be a flat struct (or map) of scalars and options of them.
+///
+/// Query-protocol members of a flat shape are name/value pairs, the data model of a form
+/// body, so `serde_urlencoded` does the typing in both directions and the form text in
+/// between is only a carrier (encoded and decoded losslessly).
+pub fn members<T: Serialize>(value: &T) -> Result<Vec<(String, String)>, MembersError> {
+    let form = serde_urlencoded::to_string(value).map_err(MembersError::Write)?;
+    Ok(form_urlencoded::parse(form.as_bytes())
+        .into_owned()
+        .collect())
+}
+
+/// The inverse of [`members`]: a `T` from `(name, text)` pairs; a member that is absent is
+/// `None` (or an error, when its field is not an `Option`).
+pub fn from_members<T: DeserializeOwned>(members: &[(String, String)]) -> Result<T, MembersError> {
+    let form = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(members)
+        .finish();
+    serde_urlencoded::from_str(&form).map_err(MembersError::Read)
 }
 
 /// `2024-01-31T12:00:00.123Z`: ISO 8601 in UTC with milliseconds, as RDS writes timestamps.
@@ -365,6 +413,55 @@ mod tests {
         let doc = roxmltree::Document::parse(&xml).unwrap();
         assert_eq!(doc.root_element().tag_name().name(), "Bad__x_a__Response");
         assert!(doc.descendants().any(|n| n.has_tag_name("_9_y_")));
+    }
+
+    #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Flat {
+        name: String,
+        port: u16,
+        ready: bool,
+        lag: Option<u64>,
+        note: Option<String>,
+    }
+
+    #[test]
+    fn flat_structs_are_members_both_ways() {
+        let value = Flat {
+            name: "a+b &c=d%20 é\n".into(),
+            port: 3306,
+            ready: true,
+            lag: None,
+            note: Some(String::new()),
+        };
+        let m = members(&value).unwrap();
+        let pairs: Vec<(&str, &str)> = m.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(
+            pairs,
+            [
+                ("Name", "a+b &c=d%20 é\n"),
+                ("Port", "3306"),
+                ("Ready", "true"),
+                ("Note", "")
+            ]
+        );
+        assert_eq!(from_members::<Flat>(&m).unwrap(), value);
+        let mut w = XmlWriter::new();
+        w.start("Flat").members(&m).end();
+        assert_eq!(
+            w.finish(),
+            "<Flat><Name>a+b &amp;c=d%20 é\n</Name><Port>3306</Port><Ready>true</Ready>\
+             <Note></Note></Flat>"
+        );
+        let wrong = [
+            ("Name".to_owned(), "x".to_owned()),
+            ("Port".to_owned(), "high".to_owned()),
+        ];
+        assert!(matches!(
+            from_members::<Flat>(&wrong),
+            Err(MembersError::Read(_))
+        ));
+        assert!(matches!(members(&7), Err(MembersError::Write(_))));
     }
 
     #[test]

@@ -350,28 +350,23 @@ async fn catch_up_and_cut_over(
     loop {
         let r = crate::replication::describe(client, CLUSTER).await?;
         if let Some(r) = r {
-            let executed = format!(
-                "{}:{}",
-                r.text("ExecutedLogFile").unwrap_or_default(),
-                r.text("ExecutedLogPosition").unwrap_or_default()
-            );
-            let lag = r.text("LagSeconds").unwrap_or_else(|| "?".into());
+            let executed = format!("{}:{}", r.executed_log_file, r.executed_log_position);
+            let lag = r
+                .lag
+                .map_or_else(|| "?".to_owned(), |d| format!("{:.3}", d.as_secs_f64()));
             let line = format!(
                 "   replication: IO {}, lag {lag} s, executed {executed} of the source's {}",
-                r.text("IoThread").unwrap_or_default(),
+                r.io_thread.as_str(),
                 target.coord
             );
             if line != last {
                 say(&line);
                 last = line;
             }
-            if r.text("LastSqlErrno").is_some_and(|e| e != "0") {
-                bail!(
-                    "replication broke: {}",
-                    r.text("LastSqlError").unwrap_or_default()
-                );
+            if r.last_sql_errno != 0 {
+                bail!("replication broke: {}", r.last_sql_error);
             }
-            if executed == target.coord.to_string() && lag == "0.000" {
+            if executed == target.coord.to_string() && r.lag == Some(Duration::ZERO) {
                 break;
             }
         }

@@ -14,8 +14,11 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use camino::Utf8PathBuf;
 use clap::{Args, Subcommand};
-use ferry_api::client::{Client, Response};
+use ferry_api::client::Client;
+use ferry_api::replication::REPLICATION_ELEMENT;
+use ferry_replication::monitor::LagSource;
 use ferry_replication::source::{self, SourceEndpoint, SourcePosition};
+use ferry_replication::view::ReplicationView;
 
 #[derive(Subcommand)]
 pub enum ReplicationCommand {
@@ -99,14 +102,15 @@ pub async fn run(cmd: ReplicationCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-pub async fn describe(client: &Client, cluster: &str) -> anyhow::Result<Option<Response>> {
+/// The cluster's latest replication sample; `None` when it is not replicating.
+pub async fn describe(client: &Client, cluster: &str) -> anyhow::Result<Option<ReplicationView>> {
     let response = client
         .call(
             "FerryDescribeReplication",
             &[("DBClusterIdentifier", cluster)],
         )
         .await?;
-    Ok(response.text("IoThread").is_some().then_some(response))
+    Ok(response.members(REPLICATION_ELEMENT)?)
 }
 
 async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
@@ -139,62 +143,68 @@ async fn print_status(client: &Client, cluster: &str) -> anyhow::Result<()> {
         );
         return Ok(());
     };
-    let t = |name: &str| r.text(name).unwrap_or_default();
-    let lag = match r.text("LagSeconds") {
-        Some(s) => format!("{s} s (measured by {})", t("LagSource").replace('_', " ")),
+    let lag = match r.lag {
+        Some(lag) => format!(
+            "{:.3} s (measured by {})",
+            lag.as_secs_f64(),
+            match r.lag_source {
+                LagSource::Heartbeat => "heartbeat",
+                LagSource::SecondsBehindMaster => "seconds behind master",
+            }
+        ),
         None => "unknown (replication is not running)".to_owned(),
     };
     println!("DB cluster:              {}", cluster);
     println!(
         "Source:                  {}:{} as {}{}",
-        t("SourceHost"),
-        t("SourcePort"),
-        t("SourceUser"),
-        if t("Ssl") == "true" { ", over SSL" } else { "" }
+        r.source_host,
+        r.source_port,
+        r.source_user,
+        if r.ssl { ", over SSL" } else { "" }
     );
-    println!("IO thread:               {}", t("IoThread"));
+    println!("IO thread:               {}", r.io_thread.as_str());
     println!(
         "SQL thread:              {}",
-        if t("SqlThreadRunning") == "true" {
-            "Yes"
-        } else {
-            "No"
-        }
+        if r.sql_thread_running { "Yes" } else { "No" }
     );
     println!("Lag:                     {lag}");
     println!(
         "Seconds_Behind_Master:   {}",
-        r.text("SecondsBehindMaster")
-            .unwrap_or_else(|| "NULL".to_owned())
+        r.seconds_behind_master
+            .map_or_else(|| "NULL".to_owned(), |s| s.to_string())
     );
     println!(
         "Read up to:              {}:{}",
-        t("ReadLogFile"),
-        t("ReadLogPosition")
+        r.read_log_file, r.read_log_position
     );
     println!(
         "Executed up to:          {}:{}",
-        t("ExecutedLogFile"),
-        t("ExecutedLogPosition")
+        r.executed_log_file, r.executed_log_position
     );
-    if let (Some(f), Some(p)) = (r.text("SourceLogFile"), r.text("SourceLogPosition")) {
+    if let (Some(f), Some(p)) = (&r.source_log_file, r.source_log_position) {
         println!("Source is at:            {f}:{p}");
     }
-    if t("UsingGtid") == "true" {
-        println!("GTID (IO thread):        {}", t("GtidIoPos"));
+    if r.using_gtid {
+        println!(
+            "GTID (IO thread):        {}",
+            r.gtid_io_pos.as_deref().unwrap_or_default()
+        );
     }
     for (kind, errno, error) in [
-        ("IO", "LastIoErrno", "LastIoError"),
-        ("SQL", "LastSqlErrno", "LastSqlError"),
+        ("IO", r.last_io_errno, &r.last_io_error),
+        ("SQL", r.last_sql_errno, &r.last_sql_error),
     ] {
-        if t(errno) != "0" && !t(errno).is_empty() {
-            println!("Last {kind} error:          {} {}", t(errno), t(error));
+        if errno != 0 {
+            println!("Last {kind} error:          {errno} {error}");
         }
     }
-    if let Some(e) = r.text("SourceError") {
+    if let Some(e) = &r.source_error {
         println!("Lag not measured on the source: {e}");
     }
-    println!("Sampled at:              {}", t("SampledAt"));
+    println!(
+        "Sampled at:              {}",
+        ferry_api::xml::timestamp(r.sampled_at)
+    );
     Ok(())
 }
 
@@ -275,14 +285,15 @@ pub async fn cut_over(
             "DB cluster {cluster} is not replicating from an external source: nothing to cut over"
         );
     };
-    if before.text("SqlThreadRunning").as_deref() != Some("true") {
+    if !before.sql_thread_running {
+        let error = &before.last_sql_error;
         bail!(
             "replication on DB cluster {cluster} is not running (SQL thread stopped{}): start it with mysql.rds_start_replication or skip the error first",
-            before
-                .text("LastSqlError")
-                .filter(|e| !e.is_empty())
-                .map(|e| format!(": {e}"))
-                .unwrap_or_default()
+            if error.is_empty() {
+                String::new()
+            } else {
+                format!(": {error}")
+            }
         );
     }
     let mut conn = endpoint.connect().await?;
@@ -332,7 +343,7 @@ pub async fn cut_over(
             // is broken) or only its answer was lost (the cluster stopped at the target).
             // Only in the first case is the source the primary still.
             let still_replicating = match describe(client, cluster).await {
-                Ok(Some(now)) => now.text("SqlThreadRunning").as_deref() == Some("true"),
+                Ok(Some(now)) => now.sql_thread_running,
                 Ok(None) => false,
                 Err(_) => true,
             };

@@ -14,15 +14,15 @@ use camino::Utf8Path;
 use ferry_engine::accounts::{AdminAccount, MASTER_USER_HOST};
 use ferry_engine::RunningServer;
 use ferry_replication::agent::{Agent, AgentContext, Notice};
-use ferry_replication::monitor::{Monitor, Sample, Transition};
+use ferry_replication::monitor::{Monitor, Transition};
 use ferry_replication::ssl::SslDir;
+use ferry_replication::view::ReplicationView;
 use ferry_restore::error::flatten;
 
 use crate::ctx::Ctx;
 use crate::error::ControlError;
 use crate::events::ClusterEvent;
 use crate::model::ClusterId;
-pub use crate::samples::ReplicationView;
 use crate::samples::Samples;
 
 /// How often the agent looks for procedure calls: each call waits up to this long extra.
@@ -183,7 +183,8 @@ async fn run_agent(
                         cp.cluster_event(&cluster, ClusterEvent::ReplicationState(&t));
                     }
                 }
-                cp.samples.set(&cluster, view(&sample), &alive);
+                let view = ReplicationView::of(&sample, time::OffsetDateTime::now_utc());
+                cp.samples.set(&cluster, view, &alive);
                 Ok::<(), ferry_replication::ReplicationError>(())
             }
             .await;
@@ -270,53 +271,6 @@ fn note_error(last: &mut Option<String>, message: String) {
         tracing::warn!(error = %message, "replication agent");
         *last = Some(message);
     }
-}
-
-/// The view of a sample; `None` when replication is not configured.
-fn view(sample: &Sample) -> Option<ReplicationView> {
-    use ferry_replication::monitor::LagSource;
-    use ferry_replication::status::UsingGtid;
-    let st = sample.status.as_ref()?;
-    let (io_errno, io_error) = st
-        .last_io_error
-        .as_ref()
-        .map_or((0, String::new()), |e| (e.errno, e.message.clone()));
-    let (sql_errno, sql_error) = st
-        .last_sql_error
-        .as_ref()
-        .map_or((0, String::new()), |e| (e.errno, e.message.clone()));
-    Some(ReplicationView {
-        sampled_at: time::OffsetDateTime::now_utc(),
-        source_host: st.master_host.clone(),
-        source_port: st.master_port,
-        source_user: st.master_user.clone(),
-        io_state: st.io_running.as_str().to_owned(),
-        sql_running: st.sql_running,
-        seconds_behind_master: st.seconds_behind_master,
-        lag_seconds: sample.lag.map(|d| d.as_secs_f64()),
-        lag_source: match sample.lag_source {
-            LagSource::Heartbeat => "heartbeat",
-            LagSource::SecondsBehindMaster => "seconds_behind_master",
-        }
-        .to_owned(),
-        read_file: st.master_log_file.clone(),
-        read_position: st.read_master_log_pos,
-        executed_file: st.relay_master_log_file.clone(),
-        executed_position: st.exec_master_log_pos,
-        source_file: sample
-            .source_position
-            .as_ref()
-            .map(|p| p.coord.file.clone()),
-        source_position: sample.source_position.as_ref().map(|p| p.coord.pos),
-        using_gtid: !matches!(st.using_gtid, UsingGtid::No),
-        gtid_io_pos: Some(st.gtid_io_pos.clone()).filter(|g| !g.is_empty()),
-        source_error: sample.source_error.clone(),
-        ssl: st.master_ssl_allowed,
-        last_io_errno: io_errno,
-        last_io_error: io_error,
-        last_sql_errno: sql_errno,
-        last_sql_error: sql_error,
-    })
 }
 
 #[cfg(test)]

@@ -7,46 +7,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use ferry_replication::view::ReplicationView;
+
 use crate::model::ClusterId;
 
 /// How long after a cutover the sampler's "not running" is taken as the cutover's own stop.
 const QUIET_STOP_FOR: Duration = Duration::from_secs(30);
-
-/// The latest replication sample of one cluster, as the API, the CLI and `/metrics` show it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ReplicationView {
-    pub sampled_at: time::OffsetDateTime,
-    pub source_host: String,
-    pub source_port: u16,
-    pub source_user: String,
-    /// `Slave_IO_Running`: `Yes`, `No` or `Connecting`.
-    pub io_state: String,
-    pub sql_running: bool,
-    pub seconds_behind_master: Option<u64>,
-    /// The lag ferry measured, in seconds (see [`ReplicationView::lag_source`]).
-    pub lag_seconds: Option<f64>,
-    /// `heartbeat` (positions sampled on the source) or `seconds_behind_master` (fallback).
-    pub lag_source: String,
-    /// `Master_Log_File` / `Read_Master_Log_Pos`: how far the IO thread has read.
-    pub read_file: String,
-    pub read_position: u64,
-    /// `Relay_Master_Log_File` / `Exec_Master_Log_Pos`: how far the SQL thread has executed.
-    pub executed_file: String,
-    pub executed_position: u64,
-    /// The source's own current position, when ferry could read it.
-    pub source_file: Option<String>,
-    pub source_position: Option<u64>,
-    pub using_gtid: bool,
-    /// `Gtid_IO_Pos`: the GTID position the IO thread has reached (GTID links).
-    pub gtid_io_pos: Option<String>,
-    /// Why the lag is not measured on the source, when it is not.
-    pub source_error: Option<String>,
-    pub ssl: bool,
-    pub last_io_errno: u32,
-    pub last_io_error: String,
-    pub last_sql_errno: u32,
-    pub last_sql_error: String,
-}
 
 /// Latest samples by cluster (clusters that are not replicating have none).
 #[derive(Default, Clone)]

@@ -15,5 +15,6 @@ pub mod procedures;
 pub mod source;
 pub mod ssl;
 pub mod status;
+pub mod view;
 
 pub use error::ReplicationError;

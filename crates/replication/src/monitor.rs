@@ -36,8 +36,9 @@ pub const SOURCE_RETRY: Duration = Duration::from_secs(10);
 /// make a new "caught up" event each time).
 pub const CAUGHT_UP_REARM: Duration = Duration::from_secs(5);
 
-/// Where a [`Sample`]'s lag comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where a [`Sample`]'s lag comes from. Serialized as `heartbeat` / `seconds_behind_master`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum LagSource {
     /// The source's sampled binlog positions against the replica's executed position (the
     /// larger of that and `Seconds_Behind_Master`, unless the replica has executed everything

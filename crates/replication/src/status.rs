@@ -11,7 +11,8 @@ use mysql_async::prelude::Queryable;
 use crate::error::ReplicationError;
 
 /// What `Slave_IO_Running` says about the IO thread (the one that reads the source's binlog).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Serialized as the column's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ThreadState {
     /// Connected to the source and reading its binlog.
     Yes,

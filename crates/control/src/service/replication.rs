@@ -6,7 +6,7 @@ use ferry_engine::flatten;
 use ferry_replication::source::SourcePosition;
 
 use super::*;
-use crate::replication::ReplicationView;
+use ferry_replication::view::ReplicationView;
 
 impl ControlPlane {
     /// The latest replication sample of a cluster (`None`: not replicating, or no instance).
