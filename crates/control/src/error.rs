@@ -64,12 +64,12 @@ impl ControlError {
 
 impl From<ferry_engine::EngineError> for ControlError {
     fn from(e: ferry_engine::EngineError) -> Self {
-        ControlError::Internal(ferry_restore::error::flatten(&e))
+        ControlError::Internal(ferry_base::error::flatten(&e))
     }
 }
 
 impl From<ferry_replication::ReplicationError> for ControlError {
     fn from(e: ferry_replication::ReplicationError) -> Self {
-        ControlError::Internal(ferry_restore::error::flatten(&e))
+        ControlError::Internal(ferry_base::error::flatten(&e))
     }
 }

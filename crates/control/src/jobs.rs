@@ -15,9 +15,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use camino::Utf8PathBuf;
+use ferry_base::error::flatten;
 use ferry_engine::accounts::{self, AdminAccount};
 use ferry_engine::{ReadyProbe, Server, ServerConfig};
-use ferry_restore::error::flatten;
 use ferry_restore::{Phase, Progress, RestoreOptions, RestoreReport, Source};
 use tokio::task::JoinHandle;
 
@@ -339,7 +339,7 @@ async fn restore_volume(
     check_source_version(origin, &report).map_err(Failure::new)?;
     let text = serde_json::to_string_pretty(&report)
         .map_err(|e| Failure::new(format!("serialize the restore report: {e}")))?;
-    crate::layout::write_private_file(&report_path, text.as_bytes())
+    ferry_base::fs::write_private_file(&report_path, text.as_bytes())
         .map_err(|e| Failure::new(format!("write {report_path}: {e}")))?;
     std::fs::rename(&restoring, &volume)
         .map_err(|e| Failure::new(format!("rename {restoring} to {volume}: {e}")))?;
@@ -569,7 +569,9 @@ async fn set_up_engine(
         }
     };
     accounts::bootstrap_admin(server, admin).await?;
-    let mut conn = server.connect(&admin.user, Some(&admin.password)).await?;
+    let mut conn = server
+        .connect(&admin.user, Some(admin.password.expose()))
+        .await?;
     set_master_user(&mut conn, &master, &password).await?;
     if let Some(gtid) = gtid {
         // A fresh server has no replica configured, so the position can be set.
@@ -743,7 +745,9 @@ pub(crate) async fn reset_master_password(
     }
     let (server, run_dir) = start_one_off(cp, &cluster.id, Some(&admin)).await?;
     let result = async {
-        let mut conn = server.connect(&admin.user, Some(&admin.password)).await?;
+        let mut conn = server
+            .connect(&admin.user, Some(admin.password.expose()))
+            .await?;
         set_master_user(&mut conn, &cluster.master_username, password).await
     }
     .await;

@@ -12,10 +12,10 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use camino::Utf8Path;
+use ferry_base::error::flatten;
 use ferry_engine::accounts::AdminAccount;
 use ferry_engine::config::PID_FILE;
 use ferry_engine::{ReadyProbe, RunningServer, Server, ServerConfig, ServerStatus};
-use ferry_restore::error::flatten;
 
 use crate::error::ControlError;
 use crate::instance_class;
@@ -196,7 +196,7 @@ impl Supervisor {
             return Ok(None);
         };
         m.server
-            .connect(&admin.user, Some(&admin.password))
+            .connect(&admin.user, Some(admin.password.expose()))
             .await
             .map(Some)
     }

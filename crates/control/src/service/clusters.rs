@@ -41,8 +41,12 @@ impl ControlPlane {
             &req.settings,
             Some(origin),
         )?;
-        self.create_cluster_with_job(cluster, &req.master.password, JobKind::RestoreFromS3)
-            .await
+        self.create_cluster_with_job(
+            cluster,
+            req.master.password.expose(),
+            JobKind::RestoreFromS3,
+        )
+        .await
     }
 
     /// CreateDBCluster: an empty cluster (a fresh datadir), for logical imports.
@@ -60,7 +64,7 @@ impl ControlPlane {
             &req.settings,
             None,
         )?;
-        self.create_cluster_with_job(cluster, &req.master.password, JobKind::InitEmpty)
+        self.create_cluster_with_job(cluster, req.master.password.expose(), JobKind::InitEmpty)
             .await
     }
 
