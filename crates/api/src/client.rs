@@ -7,11 +7,12 @@
 //! flat shapes, read back through serde ([`Response::members`]).
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use ferry_base::aws_files::{self, FileKind};
+use ferry_base::Secret;
 use time::OffsetDateTime;
 
 use crate::sigv4;
@@ -81,25 +82,14 @@ pub enum ClientError {
 }
 
 /// A client of one ferry API endpoint, holding one access key.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct Client {
     endpoint: reqwest::Url,
     access_key_id: String,
-    secret_access_key: String,
+    secret_access_key: Secret,
     region: String,
     http: reqwest::Client,
     timeout: Duration,
-}
-
-impl fmt::Debug for Client {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client")
-            .field("endpoint", &self.endpoint.as_str())
-            .field("access_key_id", &self.access_key_id)
-            .field("secret_access_key", &"<redacted>")
-            .field("region", &self.region)
-            .finish()
-    }
 }
 
 impl Client {
@@ -131,7 +121,7 @@ impl Client {
         Ok(Client {
             endpoint: url,
             access_key_id: access_key_id.to_owned(),
-            secret_access_key: secret_access_key.to_owned(),
+            secret_access_key: secret_access_key.into(),
             region: region.to_owned(),
             http,
             timeout: REQUEST_TIMEOUT,
@@ -147,21 +137,23 @@ impl Client {
                 path: path.to_owned(),
                 source,
             })?;
-        let section = default_section(&text);
+        let profiles = aws_files::Profiles::parse(&text, FileKind::Credentials);
+        let section = profiles.get("default");
         let get = |key: &'static str| {
-            section.get(key).filter(|v| !v.is_empty()).ok_or_else(|| {
-                ClientError::MissingCredential {
+            section
+                .and_then(|s| s.get(key))
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| ClientError::MissingCredential {
                     path: path.to_owned(),
                     key,
-                }
-            })
+                })
         };
         let access_key_id = get("aws_access_key_id")?;
         let secret = get("aws_secret_access_key")?;
         let region = section
-            .get("region")
+            .and_then(|s| s.region())
             .filter(|r| !r.is_empty())
-            .map_or(DEFAULT_REGION, String::as_str);
+            .unwrap_or(DEFAULT_REGION);
         Client::new(endpoint, access_key_id, secret, region)
     }
 
@@ -291,28 +283,6 @@ fn host_header(url: &reqwest::Url) -> String {
     }
 }
 
-/// The `key = value` pairs of the `[default]` section of an INI-style credentials file.
-fn default_section(text: &str) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let mut in_default = false;
-    for line in text.lines() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
-            continue;
-        }
-        if let Some(section) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            in_default = section.trim() == "default";
-            continue;
-        }
-        if in_default {
-            if let Some((key, value)) = line.split_once('=') {
-                out.insert(key.trim().to_owned(), value.trim().to_owned());
-            }
-        }
-    }
-    out
-}
-
 /// The text of the first element named `name` (by local name), anywhere in `doc`.
 fn first_text(doc: &roxmltree::Document<'_>, name: &str) -> Option<String> {
     doc.descendants()
@@ -395,17 +365,6 @@ impl Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn credentials_file_default_section_is_read() {
-        let text =
-            "# ferry\n[other]\naws_access_key_id = NOPE\n\n[default]\naws_access_key_id = AKIA1\n\
-                    aws_secret_access_key=s/ecr+et=\nregion = eu-west-1\n[later]\nregion=x\n";
-        let s = default_section(text);
-        assert_eq!(s["aws_access_key_id"], "AKIA1");
-        assert_eq!(s["aws_secret_access_key"], "s/ecr+et=");
-        assert_eq!(s["region"], "eu-west-1");
-    }
 
     #[test]
     fn missing_keys_and_files_are_named() {

@@ -57,7 +57,7 @@ impl From<ControlError> for ApiError {
             | ControlError::TimedOut { .. }
             | ControlError::Contended(_) => {
                 // The whole cause chain: lower crates' errors are carried whole, not as text.
-                let message = ferry_control::error::flatten(&e);
+                let message = ferry_base::error::flatten(&e);
                 tracing::error!(error = %message, "request failed inside ferry");
                 return ApiError::new(500, "InternalFailure", message);
             }
@@ -68,7 +68,7 @@ impl From<ControlError> for ApiError {
 
 impl From<MembersError> for ApiError {
     fn from(e: MembersError) -> Self {
-        let message = ferry_engine::flatten(&e);
+        let message = ferry_base::error::flatten(&e);
         tracing::error!(error = %message, "response could not be written");
         ApiError::new(500, "InternalFailure", message)
     }

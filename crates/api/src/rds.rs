@@ -221,7 +221,10 @@ impl Handler<'_> {
             }
             None => String::new(),
         };
-        Ok(MasterCredentials { username, password })
+        Ok(MasterCredentials {
+            username,
+            password: password.into(),
+        })
     }
 
     fn settings(&self, engine: EngineName) -> Result<ClusterSettings, ApiError> {

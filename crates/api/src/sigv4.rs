@@ -17,8 +17,6 @@
 mod canonical;
 mod error;
 
-use std::fmt;
-
 use axum::http::HeaderMap;
 use time::format_description::well_known::Rfc2822;
 use time::macros::format_description;
@@ -57,19 +55,10 @@ pub struct SignedRequestParts<'a> {
 }
 
 /// What the key store knows about an access key id: its secret and who it belongs to.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Secret {
-    pub secret_access_key: String,
+    pub secret_access_key: ferry_base::Secret,
     pub user: String,
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Secret")
-            .field("secret_access_key", &"<redacted>")
-            .field("user", &self.user)
-            .finish()
-    }
 }
 
 /// Who signed a request that [`verify`] accepted.
@@ -80,19 +69,10 @@ pub struct Principal {
 }
 
 /// An access key pair to sign with.
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 pub struct Credentials<'a> {
     pub access_key_id: &'a str,
-    pub secret_access_key: &'a str,
-}
-
-impl fmt::Debug for Credentials<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials")
-            .field("access_key_id", &self.access_key_id)
-            .field("secret_access_key", &"<redacted>")
-            .finish()
-    }
+    pub secret_access_key: &'a ferry_base::Secret,
 }
 
 /// The three parameters of an `Authorization: AWS4-HMAC-SHA256 ...` header.
@@ -178,7 +158,7 @@ pub fn verify(
     );
     let sts = canonical::string_to_sign(&timestamp, &scope.scope(), &creq);
     let expected = canonical::signature(
-        &secret.secret_access_key,
+        secret.secret_access_key.expose(),
         scope.date,
         scope.region,
         scope.service,
@@ -252,8 +232,13 @@ pub fn sign(
     );
     let scope = format!("{date}/{region}/{service}/{TERMINATOR}");
     let sts = canonical::string_to_sign(&timestamp, &scope, &creq);
-    let signature =
-        canonical::signature(credentials.secret_access_key, date, region, service, &sts);
+    let signature = canonical::signature(
+        credentials.secret_access_key.expose(),
+        date,
+        region,
+        service,
+        &sts,
+    );
     let authorization = format!(
         "{ALGORITHM} Credential={}/{scope}, SignedHeaders={}, Signature={signature}",
         credentials.access_key_id,

@@ -195,7 +195,7 @@ const VECTORS: &[Vector] = &[
 
 fn suite_lookup(id: &str) -> Option<Secret> {
     (id == SUITE_KEY_ID).then(|| Secret {
-        secret_access_key: SUITE_SECRET.to_owned(),
+        secret_access_key: SUITE_SECRET.into(),
         user: "example".to_owned(),
     })
 }
@@ -248,9 +248,10 @@ fn verify_accepts_every_suite_vector() {
 
 #[test]
 fn sign_reproduces_every_suite_vector() {
+    let secret = ferry_base::Secret::new(SUITE_SECRET);
     let credentials = Credentials {
         access_key_id: SUITE_KEY_ID,
-        secret_access_key: SUITE_SECRET,
+        secret_access_key: &secret,
     };
     for v in VECTORS {
         let mut headers = HeaderMap::new();
@@ -311,9 +312,10 @@ fn sign_reproduces_the_session_token_vector() {
         headers: &headers,
         body: b"",
     };
+    let secret = ferry_base::Secret::new(SUITE_SECRET);
     let credentials = Credentials {
         access_key_id: SUITE_KEY_ID,
-        secret_access_key: SUITE_SECRET,
+        secret_access_key: &secret,
     };
     let added = sigv4::sign(
         &parts,
@@ -355,7 +357,7 @@ const BODY: &[u8] = b"Action=DescribeDBClusters&Version=2014-10-31";
 
 fn lookup(id: &str) -> Option<Secret> {
     (id == KEY_ID).then(|| Secret {
-        secret_access_key: SECRET.to_owned(),
+        secret_access_key: SECRET.into(),
         user: "admin".to_owned(),
     })
 }
@@ -380,9 +382,10 @@ fn signed_request(
         headers: &headers,
         body: BODY,
     };
+    let secret = ferry_base::Secret::new(secret);
     let credentials = Credentials {
         access_key_id: KEY_ID,
-        secret_access_key: secret,
+        secret_access_key: &secret,
     };
     for (n, v) in sigv4::sign(
         &parts,
@@ -640,9 +643,10 @@ fn content_sha256_header_must_match_the_body() {
         headers: &headers,
         body: BODY,
     };
+    let secret_key = ferry_base::Secret::new(SECRET);
     let credentials = Credentials {
         access_key_id: KEY_ID,
-        secret_access_key: SECRET,
+        secret_access_key: &secret_key,
     };
     for (n, v) in sigv4::sign(&parts, "h", &credentials, "us-east-1", "rds", NOW) {
         headers.insert(
@@ -657,9 +661,10 @@ fn content_sha256_header_must_match_the_body() {
 fn secrets_are_not_in_debug_output() {
     let secret = lookup(KEY_ID).unwrap();
     assert!(!format!("{secret:?}").contains(SECRET));
+    let secret_key = ferry_base::Secret::new(SECRET);
     let credentials = Credentials {
         access_key_id: KEY_ID,
-        secret_access_key: SECRET,
+        secret_access_key: &secret_key,
     };
     assert!(!format!("{credentials:?}").contains(SECRET));
 }

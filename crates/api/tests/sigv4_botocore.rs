@@ -51,7 +51,7 @@ fn botocore_sign(python: &std::path::PathBuf, body: &str, extra: serde_json::Val
 
 fn lookup(id: &str) -> Option<Secret> {
     (id == common::ACCESS_KEY_ID).then(|| Secret {
-        secret_access_key: common::SECRET_ACCESS_KEY.to_owned(),
+        secret_access_key: common::SECRET_ACCESS_KEY.into(),
         user: common::USER.to_owned(),
     })
 }

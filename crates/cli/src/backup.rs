@@ -97,7 +97,7 @@ impl SourceArgs {
         let opts = S3Options {
             endpoint_url: self.endpoint_url.clone(),
             region: self.region.clone(),
-            sse_c_key: self.sse_c_key.clone(),
+            sse_c_key: self.sse_c_key.clone().map(Into::into),
             no_sign_request: self.no_sign_request,
             request_timeout: Some(Duration::from_secs_f64(
                 self.tuning.request_timeout.max(0.1),

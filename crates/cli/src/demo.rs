@@ -246,8 +246,8 @@ async fn drive(
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "ferry".to_owned()),
     ));
-    write_private(&dir.join("root-password"), &source.root_password)?;
-    write_private(&dir.join("repl-password"), &source.repl_password)?;
+    write_private(&dir.join("root-password"), source.root_password.expose())?;
+    write_private(&dir.join("repl-password"), source.repl_password.expose())?;
     Ok(())
 }
 
@@ -301,7 +301,7 @@ async fn catch_up_and_cut_over(
     say("== catching up: the source keeps taking writes after its backup");
     let mut src = source
         .server
-        .connect("root", Some(&source.root_password))
+        .connect("root", Some(source.root_password.expose()))
         .await
         .context("connect to the source as root")?;
     for sql in [
@@ -323,7 +323,7 @@ async fn catch_up_and_cut_over(
         "CALL mysql.rds_set_external_master('127.0.0.1', {}, '{}', {}, '{file}', {pos}, 0)",
         source.server.port(),
         source.repl_user,
-        mysql_async::Value::from(source.repl_password.as_str()).as_sql(false),
+        mysql_async::Value::from(source.repl_password.expose()).as_sql(false),
     );
     say(&format!(
         "   as {MASTER_USER}: CALL mysql.rds_set_external_master('127.0.0.1', {}, '{}', '...', '{file}', {pos}, 0)",
@@ -476,9 +476,9 @@ fn prepare_dir(dir: &Utf8Path) -> anyhow::Result<Utf8PathBuf> {
     Ok(dir)
 }
 
-/// A 0600 file (created so from the start), via the control plane's one helper for that.
+/// A 0600 file (created so from the start), via ferry-base's one helper for that.
 fn write_private(path: &Utf8Path, text: &str) -> anyhow::Result<()> {
-    ferry_control::layout::write_private_file(path, text.as_bytes())
+    ferry_base::fs::write_private_file(path, text.as_bytes())
         .with_context(|| format!("write {path}"))
 }
 

@@ -26,11 +26,11 @@
 mod sample;
 mod stream;
 
-use std::fmt;
 use std::time::Duration;
 
 use anyhow::Context;
 use camino::{Utf8Path, Utf8PathBuf};
+use ferry_base::Secret;
 use ferry_engine::{
     init_datadir, set_root_password, BinlogConfig, BinlogFormat, InitOptions, ReadyProbe,
     RunningServer, Server, ServerConfig, Toolbox,
@@ -113,43 +113,29 @@ impl DemoSourceOptions {
 }
 
 /// The running source and everything recorded about it.
+#[derive(Debug)]
 pub struct DemoSource {
     pub server: RunningServer,
     /// `SELECT VERSION()`, e.g. `10.11.19-MariaDB-...`: what `SourceEngineVersion` names.
     pub server_version: String,
-    pub root_password: String,
+    pub root_password: Secret,
     pub repl_user: String,
-    pub repl_password: String,
+    pub repl_password: Secret,
     /// Every base table of [`SCHEMA`] right after the incremental backup, by name.
     pub tables: Vec<TableSummary>,
-    /// `SHOW MASTER STATUS` right after the incremental backup.
+    /// `SHOW MASTER STATUS` right after the incremental backup. (This and `gtid` are what a
+    /// restore must recover: the tests compare them; the binary only shows them in `Debug`.)
+    #[cfg_attr(not(test), allow(dead_code))]
     pub binlog_file: String,
+    #[cfg_attr(not(test), allow(dead_code))]
     pub binlog_position: u64,
     /// `@@gtid_binlog_pos` right after the incremental backup (e.g. `0-1-42`).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub gtid: String,
     pub bucket_dir: Utf8PathBuf,
     pub prefix: String,
     /// Every part written, full backup first, each in stream order.
     pub parts: Vec<Utf8PathBuf>,
-}
-
-impl fmt::Debug for DemoSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DemoSource")
-            .field("server", &self.server)
-            .field("server_version", &self.server_version)
-            .field("root_password", &"<redacted>")
-            .field("repl_user", &self.repl_user)
-            .field("repl_password", &"<redacted>")
-            .field("tables", &self.tables)
-            .field("binlog_file", &self.binlog_file)
-            .field("binlog_position", &self.binlog_position)
-            .field("gtid", &self.gtid)
-            .field("bucket_dir", &self.bucket_dir)
-            .field("prefix", &self.prefix)
-            .field("parts", &self.parts)
-            .finish()
-    }
 }
 
 impl DemoSource {
@@ -246,9 +232,9 @@ pub async fn build(
         Ok(recorded) => Ok(DemoSource {
             server,
             server_version: recorded.server_version,
-            root_password,
+            root_password: root_password.into(),
             repl_user: REPL_USER.to_owned(),
-            repl_password,
+            repl_password: repl_password.into(),
             tables: recorded.tables,
             binlog_file: recorded.binlog.file,
             binlog_position: recorded.binlog.position,

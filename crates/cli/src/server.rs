@@ -69,16 +69,14 @@ pub async fn run(cmd: ServerCommand) -> anyhow::Result<ExitCode> {
         &tb,
         &cfg,
         &run_dir,
-        ReadyProbe::user(probe_user.clone(), password),
+        ReadyProbe::user(probe_user.clone(), password.map(Into::into)),
         Duration::from_secs(start_timeout),
     )
     .await
     .with_context(|| format!("start MariaDB on {}", datadir.display()))?;
+    let (major, minor, patch) = tb.server_version().numbers();
     println!(
-        "MariaDB {}.{}.{} is ready on 127.0.0.1:{port} (socket {}), pid {}.",
-        tb.server_version().major,
-        tb.server_version().minor,
-        tb.server_version().patch,
+        "MariaDB {major}.{minor}.{patch} is ready on 127.0.0.1:{port} (socket {}), pid {}.",
         server.socket(),
         server.pid()
     );

@@ -229,7 +229,7 @@ fn mariabackup(source: &TestServer, target: &Path, work: &Path) {
             f,
             "[mariabackup]\nuser={}\npassword={}\nsocket={}\n",
             source.admin().user,
-            source.admin().password,
+            source.admin().password.expose(),
             source.socket()
         )
         .unwrap();

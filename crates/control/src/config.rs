@@ -35,6 +35,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::str::FromStr;
 
 use camino::{Utf8Path, Utf8PathBuf};
+use ferry_base::aws_files::{self, FileKind, ProfileCredentials};
+use ferry_base::Secret;
 use ferry_restore::{S3Options, SourceUrl};
 use serde::Deserialize;
 
@@ -180,15 +182,15 @@ pub struct BucketConfig {
     pub path_style: bool,
 }
 
-/// Where a mapped bucket's credentials come from. `Debug` never shows a secret.
-#[derive(Clone, PartialEq, Eq)]
+/// Where a mapped bucket's credentials come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BucketCredentials {
     /// The AWS environment `ferry serve` was started with.
     Environment,
     Static {
         access_key_id: String,
-        secret_access_key: String,
-        session_token: Option<String>,
+        secret_access_key: Secret,
+        session_token: Option<Secret>,
     },
     /// A profile of an AWS shared-credentials file (default: `AWS_SHARED_CREDENTIALS_FILE`,
     /// else `~/.aws/credentials`), read each time a restore opens the bucket.
@@ -196,35 +198,6 @@ pub enum BucketCredentials {
         profile: String,
         credentials_file: Option<Utf8PathBuf>,
     },
-}
-
-impl fmt::Debug for BucketCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            BucketCredentials::Environment => f.write_str("Environment"),
-            BucketCredentials::Static {
-                access_key_id,
-                session_token,
-                ..
-            } => f
-                .debug_struct("Static")
-                .field("access_key_id", access_key_id)
-                .field("secret_access_key", &"<redacted>")
-                .field(
-                    "session_token",
-                    &session_token.as_ref().map(|_| "<redacted>"),
-                )
-                .finish(),
-            BucketCredentials::Profile {
-                profile,
-                credentials_file,
-            } => f
-                .debug_struct("Profile")
-                .field("profile", profile)
-                .field("credentials_file", credentials_file)
-                .finish(),
-        }
-    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -254,8 +227,8 @@ struct RawBucket {
     endpoint_url: Option<String>,
     region: Option<String>,
     access_key_id: Option<String>,
-    secret_access_key: Option<String>,
-    session_token: Option<String>,
+    secret_access_key: Option<Secret>,
+    session_token: Option<Secret>,
     profile: Option<String>,
     credentials_file: Option<String>,
     path_style: Option<bool>,
@@ -412,11 +385,11 @@ impl Config {
                     access_key_id,
                     secret_access_key,
                     session_token,
-                } => Some((
-                    access_key_id.clone(),
-                    secret_access_key.clone(),
-                    session_token.clone(),
-                )),
+                } => Some(ProfileCredentials {
+                    access_key_id: access_key_id.clone(),
+                    secret_access_key: secret_access_key.clone(),
+                    session_token: session_token.clone(),
+                }),
                 BucketCredentials::Profile {
                     profile,
                     credentials_file,
@@ -427,10 +400,10 @@ impl Config {
                     },
                 )?),
             };
-            if let Some((key, secret, token)) = keys {
-                opts.access_key_id = Some(key);
-                opts.secret_access_key = Some(secret);
-                opts.session_token = token;
+            if let Some(keys) = keys {
+                opts.access_key_id = Some(keys.access_key_id);
+                opts.secret_access_key = Some(keys.secret_access_key);
+                opts.session_token = keys.session_token;
             }
             let url = SourceUrl::S3 {
                 bucket: bucket.to_string(),
@@ -587,37 +560,24 @@ fn bucket_config(b: RawBucket) -> Result<BucketConfig, String> {
 }
 
 /// The key pair (and token) of `profile` in a shared-credentials file.
-fn profile_keys(
-    profile: &str,
-    file: Option<&Utf8Path>,
-) -> Result<(String, String, Option<String>), String> {
+fn profile_keys(profile: &str, file: Option<&Utf8Path>) -> Result<ProfileCredentials, String> {
     let path = match file {
-        Some(f) => f.to_owned(),
-        None => match std::env::var("AWS_SHARED_CREDENTIALS_FILE") {
-            Ok(f) if !f.is_empty() => Utf8PathBuf::from(f),
-            _ => {
-                let home = std::env::var("HOME")
-                    .map_err(|_| "HOME is not set: give credentials_file".to_string())?;
-                Utf8PathBuf::from(home).join(".aws/credentials")
-            }
-        },
+        Some(f) => f.as_std_path().to_owned(),
+        None => aws_files::credentials_file()
+            .ok_or_else(|| "HOME is not set: give credentials_file".to_string())?,
     };
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("read {path}: {e}"))?;
-    let values = ferry_restore::profile::section_values(&text, profile)
-        .ok_or_else(|| format!("no [{profile}] profile in {path}"))?;
-    match (
-        values.get("aws_access_key_id"),
-        values.get("aws_secret_access_key"),
-    ) {
-        (Some(k), Some(s)) => Ok((
-            k.clone(),
-            s.clone(),
-            values.get("aws_session_token").cloned(),
-        )),
-        _ => Err(format!(
-            "the [{profile}] profile in {path} lacks aws_access_key_id or aws_secret_access_key"
-        )),
-    }
+    let shown = path.display();
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("read {shown}: {e}"))?;
+    aws_files::Profiles::parse(&text, FileKind::Credentials)
+        .get(profile)
+        .ok_or_else(|| format!("no [{profile}] profile in {shown}"))?
+        .credentials()
+        .ok_or_else(|| {
+            format!(
+                "the [{profile}] profile in {shown} lacks aws_access_key_id or \
+                 aws_secret_access_key"
+            )
+        })
 }
 
 #[cfg(test)]

@@ -3,13 +3,15 @@
 //! `AWS_SHARED_CREDENTIALS_FILE=<data-dir>/admin-credentials aws --endpoint-url ... rds ...`
 //! works as is.
 
+use ferry_base::aws_files::{FileKind, FileWriter};
+use ferry_base::fs::write_private_file;
 use rand::Rng;
 use time::OffsetDateTime;
 
 use crate::auth::ADMIN_USER;
 use crate::config::Config;
 use crate::error::ControlError;
-use crate::layout::{write_private_file, Layout};
+use crate::layout::Layout;
 use crate::store::{AccessKey, Store};
 
 /// Makes sure the admin key exists and its credentials file says so.
@@ -27,7 +29,8 @@ pub fn ensure_admin(
                     "",
                     40,
                     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
-                ),
+                )
+                .into(),
                 user_name: ADMIN_USER.to_string(),
                 created_at: OffsetDateTime::now_utc(),
             };
@@ -36,13 +39,24 @@ pub fn ensure_admin(
         }
     };
     let path = layout.admin_credentials();
-    let text = format!(
-        "# ferry admin credentials for {} (created by ferry serve; keep private)\n[default]\naws_access_key_id = {}\naws_secret_access_key = {}\nregion = {}\n",
-        layout.root(),
-        key.access_key_id,
-        key.secret_access_key,
-        config.region
-    );
+    let text = FileWriter::new(FileKind::Credentials)
+        .comment(&format!(
+            "ferry admin credentials for {} (created by ferry serve; keep private)",
+            layout.root()
+        ))
+        .profile(
+            "default",
+            &[
+                ("aws_access_key_id", key.access_key_id.as_str()),
+                ("aws_secret_access_key", key.secret_access_key.expose()),
+                ("region", config.region.as_str()),
+            ],
+        )
+        .map_err(|e| ControlError::Damaged {
+            path: path.clone(),
+            problem: e.to_string(),
+        })?
+        .render();
     let current = std::fs::read_to_string(&path).ok();
     if current.as_deref() != Some(text.as_str()) {
         write_private_file(&path, text.as_bytes()).map_err(ControlError::io("write", &path))?;

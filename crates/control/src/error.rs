@@ -113,6 +113,3 @@ impl ControlError {
         }
     }
 }
-
-/// The error-chain formatter the edges use to word a `ControlError` with its causes.
-pub use ferry_engine::flatten;

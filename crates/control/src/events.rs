@@ -4,7 +4,7 @@
 //!
 //! Failures arrive here as typed errors; their text (the whole cause chain) is made here.
 
-use ferry_engine::flatten;
+use ferry_base::error::flatten;
 use ferry_replication::agent::Notice as ReplicationNotice;
 use ferry_replication::monitor::Transition;
 

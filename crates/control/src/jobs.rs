@@ -181,7 +181,7 @@ async fn run(ctx: &Arc<Ctx>, job: &Job, progress: Arc<Progress>, stage: Arc<Atom
             return;
         }
         Err(e) => {
-            tracing::error!(error = %ferry_engine::flatten(&e), "cannot read the cluster for its job");
+            tracing::error!(error = %ferry_base::error::flatten(&e), "cannot read the cluster for its job");
             return;
         }
     };
@@ -227,7 +227,7 @@ fn succeed(ctx: &Ctx, job: &Job, cluster: Cluster, report: Option<RestoreReport>
         Ok(Some(c)) => c,
         Ok(None) => return,
         Err(e) => {
-            tracing::error!(error = %ferry_engine::flatten(&e), "cannot read the cluster");
+            tracing::error!(error = %ferry_base::error::flatten(&e), "cannot read the cluster");
             return;
         }
     };
@@ -262,12 +262,12 @@ fn succeed(ctx: &Ctx, job: &Job, cluster: Cluster, report: Option<RestoreReport>
             tracing::info!("the cluster was deleted while it was being created");
         }
         Err(e) => {
-            tracing::error!(error = %ferry_engine::flatten(&e), "cannot mark the cluster available");
+            tracing::error!(error = %ferry_base::error::flatten(&e), "cannot mark the cluster available");
             return;
         }
     }
     if let Err(e) = ctx.store.finish_job(job.id) {
-        tracing::error!(error = %ferry_engine::flatten(&e), "cannot mark the job finished");
+        tracing::error!(error = %ferry_base::error::flatten(&e), "cannot mark the job finished");
     }
     // Last: a crash before this point resumes the job, which still needs the password.
     secrets::remove_pending_master_password(&ctx.layout, &id);
@@ -275,7 +275,7 @@ fn succeed(ctx: &Ctx, job: &Job, cluster: Cluster, report: Option<RestoreReport>
 
 fn fail(ctx: &Ctx, job: &Job, cluster: &Cluster, error: JobError) {
     let id = &cluster.id;
-    tracing::warn!(reason = %ferry_engine::flatten(&error), "creating the DB cluster failed");
+    tracing::warn!(reason = %ferry_base::error::flatten(&error), "creating the DB cluster failed");
     let layout = &ctx.layout;
     for dir in [
         layout.restoring(id),
@@ -312,10 +312,10 @@ fn fail(ctx: &Ctx, job: &Job, cluster: &Cluster, error: JobError) {
         Ok(true) => ctx.cluster_event(id, event),
         Ok(false) => {}
         Err(e) => {
-            tracing::error!(error = %ferry_engine::flatten(&e), "cannot mark the cluster failed")
+            tracing::error!(error = %ferry_base::error::flatten(&e), "cannot mark the cluster failed")
         }
     }
     if let Err(e) = ctx.store.finish_job(job.id) {
-        tracing::error!(error = %ferry_engine::flatten(&e), "cannot mark the job finished");
+        tracing::error!(error = %ferry_base::error::flatten(&e), "cannot mark the job finished");
     }
 }

@@ -31,7 +31,7 @@
 //! Directories are removed by renaming them into `trash/` first ([`Layout::remove_dir_safely`]),
 //! so a crash in the middle of a removal leaves a half-deleted tree in `trash/` (emptied at the
 //! next start, [`Layout::empty_trash`]) and never under `clusters/`. Files holding secrets are
-//! written by [`write_private_file`]: mode 0600 from the first byte.
+//! written by [`ferry_base::fs::write_private_file`]: mode 0600 from the first byte.
 
 use std::fs;
 use std::io;
@@ -334,10 +334,6 @@ impl Layout {
     }
 }
 
-/// Writes a secret file atomically, 0600 from the first byte (shared with the replication
-/// agent, hence in the engine crate).
-pub use ferry_engine::write_private_file;
-
 fn private_dir_builder() -> fs::DirBuilder {
     let mut b = fs::DirBuilder::new();
     b.recursive(true).mode(0o700);
@@ -472,28 +468,5 @@ mod tests {
         fs::write(l.trash().join("stray"), "x").unwrap();
         l.empty_trash().unwrap();
         assert_eq!(fs::read_dir(l.trash()).unwrap().count(), 0);
-    }
-
-    #[test]
-    fn private_files_are_0600_and_replaced_atomically() {
-        let (_tmp, l) = temp_layout();
-        l.ensure_root().unwrap();
-        let path = l.admin_credentials();
-        write_private_file(&path, b"[default]\n").unwrap();
-        assert_eq!(mode(&path), 0o600);
-        write_private_file(&path, b"[default]\nregion = us-east-1\n").unwrap();
-        assert_eq!(
-            fs::read_to_string(&path).unwrap(),
-            "[default]\nregion = us-east-1\n"
-        );
-        assert_eq!(mode(&path), 0o600);
-        let leftovers: Vec<_> = fs::read_dir(l.root())
-            .unwrap()
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_name().to_string_lossy().contains(".tmp."))
-            .collect();
-        assert!(leftovers.is_empty());
-        let err = write_private_file(&l.root().join("missing-dir/file"), b"x").unwrap_err();
-        assert!(err.to_string().contains("missing-dir/file"), "{err}");
     }
 }

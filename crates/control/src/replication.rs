@@ -11,13 +11,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use camino::Utf8Path;
+use ferry_base::error::flatten;
 use ferry_engine::accounts::{AdminAccount, MASTER_USER_HOST};
 use ferry_engine::RunningServer;
 use ferry_replication::agent::{Agent, AgentContext, Notice};
 use ferry_replication::monitor::{Monitor, Transition};
 use ferry_replication::ssl::SslDir;
 use ferry_replication::view::ReplicationView;
-use ferry_restore::error::flatten;
 
 use crate::ctx::Ctx;
 use crate::error::ControlError;
@@ -56,7 +56,9 @@ pub(crate) async fn install_procedures(
     admin: &AdminAccount,
     master_user: &str,
 ) -> Result<(), ControlError> {
-    let mut conn = server.connect(&admin.user, Some(&admin.password)).await?;
+    let mut conn = server
+        .connect(&admin.user, Some(admin.password.expose()))
+        .await?;
     ferry_replication::procedures::install(&mut conn, &[(master_user, MASTER_USER_HOST)]).await?;
     let _ = mysql_async::Conn::disconnect(conn).await;
     Ok(())
@@ -77,7 +79,7 @@ pub(crate) fn spawn_agent(
     let opts = mysql_async::OptsBuilder::default()
         .socket(Some(socket.as_str()))
         .user(Some(admin.user.clone()))
-        .pass(Some(admin.password.clone()));
+        .pass(Some(admin.password.expose()));
     let samples = ctx.samples.clone();
     let alive = Arc::new(AtomicBool::new(true));
     let task = {

@@ -3,24 +3,16 @@
 //! The API layer turns wire parameters into these (using [`crate::validate`]), so the service
 //! never sees an unchecked identifier, password or port.
 
+use ferry_base::Secret;
 use time::OffsetDateTime;
 
 use crate::model::{ClusterId, ClusterSettings, EngineName, InstanceId, SourceType, Tag};
 
-/// Redacts nothing but the password, which it never prints.
-#[derive(Clone)]
+/// The master user and its password.
+#[derive(Debug, Clone)]
 pub struct MasterCredentials {
     pub username: String,
-    pub password: String,
-}
-
-impl std::fmt::Debug for MasterCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MasterCredentials")
-            .field("username", &self.username)
-            .field("password", &"<redacted>")
-            .finish()
-    }
+    pub password: Secret,
 }
 
 #[derive(Clone)]

@@ -2,10 +2,11 @@
 //! the master password between the API request and the job that sets it, and ferry's own
 //! administrative account on the cluster's server.
 
+use ferry_base::fs::write_private_file;
 use ferry_engine::accounts::AdminAccount;
 
 use crate::error::ControlError;
-use crate::layout::{write_private_file, Layout};
+use crate::layout::Layout;
 use crate::model::ClusterId;
 
 pub(crate) fn write_pending_master_password(
@@ -61,7 +62,10 @@ pub(crate) fn read_admin(layout: &Layout, id: &ClusterId) -> Result<AdminAccount
         }
     }
     match (user, password) {
-        (Some(user), Some(password)) => Ok(AdminAccount { user, password }),
+        (Some(user), Some(password)) => Ok(AdminAccount {
+            user,
+            password: password.into(),
+        }),
         _ => Err(ControlError::Damaged {
             path,
             problem: "does not name ferry's admin account (user and password)".into(),

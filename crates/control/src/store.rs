@@ -128,6 +128,7 @@ pub struct Store {
     path: String,
 }
 
+// Not derived: the connection (behind its mutex) says nothing useful; the path names the store.
 impl fmt::Debug for Store {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Store").field("path", &self.path).finish()

@@ -233,7 +233,7 @@ impl Supervisor {
             return Ok(None);
         };
         m.server
-            .connect(&admin.user, Some(&admin.password))
+            .connect(&admin.user, Some(admin.password.expose()))
             .await
             .map(Some)
     }
@@ -268,7 +268,7 @@ impl Supervisor {
         let this = self.clone();
         tokio::spawn(async move {
             if let Err(e) = this.delete_instance(&id).await {
-                tracing::error!(instance = %id, error = %ferry_engine::flatten(&e), "deleting the DB instance failed");
+                tracing::error!(instance = %id, error = %ferry_base::error::flatten(&e), "deleting the DB instance failed");
             }
         });
     }

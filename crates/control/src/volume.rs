@@ -243,7 +243,7 @@ pub(crate) async fn reset_master_password(
     let result = async {
         let mut conn = one_off
             .server
-            .connect(&admin.user, Some(&admin.password))
+            .connect(&admin.user, Some(admin.password.expose()))
             .await?;
         set_master_user(&mut conn, &cluster.master_username, password).await
     }

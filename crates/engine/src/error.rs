@@ -215,20 +215,3 @@ fn missing_tools_message(missing: &[ToolKind], searched: &[PathBuf]) -> String {
             .join(", "),
     )
 }
-
-/// Error text with its sources, on one line: for messages that leave the process (an event,
-/// an API error, a SIGNAL text) where `{:#}` formatting is not available. Causes already in
-/// the text are not repeated.
-pub fn flatten(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = err.to_string();
-    let mut cur = err.source();
-    while let Some(s) = cur {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        cur = s.source();
-    }
-    out
-}

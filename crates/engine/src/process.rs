@@ -168,6 +168,8 @@ pub struct ProcessSpec {
     stop_grace: Duration,
 }
 
+// Not derived: the line observer is a closure, and the program and arguments read better as
+// the one command line they make.
 impl fmt::Debug for ProcessSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ProcessSpec")

@@ -13,6 +13,7 @@ use std::process::ExitStatus;
 use std::time::Duration;
 
 use camino::Utf8Path;
+use ferry_base::Secret;
 use mysql_async::prelude::Queryable;
 use tokio::time::Instant;
 
@@ -43,7 +44,7 @@ const ER_ACCESS_DENIED_NO_PASSWORD: u16 = 1698;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReadyProbe {
     pub user: String,
-    pub password: Option<String>,
+    pub password: Option<Secret>,
 }
 
 impl ReadyProbe {
@@ -56,7 +57,7 @@ impl ReadyProbe {
         }
     }
 
-    pub fn user(user: impl Into<String>, password: Option<String>) -> Self {
+    pub fn user(user: impl Into<String>, password: Option<Secret>) -> Self {
         ReadyProbe {
             user: user.into(),
             password,
@@ -228,6 +229,8 @@ pub struct RunningServer {
     log_offset: u64,
 }
 
+// Not derived: the child guard is a process handle and the whole config is long; the pid,
+// datadir and endpoint say which server this is.
 impl std::fmt::Debug for RunningServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RunningServer")
@@ -416,8 +419,10 @@ impl RunningServer {
     /// One login + `SELECT 1`. Also checks that the server answering is ours: a stale server
     /// on the same socket path must not pass for this one (ours then exits, and we report it).
     async fn probe_once(&self, probe: &ReadyProbe) -> Result<(), mysql_async::Error> {
-        let mut conn =
-            mysql_async::Conn::new(self.opts(&probe.user, probe.password.as_deref())).await?;
+        let mut conn = mysql_async::Conn::new(
+            self.opts(&probe.user, probe.password.as_ref().map(Secret::expose)),
+        )
+        .await?;
         let row: Option<(i64, String)> = conn.query_first("SELECT 1, @@datadir").await?;
         conn.disconnect().await?;
         match row {

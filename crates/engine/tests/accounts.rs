@@ -90,7 +90,7 @@ async fn admin_master_user_and_time_zones_on_a_restored_style_server() {
         .await
         .expect("bootstrap again (idempotent, grant checks now on)");
     let wrong = AdminAccount {
-        password: "not-the-password".to_owned(),
+        password: "not-the-password".into(),
         ..admin.clone()
     };
     assert!(
@@ -256,7 +256,7 @@ async fn client_cnf_survives_the_option_file_parser() {
     let dir = short_tempdir();
     let admin = AdminAccount {
         user: "ferry_admin".to_owned(),
-        password: " a#b\"c\\d'e\t$x; ".to_owned(),
+        password: " a#b\"c\\d'e\t$x; ".into(),
     };
     let cnf = dir.path().join("admin.cnf");
     std::fs::write(&cnf, admin.to_client_cnf()).expect("write admin.cnf");
@@ -270,7 +270,10 @@ async fn client_cnf_survives_the_option_file_parser() {
     .expect("my_print_defaults");
     assert_eq!(
         output.stdout_text(),
-        format!("--user=ferry_admin\n--password={}\n", admin.password)
+        format!(
+            "--user=ferry_admin\n--password={}\n",
+            admin.password.expose()
+        )
     );
 }
 

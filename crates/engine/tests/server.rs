@@ -62,8 +62,8 @@ async fn toolbox_finds_mariadb_10_11_and_its_tools() {
     let tb = toolbox().await;
     let server = tb.server_version();
     assert_eq!(
-        (server.flavor, server.major, server.minor),
-        (Flavor::MariaDB, 10, 11),
+        (server.flavor, server.series()),
+        (Flavor::MariaDB, (10, 11)),
         "{server:?}"
     );
     assert_eq!(tb.backup_flavor(), BackupFlavor::MariaBackup);
@@ -214,7 +214,7 @@ async fn server_lifecycle_backups_and_prepare() {
         "wrong credentials fail fast"
     );
 
-    let probe = ReadyProbe::user("root", Some("s3cret pass'word".to_owned()));
+    let probe = ReadyProbe::user("root", Some("s3cret pass'word".into()));
     let mut server = Server::start(&tb, &cfg, &dirs.run_dir, probe, START_TIMEOUT)
         .await
         .expect("restart");

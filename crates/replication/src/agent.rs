@@ -135,7 +135,14 @@ impl Agent {
             let outcome = match Action::parse(&req.action) {
                 Some(action) => {
                     tracing::info!(action = action.as_str(), caller = %req.caller, "replication procedure called");
-                    actions::run(&self.ctx, conn, action, &req.args, no_backslash_escapes).await?
+                    actions::run(
+                        &self.ctx,
+                        conn,
+                        action,
+                        req.args.expose(),
+                        no_backslash_escapes,
+                    )
+                    .await?
                 }
                 None => actions::Outcome::refuse(messages::UNKNOWN_ACTION),
             };

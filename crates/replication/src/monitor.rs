@@ -118,6 +118,8 @@ pub struct Monitor {
     caught_up: bool,
 }
 
+// Not derived: the source link holds a live connection and the tracker every recent sample;
+// which file it reads and the last health say which monitor this is.
 impl std::fmt::Debug for Monitor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Monitor")
@@ -241,7 +243,7 @@ impl Monitor {
             Err(error) => {
                 link.conn = None;
                 link.retry_at = Some(now + SOURCE_RETRY);
-                let text = ferry_engine::flatten(&error);
+                let text = ferry_base::error::flatten(&error);
                 link.last_error = Some(text.clone());
                 Err(text)
             }

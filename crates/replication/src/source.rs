@@ -37,6 +37,7 @@ use std::fmt;
 use std::time::Duration;
 
 use camino::Utf8PathBuf;
+use ferry_base::Secret;
 use mysql_async::prelude::Queryable as _;
 use mysql_async::{ClientIdentity, Conn, OptsBuilder, SslOpts};
 
@@ -138,33 +139,14 @@ pub enum SourceTls {
 }
 
 /// A replication source and the account ferry uses on it. `Debug` and `Display` never show
-/// the password.
-#[derive(Clone, PartialEq, Eq)]
+/// the password (a [`Secret`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceEndpoint {
     pub host: String,
     pub port: u16,
     pub user: String,
-    password: String,
+    password: Secret,
     pub tls: SourceTls,
-}
-
-impl fmt::Debug for SourceEndpoint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SourceEndpoint")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("user", &self.user)
-            .field(
-                "password",
-                &if self.password.is_empty() {
-                    ""
-                } else {
-                    "<redacted>"
-                },
-            )
-            .field("tls", &self.tls)
-            .finish()
-    }
 }
 
 /// `user@host:port`, with an IPv6 host in brackets.
@@ -179,7 +161,7 @@ impl SourceEndpoint {
         host: impl Into<String>,
         port: u16,
         user: impl Into<String>,
-        password: impl Into<String>,
+        password: impl Into<Secret>,
         tls: SourceTls,
     ) -> SourceEndpoint {
         SourceEndpoint {
@@ -192,7 +174,7 @@ impl SourceEndpoint {
     }
 
     /// The password (for writing ferry's private copy of the credentials; never log it).
-    pub fn password(&self) -> &str {
+    pub fn password(&self) -> &Secret {
         &self.password
     }
 
@@ -209,7 +191,7 @@ impl SourceEndpoint {
             .tcp_port(self.port)
             .prefer_socket(false)
             .user(Some(self.user.as_str()))
-            .pass(Some(self.password.as_str()))
+            .pass(Some(self.password.expose()))
             .ssl_opts(self.ssl_opts()?);
         let endpoint = self.to_string();
         match tokio::time::timeout(CONNECT_TIMEOUT, Conn::new(opts)).await {
@@ -543,7 +525,12 @@ mod tests {
     fn parses_urls_with_defaults_and_percent_escapes() {
         let ep = SourceEndpoint::from_url("mysql://repl:p%40ss%3Aw%2Fd+x@db.example.com").unwrap();
         assert_eq!(
-            (ep.host.as_str(), ep.port, ep.user.as_str(), ep.password()),
+            (
+                ep.host.as_str(),
+                ep.port,
+                ep.user.as_str(),
+                ep.password().expose()
+            ),
             ("db.example.com", 3306, "repl", "p@ss:w/d+x")
         );
         assert_eq!(ep.tls, SourceTls::Off);
@@ -553,7 +540,7 @@ mod tests {
             (ep.host.as_str(), ep.port, ep.user.as_str()),
             ("::1", 3307, "répl")
         );
-        assert_eq!(ep.password(), "");
+        assert_eq!(ep.password().expose(), "");
         assert_eq!(ep.to_string(), "répl@[::1]:3307");
 
         let ep = SourceEndpoint::from_url(

@@ -27,6 +27,7 @@ mod pem;
 
 use std::fmt;
 
+use ferry_base::Secret;
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
@@ -134,24 +135,26 @@ pub enum KeyFormat {
     Sec1,
 }
 
-/// Validated SSL material, as normalised PEM text. `Debug` never shows the key.
+/// Validated SSL material, as normalised PEM text; the private key is a [`Secret`].
 #[derive(Clone)]
 pub struct SslMaterial {
     ca_pem: String,
     cert_pem: String,
-    key_pem: String,
+    key_pem: Secret,
     key_format: KeyFormat,
     ca_count: usize,
     cert_count: usize,
 }
 
+// Not derived: the certificates are long PEM texts (public, but not worth a log line); their
+// counts say what was given. The key would show as `<redacted>` either way.
 impl fmt::Debug for SslMaterial {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SslMaterial")
             .field("ca_certificates", &self.ca_count)
             .field("cert_chain", &self.cert_count)
             .field("key_format", &self.key_format)
-            .field("key_pem", &"<redacted>")
+            .field("key_pem", &self.key_pem)
             .finish()
     }
 }
@@ -213,7 +216,7 @@ impl SslMaterial {
         Ok(SslMaterial {
             ca_pem: pem::join(&ca_blocks),
             cert_pem: pem::join(&cert_blocks),
-            key_pem: pem::join(&key_blocks),
+            key_pem: pem::join(&key_blocks).into(),
             key_format,
             ca_count: roots.len(),
             cert_count,
@@ -247,7 +250,7 @@ impl SslMaterial {
 
     /// The private key (PEM), for [`SslDir::store`] only.
     fn key_pem(&self) -> &str {
-        &self.key_pem
+        self.key_pem.expose()
     }
 }
 

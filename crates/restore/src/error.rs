@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 
 use ferry_backup::chain::ChainProblem;
+use ferry_base::error::flatten;
 
 /// Why fetching bytes of one object failed, after retries.
 #[derive(Debug, thiserror::Error)]
@@ -53,9 +54,6 @@ impl FetchErrorKind {
         }
     }
 }
-
-/// Error text with its sources, on one line (kept here for the restore's callers).
-pub use ferry_engine::flatten;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RestoreError {

@@ -9,7 +9,6 @@ pub mod fetch;
 pub mod inspect;
 pub mod listing;
 pub mod metadata;
-pub mod profile;
 pub mod progress;
 pub mod restore;
 pub mod sets;

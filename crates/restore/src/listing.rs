@@ -4,9 +4,10 @@
 use std::collections::HashMap;
 
 use ferry_backup::discover::ObjectEntry;
+use ferry_base::error::flatten;
 use futures::TryStreamExt;
 
-use crate::error::{flatten, RestoreError};
+use crate::error::RestoreError;
 use crate::source::Source;
 
 pub struct Listing {

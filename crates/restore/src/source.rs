@@ -20,8 +20,10 @@ use object_store::{
     BackoffConfig, ClientOptions, ObjectStore, RetryConfig, StaticCredentialProvider,
 };
 
+use ferry_base::aws_files;
+use ferry_base::Secret;
+
 use crate::error::RestoreError;
-use crate::profile;
 
 /// A parsed SOURCE argument.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,16 +84,16 @@ impl SourceUrl {
     }
 }
 
-/// Options for S3-compatible sources. `Debug` never shows the SSE-C key, the secret access key
-/// or the session token.
-#[derive(Clone, Default)]
+/// Options for S3-compatible sources. The SSE-C key, the secret access key and the session
+/// token are [`Secret`]s.
+#[derive(Debug, Clone, Default)]
 pub struct S3Options {
     /// Overrides `AWS_ENDPOINT_URL`.
     pub endpoint_url: Option<String>,
     /// Overrides `AWS_REGION`; default `us-east-1`.
     pub region: Option<String>,
     /// SSE-C customer key: 32 raw bytes, or their base64 encoding.
-    pub sse_c_key: Option<String>,
+    pub sse_c_key: Option<Secret>,
     /// Send unsigned requests (public buckets).
     pub no_sign_request: bool,
     /// Per-request timeout (0 = default 5 minutes).
@@ -99,34 +101,12 @@ pub struct S3Options {
     /// Explicit credentials, used ahead of the environment and the shared credentials file.
     /// The key id and the secret come together; the token only with them.
     pub access_key_id: Option<String>,
-    pub secret_access_key: Option<String>,
-    pub session_token: Option<String>,
+    pub secret_access_key: Option<Secret>,
+    pub session_token: Option<Secret>,
     /// Address the bucket virtual-hosted-style (`https://bucket.host/key`) rather than
     /// path-style (`https://host/bucket/key`, the default, which every S3-compatible server
     /// understands). With a custom endpoint the bucket is prefixed to its host.
     pub virtual_hosted_style: bool,
-}
-
-impl std::fmt::Debug for S3Options {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("S3Options")
-            .field("endpoint_url", &self.endpoint_url)
-            .field("region", &self.region)
-            .field("sse_c_key", &self.sse_c_key.as_ref().map(|_| "<redacted>"))
-            .field("no_sign_request", &self.no_sign_request)
-            .field("request_timeout", &self.request_timeout)
-            .field("access_key_id", &self.access_key_id)
-            .field(
-                "secret_access_key",
-                &self.secret_access_key.as_ref().map(|_| "<redacted>"),
-            )
-            .field(
-                "session_token",
-                &self.session_token.as_ref().map(|_| "<redacted>"),
-            )
-            .field("virtual_hosted_style", &self.virtual_hosted_style)
-            .finish()
-    }
 }
 
 /// An opened source: the store and the prefix inside it.
@@ -231,13 +211,13 @@ fn open_s3(
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let has_env_keys = env("AWS_ACCESS_KEY_ID").is_some() && env("AWS_SECRET_ACCESS_KEY").is_some();
     let profile_name = env("AWS_PROFILE").unwrap_or_else(|| "default".to_string());
-    let profile = profile::load(&profile_name);
+    let profile = aws_files::load_profile(&profile_name);
 
     let explicit = match (&opts.access_key_id, &opts.secret_access_key) {
         (Some(key_id), Some(secret_key)) => Some(AwsCredential {
             key_id: key_id.clone(),
-            secret_key: secret_key.clone(),
-            token: opts.session_token.clone(),
+            secret_key: secret_key.expose().to_owned(),
+            token: opts.session_token.as_ref().map(|t| t.expose().to_owned()),
         }),
         (None, None) if opts.session_token.is_none() => None,
         _ => {
@@ -254,12 +234,12 @@ fn open_s3(
         builder = builder.with_credentials(Arc::new(StaticCredentialProvider::new(credential)));
     } else if !has_env_keys && !opts.no_sign_request {
         match profile.as_ref().and_then(|p| p.credentials()) {
-            Some((key, secret, token)) => {
+            Some(keys) => {
                 builder = builder
-                    .with_access_key_id(key)
-                    .with_secret_access_key(secret);
-                if let Some(t) = token {
-                    builder = builder.with_token(t);
+                    .with_access_key_id(keys.access_key_id)
+                    .with_secret_access_key(keys.secret_access_key.expose());
+                if let Some(t) = &keys.session_token {
+                    builder = builder.with_token(t.expose());
                 }
             }
             None => {
@@ -280,7 +260,7 @@ fn open_s3(
         .clone()
         .or_else(|| env("AWS_REGION"))
         .or_else(|| env("AWS_DEFAULT_REGION"))
-        .or_else(|| profile.as_ref().and_then(|p| p.region()))
+        .or_else(|| profile.as_ref().and_then(|p| p.region()).map(str::to_owned))
         .unwrap_or_else(|| "us-east-1".to_string());
     builder = builder.with_region(region);
 
@@ -289,7 +269,12 @@ fn open_s3(
         .clone()
         .or_else(|| env("AWS_ENDPOINT_URL_S3"))
         .or_else(|| env("AWS_ENDPOINT_URL"))
-        .or_else(|| profile.as_ref().and_then(|p| p.endpoint_url()));
+        .or_else(|| {
+            profile
+                .as_ref()
+                .and_then(|p| p.endpoint_url())
+                .map(str::to_owned)
+        });
     if let Some(ep) = endpoint {
         let ep = ep.trim_end_matches('/').to_string();
         if !(ep.starts_with("http://") || ep.starts_with("https://")) {
@@ -311,7 +296,7 @@ fn open_s3(
     }
 
     if let Some(key) = &opts.sse_c_key {
-        builder = builder.with_ssec_encryption(sse_c_key_base64(key).map_err(store_err)?);
+        builder = builder.with_ssec_encryption(sse_c_key_base64(key.expose()).map_err(store_err)?);
     }
 
     let store = builder.build().map_err(|e| store_err(e.to_string()))?;

@@ -155,7 +155,8 @@ impl TestServer {
         root_conn
             .query_drop(format!(
                 "CREATE USER '{}'@'localhost' IDENTIFIED BY '{}'",
-                admin.user, admin.password
+                admin.user,
+                admin.password.expose()
             ))
             .await
             .context("create the admin account")?;

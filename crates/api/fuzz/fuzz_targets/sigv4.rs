@@ -27,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let lookup = |_: &str| {
         Some(Secret {
-            secret_access_key: "secret".to_string(),
+            secret_access_key: "secret".into(),
             user: "admin".to_string(),
         })
     };

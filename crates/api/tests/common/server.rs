@@ -74,7 +74,7 @@ impl Drop for TestServer {
 
 fn lookup(access_key_id: &str) -> Option<Secret> {
     (access_key_id == ACCESS_KEY_ID).then(|| Secret {
-        secret_access_key: SECRET_ACCESS_KEY.to_owned(),
+        secret_access_key: SECRET_ACCESS_KEY.into(),
         user: USER.to_owned(),
     })
 }

@@ -77,7 +77,10 @@ async fn demo_source_backs_up_a_chain_that_restores_to_the_recorded_state() {
         "{lines:#?}"
     );
     let debug = format!("{source:?}");
-    assert!(!debug.contains(&source.root_password) && !debug.contains(&source.repl_password));
+    assert!(
+        !debug.contains(source.root_password.expose())
+            && !debug.contains(source.repl_password.expose())
+    );
 
     // The parts: several for the full backup, named like `split -d` output.
     let backup_root = source.backup_root();

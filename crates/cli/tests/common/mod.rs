@@ -142,7 +142,7 @@ async fn verify_async(datadir: &Path, expected: &Path) {
         &tb,
         &cfg,
         run_dir.path(),
-        ReadyProbe::user("root", Some(password.clone())),
+        ReadyProbe::user("root", Some(password.clone().into())),
         Duration::from_secs(120),
     )
     .await

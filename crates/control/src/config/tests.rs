@@ -187,8 +187,14 @@ fn bucket_resolution_order() {
     );
     assert_eq!(opts.endpoint_url.as_deref(), Some("http://127.0.0.1:9000"));
     assert_eq!(opts.access_key_id.as_deref(), Some("AKIA"));
-    assert_eq!(opts.secret_access_key.as_deref(), Some("SECRET"));
-    assert_eq!(opts.session_token.as_deref(), Some("TOKEN"));
+    assert_eq!(
+        opts.secret_access_key.as_ref().map(Secret::expose),
+        Some("SECRET")
+    );
+    assert_eq!(
+        opts.session_token.as_ref().map(Secret::expose),
+        Some("TOKEN")
+    );
     assert!(!opts.virtual_hosted_style);
 
     // 2. The file root serves other buckets as directories.
@@ -258,8 +264,11 @@ fn profile_credentials_are_read_from_the_named_file() {
     let c = Config::parse(&text, "t").unwrap();
     let (_, opts) = c.bucket_source("abc", "").unwrap();
     assert_eq!(opts.access_key_id.as_deref(), Some("MK"));
-    assert_eq!(opts.secret_access_key.as_deref(), Some("MS"));
-    assert_eq!(opts.session_token.as_deref(), Some("MT"));
+    assert_eq!(
+        opts.secret_access_key.as_ref().map(Secret::expose),
+        Some("MS")
+    );
+    assert_eq!(opts.session_token.as_ref().map(Secret::expose), Some("MT"));
     let (_, opts) = c.bucket_source("def", "").unwrap();
     assert_eq!(opts.access_key_id.as_deref(), Some("D"));
 

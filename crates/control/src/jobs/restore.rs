@@ -72,7 +72,7 @@ pub(super) async fn restore_volume(
         path: report_path.clone(),
         source,
     })?;
-    crate::layout::write_private_file(&report_path, text.as_bytes())
+    ferry_base::fs::write_private_file(&report_path, text.as_bytes())
         .map_err(ControlError::io("write", &report_path))?;
     std::fs::rename(&restoring, &volume).map_err(ControlError::io("rename", &restoring))?;
     Ok(Some(report))

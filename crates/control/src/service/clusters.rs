@@ -43,8 +43,12 @@ impl ControlPlane {
             req.tags,
             Some(origin),
         )?;
-        self.create_cluster_with_job(cluster, &req.master.password, JobKind::RestoreFromS3)
-            .await
+        self.create_cluster_with_job(
+            cluster,
+            req.master.password.expose(),
+            JobKind::RestoreFromS3,
+        )
+        .await
     }
 
     /// CreateDBCluster: an empty cluster (a fresh datadir), for logical imports.
@@ -64,7 +68,7 @@ impl ControlPlane {
             req.tags,
             None,
         )?;
-        self.create_cluster_with_job(cluster, &req.master.password, JobKind::InitEmpty)
+        self.create_cluster_with_job(cluster, req.master.password.expose(), JobKind::InitEmpty)
             .await
     }
 
@@ -315,7 +319,7 @@ impl ControlPlane {
         let cp = self.clone();
         tokio::spawn(async move {
             if let Err(e) = cp.finish_cluster_deletion(&id).await {
-                tracing::error!(cluster = %id, error = %ferry_engine::flatten(&e), "deleting the DB cluster failed");
+                tracing::error!(cluster = %id, error = %ferry_base::error::flatten(&e), "deleting the DB cluster failed");
             }
         });
     }

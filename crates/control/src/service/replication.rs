@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use ferry_engine::flatten;
+use ferry_base::error::flatten;
 use ferry_replication::source::SourcePosition;
 
 use super::*;

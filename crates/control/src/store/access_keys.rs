@@ -1,31 +1,19 @@
 //! Access keys: the key pairs requests are signed with (SigV4). The secret is kept in clear
 //! because verifying a signature needs it; the database file is 0600 in a 0700 directory.
 
-use std::fmt;
-
+use ferry_base::Secret;
 use rusqlite::{params, OptionalExtension};
 use time::OffsetDateTime;
 
 use super::{from_nanos, to_nanos, Context, ObjectKind, Store, StoreError};
 
-/// An access key pair and the user it belongs to. `Debug` never shows the secret.
-#[derive(Clone, PartialEq, Eq)]
+/// An access key pair and the user it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessKey {
     pub access_key_id: String,
-    pub secret_access_key: String,
+    pub secret_access_key: Secret,
     pub user_name: String,
     pub created_at: OffsetDateTime,
-}
-
-impl fmt::Debug for AccessKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AccessKey")
-            .field("access_key_id", &self.access_key_id)
-            .field("secret_access_key", &"<redacted>")
-            .field("user_name", &self.user_name)
-            .field("created_at", &self.created_at)
-            .finish()
-    }
 }
 
 impl Store {
@@ -40,7 +28,7 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4) ON CONFLICT (access_key_id) DO NOTHING",
                 params![
                     id,
-                    key.secret_access_key,
+                    key.secret_access_key.expose(),
                     key.user_name,
                     to_nanos(key.created_at)
                 ],
@@ -98,7 +86,7 @@ fn key(
     let created_at = from_nanos(created, || format!("access key '{access_key_id}'"))?;
     Ok(AccessKey {
         access_key_id,
-        secret_access_key,
+        secret_access_key: secret_access_key.into(),
         user_name,
         created_at,
     })
@@ -113,7 +101,7 @@ mod tests {
     fn key(id: &str, user: &str, age_minutes: i64) -> AccessKey {
         AccessKey {
             access_key_id: id.into(),
-            secret_access_key: format!("secret-of-{id}"),
+            secret_access_key: format!("secret-of-{id}").into(),
             user_name: user.into(),
             created_at: OffsetDateTime::now_utc() - Duration::minutes(age_minutes),
         }

@@ -2,6 +2,7 @@
 //! socket only in practice (`localhost` matches socket connections; under `skip-name-resolve`
 //! it matches no TCP client).
 
+use ferry_base::Secret;
 use mysql_async::prelude::Queryable;
 use rand::distr::{Alphanumeric, SampleString};
 
@@ -19,23 +20,14 @@ pub const ADMIN_USER: &str = "ferry_admin";
 pub const ADMIN_HOST: &str = "localhost";
 const GENERATED_PASSWORD_LEN: usize = 32;
 
-/// ferry's administrative account on one server. `Debug` does not show the password.
+/// ferry's administrative account on one server.
 ///
 /// Store the password where the control plane keeps secrets; rebuild the value with
 /// `AdminAccount { user: ADMIN_USER.into(), password }`.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdminAccount {
     pub user: String,
-    pub password: String,
-}
-
-impl std::fmt::Debug for AdminAccount {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AdminAccount")
-            .field("user", &self.user)
-            .field("password", &"<redacted>")
-            .finish()
-    }
+    pub password: Secret,
 }
 
 impl AdminAccount {
@@ -44,7 +36,9 @@ impl AdminAccount {
     pub fn generate() -> Self {
         AdminAccount {
             user: ADMIN_USER.to_owned(),
-            password: Alphanumeric.sample_string(&mut rand::rng(), GENERATED_PASSWORD_LEN),
+            password: Alphanumeric
+                .sample_string(&mut rand::rng(), GENERATED_PASSWORD_LEN)
+                .into(),
         }
     }
 
@@ -55,13 +49,15 @@ impl AdminAccount {
         format!(
             "[client]\nuser = {}\npassword = {}\n",
             crate::config::option_value(&self.user),
-            crate::config::option_value(&self.password)
+            crate::config::option_value(self.password.expose())
         )
     }
 
     /// Opens a connection as this account over the server's unix socket.
     pub async fn connect(&self, server: &RunningServer) -> Result<mysql_async::Conn, EngineError> {
-        server.connect(&self.user, Some(&self.password)).await
+        server
+            .connect(&self.user, Some(self.password.expose()))
+            .await
     }
 }
 
@@ -94,7 +90,7 @@ pub async fn bootstrap_admin(
     admin: &AdminAccount,
 ) -> Result<(), EngineError> {
     check_user_name("admin user name", &admin.user)?;
-    check_password("admin password", &admin.password)?;
+    check_password("admin password", admin.password.expose())?;
     let mut conn = admin.connect(server).await?;
     create_admin(&mut Session::new(&mut conn).await?, admin).await?;
     disconnect(conn, server.socket().to_string()).await?;
@@ -117,7 +113,7 @@ async fn create_admin(session: &mut Session<'_>, admin: &AdminAccount) -> Result
         )
         .await?;
     let account = session.account(&admin.user, ADMIN_HOST);
-    let auth = auth_clause(&admin.password);
+    let auth = auth_clause(admin.password.expose());
     let replaced = session
         .conn
         .query_drop(format!("CREATE OR REPLACE USER {account} {auth}"))
@@ -214,7 +210,7 @@ mod tests {
         let admin = AdminAccount::generate();
         let text = format!("{admin:?}");
         assert!(text.contains("ferry_admin"), "{text}");
-        assert!(!text.contains(&admin.password), "{text}");
+        assert!(!text.contains(admin.password.expose()), "{text}");
     }
 
     #[test]
@@ -222,8 +218,12 @@ mod tests {
         let a = AdminAccount::generate();
         let b = AdminAccount::generate();
         assert_eq!(a.user, ADMIN_USER);
-        assert_eq!(a.password.len(), 32);
-        assert!(a.password.chars().all(|c| c.is_ascii_alphanumeric()));
+        assert_eq!(a.password.expose().len(), 32);
+        assert!(a
+            .password
+            .expose()
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric()));
         assert_ne!(a.password, b.password);
     }
 
@@ -231,7 +231,7 @@ mod tests {
     fn client_cnf_quotes_only_what_needs_it() {
         let plain = AdminAccount {
             user: ADMIN_USER.to_owned(),
-            password: "Abc123".to_owned(),
+            password: "Abc123".into(),
         };
         assert_eq!(
             plain.to_client_cnf(),
@@ -239,7 +239,7 @@ mod tests {
         );
         let nasty = AdminAccount {
             user: ADMIN_USER.to_owned(),
-            password: " a#b\"c\\d'e\n".to_owned(),
+            password: " a#b\"c\\d'e\n".into(),
         };
         assert_eq!(
             nasty.to_client_cnf(),
@@ -252,6 +252,6 @@ mod tests {
         let admin = AdminAccount::generate();
         let probe = ReadyProbe::from(&admin);
         assert_eq!(probe.user, ADMIN_USER);
-        assert_eq!(probe.password.as_deref(), Some(admin.password.as_str()));
+        assert_eq!(probe.password, Some(admin.password));
     }
 }

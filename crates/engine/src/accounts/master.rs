@@ -42,6 +42,7 @@ mod options;
 
 use std::collections::BTreeSet;
 
+use ferry_base::version::ServerVersion;
 use mysql_async::prelude::Queryable;
 
 use self::options::account_options;
@@ -353,17 +354,17 @@ async fn check_server_version(session: &mut Session<'_>) -> Result<(), EngineErr
         .await
         .map_err(on_error)?;
     let version = version.unwrap_or_default();
-    match parse_mariadb_version(&version) {
-        Some(numbers) if numbers >= MIN_MARIADB => Ok(()),
-        _ => Err(EngineError::InvalidArgument {
-            what: "server for the master user",
-            reason: format!(
-                "the master user's privileges are defined for MariaDB {}.{}.{} and later; the \
-                 server reports version {version:?}",
-                MIN_MARIADB.0, MIN_MARIADB.1, MIN_MARIADB.2
-            ),
-        }),
+    if supports_master_user(&version) {
+        return Ok(());
     }
+    Err(EngineError::InvalidArgument {
+        what: "server for the master user",
+        reason: format!(
+            "the master user's privileges are defined for MariaDB {}.{}.{} and later; the \
+             server reports version {version:?}",
+            MIN_MARIADB.0, MIN_MARIADB.1, MIN_MARIADB.2
+        ),
+    })
 }
 
 /// Refuses privilege tables from before MariaDB 10.4 (no `mysql.global_priv`): they store
@@ -391,17 +392,9 @@ async fn check_privilege_tables(session: &mut Session<'_>) -> Result<(), EngineE
     })
 }
 
-/// `(major, minor, patch)` from `@@version` (`10.11.19-MariaDB-0+deb12u1-log`), `None` for
-/// anything that is not MariaDB.
-fn parse_mariadb_version(version: &str) -> Option<(u32, u32, u32)> {
-    if !version.contains("MariaDB") {
-        return None;
-    }
-    let numbers = version
-        .split(|c: char| !c.is_ascii_digit() && c != '.')
-        .next()?;
-    let mut parts = numbers.split('.').map(|p| p.parse::<u32>().ok());
-    Some((parts.next()??, parts.next()??, parts.next()??))
+/// Whether `@@version` (`10.11.19-MariaDB-0+deb12u1-log`) is MariaDB [`MIN_MARIADB`] or later.
+fn supports_master_user(version: &str) -> bool {
+    ServerVersion::parse(version).is_ok_and(|v| v.is_mariadb() && v.numbers() >= MIN_MARIADB)
 }
 
 async fn account_exists(session: &mut Session<'_>, user: &str) -> Result<bool, EngineError> {
@@ -632,14 +625,13 @@ mod tests {
 
     #[test]
     fn reads_mariadb_versions_only() {
-        assert_eq!(
-            parse_mariadb_version("10.11.19-MariaDB-0+deb12u1-log"),
-            Some((10, 11, 19))
-        );
-        assert_eq!(parse_mariadb_version("11.4.2-MariaDB"), Some((11, 4, 2)));
-        assert_eq!(parse_mariadb_version("8.0.36"), None);
-        assert_eq!(parse_mariadb_version("MariaDB"), None);
-        assert!(parse_mariadb_version("10.5.8-MariaDB").expect("parses") < MIN_MARIADB);
+        assert!(supports_master_user("10.11.19-MariaDB-0+deb12u1-log"));
+        assert!(supports_master_user("11.4.2-MariaDB"));
+        assert!(supports_master_user("10.5.9-MariaDB-log"));
+        assert!(!supports_master_user("10.5.8-MariaDB"));
+        assert!(!supports_master_user("8.0.36"));
+        assert!(!supports_master_user("MariaDB"));
+        assert!(!supports_master_user(""));
     }
 
     const HASH: &str = "IDENTIFIED BY PASSWORD '*94BDCEBE19083CE2A1F959FD02F964C7AF4CFC29'";

@@ -76,7 +76,7 @@ pub async fn load_time_zones(
     let (sql, warnings) = run_tool(tool, zoneinfo).await?;
 
     let opts = server
-        .opts(&admin.user, Some(&admin.password))
+        .opts(&admin.user, Some(admin.password.expose()))
         .db_name(Some("mysql"));
     let mut conn = mysql_async::Conn::new(opts)
         .await

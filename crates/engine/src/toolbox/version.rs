@@ -11,6 +11,8 @@
 
 use std::fmt;
 
+use ferry_base::version::ServerVersion;
+
 /// Which server family a program belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Flavor {
@@ -46,12 +48,13 @@ impl fmt::Display for BackupFlavor {
     }
 }
 
-/// A program's version. Compare versions with [`Version::numbers`].
+/// A program's version: the server version it is or was built for, and its flavor. Compare
+/// versions with [`Version::numbers`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Version {
-    pub major: u32,
-    pub minor: u32,
-    pub patch: u32,
+    /// The version number as the program prints it (`10.11.19-MariaDB-0+deb12u1`); always
+    /// with a patch number.
+    pub server: ServerVersion,
     pub flavor: Flavor,
     /// The whole first line of the `--version` output, trimmed.
     pub raw: String,
@@ -62,16 +65,14 @@ impl Version {
     pub fn parse_server(output: &str) -> Option<Version> {
         let line = first_line(output)?;
         let after = line.split_once(" Ver ").map(|(_, rest)| rest)?;
-        let (major, minor, patch) = first_triple(after)?;
+        let server = first_version(after)?;
         let flavor = if line.contains("MariaDB") {
             Flavor::MariaDB
         } else {
             Flavor::MySQL
         };
         Some(Version {
-            major,
-            minor,
-            patch,
+            server,
             flavor,
             raw: line.to_owned(),
         })
@@ -96,13 +97,11 @@ impl Version {
             Some((_, rest)) => rest,
             None => line.split_once(" version ").map(|(_, rest)| rest)?,
         };
-        let (major, minor, patch) = first_triple(server_part)?;
+        let server = first_version(server_part)?;
         Some((
             tool,
             Version {
-                major,
-                minor,
-                patch,
+                server,
                 flavor,
                 raw: line.to_owned(),
             },
@@ -111,22 +110,19 @@ impl Version {
 
     /// `(major, minor, patch)`, for ordering.
     pub fn numbers(&self) -> (u32, u32, u32) {
-        (self.major, self.minor, self.patch)
+        self.server.numbers()
     }
 
     /// `(major, minor)`, the part that must match between a backup and the engine restoring it.
     pub fn series(&self) -> (u32, u32) {
-        (self.major, self.minor)
+        self.server.series()
     }
 }
 
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} {}.{}.{}",
-            self.flavor, self.major, self.minor, self.patch
-        )
+        let (major, minor, patch) = self.numbers();
+        write!(f, "{} {major}.{minor}.{patch}", self.flavor)
     }
 }
 
@@ -134,38 +130,23 @@ fn first_line(output: &str) -> Option<&str> {
     output.lines().map(str::trim).find(|l| !l.is_empty())
 }
 
-/// The first `X.Y.Z` in `text` (digits only; what follows Z, like `-MariaDB`, is ignored).
-fn first_triple(text: &str) -> Option<(u32, u32, u32)> {
+/// The first word of `text` that is a whole `X.Y.Z[suffix]` version (`10.11.19-MariaDB-0+deb12u1`
+/// in `Ver 10.11.19-MariaDB-0+deb12u1 for debian-linux-gnu`). A word starts at a digit that
+/// does not continue a name or a number; it ends at whitespace.
+fn first_version(text: &str) -> Option<ServerVersion> {
     let bytes = text.as_bytes();
-    let mut start = 0;
-    while start < bytes.len() {
-        if bytes[start].is_ascii_digit()
-            && (start == 0 || !bytes[start - 1].is_ascii_alphanumeric())
-        {
-            if let Some(triple) = parse_triple_at(&text[start..]) {
-                return Some(triple);
-            }
-        }
-        start += 1;
-    }
-    None
-}
-
-fn parse_triple_at(text: &str) -> Option<(u32, u32, u32)> {
-    let mut parts = [0u32; 3];
-    let mut rest = text;
-    for (i, part) in parts.iter_mut().enumerate() {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 || digits > 9 {
-            return None;
-        }
-        *part = rest[..digits].parse().ok()?;
-        rest = &rest[digits..];
-        if i < 2 {
-            rest = rest.strip_prefix('.')?;
-        }
-    }
-    Some((parts[0], parts[1], parts[2]))
+    (0..bytes.len())
+        .filter(|&start| {
+            bytes[start].is_ascii_digit()
+                && (start == 0
+                    || !(bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'.'))
+        })
+        .find_map(|start| {
+            let word = text[start..].split(char::is_whitespace).next()?;
+            ServerVersion::parse(word)
+                .ok()
+                .filter(|v| v.patch.is_some())
+        })
 }
 
 #[cfg(test)]
@@ -178,29 +159,21 @@ mod tests {
             "mariadbd  Ver 10.11.19-MariaDB-0+deb12u1 for debian-linux-gnu on x86_64 (Debian 12)\n",
         )
         .expect("mariadbd version");
-        assert_eq!(
-            (v.major, v.minor, v.patch, v.flavor),
-            (10, 11, 19, Flavor::MariaDB)
-        );
+        assert_eq!((v.numbers(), v.flavor), ((10, 11, 19), Flavor::MariaDB));
         assert_eq!(v.to_string(), "MariaDB 10.11.19");
+        assert_eq!(v.server.suffix, "-MariaDB-0+deb12u1");
 
         let v = Version::parse_server(
             "/opt/mysql-5.7.44/bin/mysqld  Ver 8.0.36 for Linux on x86_64 (MySQL Community Server - GPL)",
         )
         .expect("mysqld version");
-        assert_eq!(
-            (v.major, v.minor, v.patch, v.flavor),
-            (8, 0, 36, Flavor::MySQL)
-        );
+        assert_eq!((v.numbers(), v.flavor), ((8, 0, 36), Flavor::MySQL));
 
         let v = Version::parse_server(
             "/usr/sbin/mysqld  Ver 8.0.36-28 for Linux on x86_64 (Percona Server (GPL), Release '28')",
         )
         .expect("percona version");
-        assert_eq!(
-            (v.major, v.minor, v.patch, v.flavor),
-            (8, 0, 36, Flavor::MySQL)
-        );
+        assert_eq!((v.numbers(), v.flavor), ((8, 0, 36), Flavor::MySQL));
     }
 
     #[test]
@@ -210,17 +183,14 @@ mod tests {
         )
         .expect("mariabackup version");
         assert_eq!(tool, BackupFlavor::MariaBackup);
-        assert_eq!((v.major, v.minor, v.patch), (10, 11, 19));
+        assert_eq!(v.numbers(), (10, 11, 19));
 
         let (tool, v) = Version::parse_backup_tool(
             "xtrabackup version 8.0.35-30 based on MySQL server 8.0.35 Linux (x86_64) (revision id: 6beb4b49)",
         )
         .expect("xtrabackup version");
         assert_eq!(tool, BackupFlavor::XtraBackup);
-        assert_eq!(
-            (v.major, v.minor, v.patch, v.flavor),
-            (8, 0, 35, Flavor::MySQL)
-        );
+        assert_eq!((v.numbers(), v.flavor), ((8, 0, 35), Flavor::MySQL));
 
         let (tool, v) = Version::parse_backup_tool(
             "xtrabackup version 2.4.29 based on MySQL server 5.7.44 Linux (x86_64) (revision id: 2e6c0951)",

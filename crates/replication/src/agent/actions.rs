@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use ferry_base::error::flatten;
+use ferry_base::Secret;
 use mysql_async::prelude::Queryable;
 use tokio::time::Instant;
 
@@ -83,7 +85,7 @@ pub(super) async fn run(
     raw_args: &str,
     no_backslash_escapes: bool,
 ) -> Result<Outcome, ReplicationError> {
-    let mut secret: Option<String> = None;
+    let mut secret: Option<Secret> = None;
     let result = match action {
         Action::SetExternalMaster | Action::SetExternalMasterWithAutoPosition => {
             let auto = action == Action::SetExternalMasterWithAutoPosition;
@@ -128,7 +130,7 @@ pub(super) async fn run(
                 server.code, server.message
             );
             if let Some(secret) = &secret {
-                text = scrub(&text, secret);
+                text = scrub(&text, secret.expose());
             }
             tracing::warn!(action = action.as_str(), error = %text, "replication procedure failed on the server");
             Ok(Outcome::refuse(text))
@@ -136,9 +138,9 @@ pub(super) async fn run(
         // The connection to the server failed: `serve` reconnects.
         Err(error @ ReplicationError::Replica { .. }) => Err(error),
         Err(other) => {
-            let mut text = ferry_engine::flatten(&other);
+            let mut text = flatten(&other);
             if let Some(secret) = &secret {
-                text = scrub(&text, secret);
+                text = scrub(&text, secret.expose());
             }
             tracing::error!(action = action.as_str(), error = %text, "replication procedure failed in ferry");
             Ok(Outcome::refuse(format!(
@@ -235,7 +237,7 @@ async fn set_source(
     let not_kept = kept.err().map(|error| {
         // Older credentials must not stand in for these.
         let _ = SourceSecret::remove(&ctx.source_secret);
-        let text = ferry_engine::flatten(&error);
+        let text = flatten(&error);
         tracing::error!(file = %ctx.source_secret, error = %text, "cannot keep the replication source's credentials; the lag falls back to Seconds_Behind_Master");
         text
     });
@@ -380,7 +382,7 @@ async fn reset(
         current.master_port
     );
     if let Err(error) = SourceSecret::remove(&ctx.source_secret) {
-        let text = ferry_engine::flatten(&error);
+        let text = flatten(&error);
         tracing::error!(file = %ctx.source_secret, error = %text, "cannot erase the replication source's credentials");
         history.push_str(&format!(
             " ferry could not erase the source's credentials: {text}"

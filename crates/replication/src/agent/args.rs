@@ -7,6 +7,7 @@
 //! server's error for an over-long value (1470) quotes the value, password included (its
 //! first 70 bytes, which a plain search for the whole password does not find).
 
+use ferry_base::Secret;
 use serde_json::{Map, Value};
 
 use crate::ssl::SslPaths;
@@ -30,29 +31,15 @@ pub enum StartFrom {
     GtidSlavePos,
 }
 
-/// The validated arguments of `rds_set_external_master[_with_auto_position]`. `Debug`
-/// redacts the password.
-#[derive(Clone, PartialEq, Eq)]
+/// The validated arguments of `rds_set_external_master[_with_auto_position]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceArgs {
     pub host: String,
     pub port: u16,
     pub user: String,
-    pub password: String,
+    pub password: Secret,
     pub start: StartFrom,
     pub ssl: bool,
-}
-
-impl std::fmt::Debug for SourceArgs {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SourceArgs")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("user", &self.user)
-            .field("password", &"<redacted>")
-            .field("start", &self.start)
-            .field("ssl", &self.ssl)
-            .finish()
-    }
 }
 
 impl SourceArgs {
@@ -153,7 +140,7 @@ impl SourceArgs {
             quote(&self.host),
             self.port,
             quote(&self.user),
-            quote(&self.password)
+            quote(self.password.expose())
         );
         match &self.start {
             StartFrom::Coordinates { file, pos } => sql.push_str(&format!(
@@ -273,7 +260,7 @@ fn text(map: &Map<String, Value>, name: &str, max: usize) -> Result<String, Stri
 
 /// A password: like [`text`] but not trimmed (spaces may be part of it), never quoted, and at
 /// most `max_bytes` bytes of UTF-8.
-fn secret(map: &Map<String, Value>, name: &str, max_bytes: usize) -> Result<String, String> {
+fn secret(map: &Map<String, Value>, name: &str, max_bytes: usize) -> Result<Secret, String> {
     let value = match map.get(name) {
         Some(Value::String(s)) => s.clone(),
         _ => return Err(format!("Invalid {name}: it must not be NULL.")),
@@ -288,7 +275,7 @@ fn secret(map: &Map<String, Value>, name: &str, max_bytes: usize) -> Result<Stri
             "Invalid {name}: it is longer than the {max_bytes} bytes MariaDB accepts."
         ));
     }
-    Ok(value)
+    Ok(value.into())
 }
 
 #[cfg(test)]
@@ -453,7 +440,7 @@ mod tests {
         assert!(SourceArgs::parse("not json", false).is_err());
         let longest = set_args(with("replication_user_password", "é".repeat(48).into()))
             .expect("96 bytes of password are accepted");
-        assert_eq!(longest.password.len(), 96);
+        assert_eq!(longest.password.expose().len(), 96);
         let null_ssl =
             set_args(with("ssl_encryption", serde_json::Value::Null)).expect("NULL ssl is 0");
         assert!(!null_ssl.ssl);

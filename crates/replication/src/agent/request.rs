@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use ferry_base::Secret;
 use mysql_async::prelude::Queryable;
 
 use super::messages;
@@ -13,25 +14,15 @@ use crate::procedures::{AGENT_TIMEOUT_SECS, REQUEST_TABLE, SCHEMA};
 /// its own row otherwise) are removed after this long.
 const ANSWERED_ROW_TTL_SECS: u32 = 600;
 
-/// A call, as claimed. `Debug` leaves the arguments out (they may hold a password or a key).
+/// A call, as claimed. The arguments are a [`Secret`]: they may hold a password or a key.
+#[derive(Debug)]
 pub struct Request {
     pub id: u64,
     pub action: String,
     pub caller: String,
     /// Server time of the call, as the server prints it.
     pub created_at: String,
-    pub args: String,
-}
-
-impl std::fmt::Debug for Request {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Request")
-            .field("id", &self.id)
-            .field("action", &self.action)
-            .field("caller", &self.caller)
-            .field("created_at", &self.created_at)
-            .finish_non_exhaustive()
-    }
+    pub args: Secret,
 }
 
 /// `id, action, caller, connection_id, state, created_at, args, expired`.
@@ -96,7 +87,7 @@ pub async fn claim_pending(conn: &mut mysql_async::Conn) -> Result<Vec<Request>,
                         action,
                         caller,
                         created_at,
-                        args,
+                        args: args.into(),
                     });
                 }
             }

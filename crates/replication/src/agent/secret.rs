@@ -6,35 +6,23 @@
 //! OS user): only ferry reads it. It is replaced atomically (temporary file, fsync, rename).
 
 use camino::Utf8Path;
+use ferry_base::Secret;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ReplicationError;
 
-/// What ferry keeps about the source. `Debug` redacts the password.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What ferry keeps about the source (the password as a plain JSON string, see [`Secret`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceSecret {
     pub host: String,
     pub port: u16,
     pub user: String,
-    pub password: String,
+    pub password: Secret,
     /// The link uses TLS with the imported material.
     pub ssl: bool,
     /// The link positions itself by GTID (auto position).
     #[serde(default)]
     pub gtid: bool,
-}
-
-impl std::fmt::Debug for SourceSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SourceSecret")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("user", &self.user)
-            .field("password", &"<redacted>")
-            .field("ssl", &self.ssl)
-            .field("gtid", &self.gtid)
-            .finish()
-    }
 }
 
 impl SourceSecret {
@@ -93,7 +81,7 @@ impl SourceSecret {
             path: path.to_owned(),
             source: std::io::Error::other(error.to_string()),
         })?;
-        ferry_engine::write_private_file(path, &text).map_err(file_error("cannot store", path))
+        ferry_base::fs::write_private_file(path, &text).map_err(file_error("cannot store", path))
     }
 
     /// Removes the file; `true` if it was there.

@@ -106,7 +106,7 @@ impl AgentTask {
         let opts = mysql_async::OptsBuilder::default()
             .socket(Some(server.socket().as_str()))
             .user(Some(server.admin().user.clone()))
-            .pass(Some(server.admin().password.clone()));
+            .pass(Some(server.admin().password.expose()));
         let (stop_tx, mut stop_rx) = oneshot::channel();
         let (notice_tx, notices) = mpsc::unbounded_channel();
         let handle = tokio::spawn(async move {

@@ -42,3 +42,42 @@ pub fn write_private_file(path: &Utf8Path, contents: &[u8]) -> io::Result<()> {
         io::Error::new(e.kind(), format!("write {path}: {e}"))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use camino::Utf8PathBuf;
+
+    fn mode(path: &Utf8Path) -> u32 {
+        fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn private_files_are_0600_and_replaced_atomically() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = Utf8PathBuf::from_path_buf(tmp.path().to_owned()).unwrap();
+        let path = root.join("admin-credentials");
+        write_private_file(&path, b"[default]\n").unwrap();
+        assert_eq!(mode(&path), 0o600);
+        write_private_file(&path, b"[default]\nregion = us-east-1\n").unwrap();
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            "[default]\nregion = us-east-1\n"
+        );
+        assert_eq!(mode(&path), 0o600);
+        let leftovers: Vec<_> = fs::read_dir(&root)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().contains(".tmp."))
+            .collect();
+        assert!(leftovers.is_empty());
+        let err = write_private_file(&root.join("missing-dir/file"), b"x").unwrap_err();
+        assert!(err.to_string().contains("missing-dir/file"), "{err}");
+    }
+
+    #[test]
+    fn a_directory_path_is_refused() {
+        let err = write_private_file(Utf8Path::new("/"), b"x").unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
+    }
+}
