@@ -175,6 +175,7 @@ async fn real_programs_hold_their_lease_and_a_forgotten_server_is_stopped() {
 
     // ferry "dies": nobody owns the server any more.
     std::mem::forget(server);
+    let _cleanup = KillGroupOnDrop(pid);
     assert!(process_alive(pid));
     let stopped = stop_left_behind(&dirs.run_dir, Duration::from_secs(60))
         .await
@@ -211,6 +212,21 @@ async fn real_programs_hold_their_lease_and_a_forgotten_server_is_stopped() {
         "{tool} held the lease: {seen:?}"
     );
     assert!(leases_in(&staging).is_empty(), "released");
+}
+
+/// Kills a process group on drop, so a failing test leaves nothing running. Once the group
+/// is gone this does nothing (a process group id is not reused while the test runs).
+struct KillGroupOnDrop(u32);
+
+impl Drop for KillGroupOnDrop {
+    fn drop(&mut self) {
+        if group_members(self.0).is_empty() {
+            return;
+        }
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.0)])
+            .status();
+    }
 }
 
 fn sh(script: &str) -> ProcessSpec {
@@ -267,6 +283,7 @@ async fn a_tool_and_what_it_forked_are_stopped_even_when_they_ignore_sigterm() {
     .await;
     let grandchild: u32 = line["grandchild ".len()..].parse().expect("pid");
     std::mem::forget(guard);
+    let _cleanup = KillGroupOnDrop(pid);
 
     let stopped = stop_left_behind(staging.path(), Duration::from_millis(300))
         .await
@@ -292,6 +309,7 @@ async fn zero_grace_kills_at_once() {
         .expect("spawn");
     let pid = guard.pid();
     std::mem::forget(guard);
+    let _cleanup = KillGroupOnDrop(pid);
     let started = std::time::Instant::now();
     let stopped = stop_left_behind(dir.path(), Duration::ZERO)
         .await
@@ -315,6 +333,7 @@ async fn a_descendant_still_holding_the_lease_is_stopped_after_its_parent_exited
     })
     .await;
     let grandchild: u32 = line["grandchild ".len()..].parse().expect("pid");
+    let _cleanup = KillGroupOnDrop(guard.pid());
     let status = guard.wait().await.expect("the script exits");
     assert!(status.success());
     let leases = leases_in(dir.path());
