@@ -1,97 +1,55 @@
-//! Processes an earlier `ferry serve` left running (it was killed before it could stop
-//! them): servers on a cluster's volume and tools working in its staging area or restore
-//! target.
+//! Processes an earlier `ferry serve` left running (it was killed before it could stop them):
+//! servers on a cluster's volume and tools working in its staging area or restore target.
+//!
+//! The engine finds them: every child it spawns holds a lease in an owner directory
+//! (`ferry_engine::stop_left_behind`); this module only knows which directories those are for
+//! a cluster: a server's run dir, the staging root (prepares), the cluster's directory
+//! (`mariadb-install-db`, whose lease sits beside `restoring/`).
 
 use std::time::Duration;
 
 use camino::Utf8Path;
-use ferry_engine::config::PID_FILE;
+use ferry_base::error::flatten;
 
+use crate::error::ControlError;
+use crate::layout::Layout;
 use crate::model::ClusterId;
 
-/// Kills tools (mariabackup's prepare, ...) an earlier control plane that was killed left
-/// working on a cluster's staging area or restore target: children run in their own process
-/// groups and outlive ferry, and a resumed job must not share those directories with them.
-pub(crate) async fn stop_stale_tools_of(layout: &crate::layout::Layout, ids: &[ClusterId]) {
-    // One scan of /proc for every cluster at once.
-    let needles: Vec<String> = ids
-        .iter()
-        .flat_map(|id| {
-            [
-                format!("{}/", layout.staging(id)),
-                layout.restoring(id).to_string(),
-            ]
-        })
-        .collect();
-    if needles.is_empty() {
-        return;
+/// How long a left-behind server gets to shut down cleanly before it is killed.
+const SERVER_GRACE: Duration = Duration::from_secs(120);
+
+/// Stops a server left running from `run_dir`.
+pub(crate) async fn stop_server_in(run_dir: &Utf8Path) -> Result<(), ControlError> {
+    for left in ferry_engine::stop_left_behind(run_dir.as_std_path(), SERVER_GRACE).await? {
+        tracing::warn!(pid = left.pid, name = %left.name, dir = %run_dir, forced = left.forced, "stopped a process left running by an earlier ferry serve");
     }
-    let matching = || -> Vec<i32> {
-        let Ok(entries) = std::fs::read_dir("/proc") else {
-            return Vec::new();
-        };
-        entries
-            .flatten()
-            .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-            .filter(|pid| *pid > 1 && *pid != std::process::id() as i32)
-            .filter(|pid| {
-                std::fs::read(format!("/proc/{pid}/cmdline"))
-                    .map(|c| {
-                        let c = String::from_utf8_lossy(&c).replace('\0', " ");
-                        needles.iter().any(|n| c.contains(n.as_str()))
-                    })
-                    .unwrap_or(false)
-            })
-            .collect()
-    };
-    let pids = matching();
-    if pids.is_empty() {
-        return;
-    }
-    for pid in &pids {
-        tracing::warn!(pid, "killing a tool left running by an earlier ferry serve");
-        // SAFETY: kill(2) on a process whose command line names a cluster's staging area or
-        // restore target, which only ferry's own tools do.
-        unsafe { libc::kill(*pid, libc::SIGKILL) };
-    }
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while !matching().is_empty() && std::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    Ok(())
+}
+
+/// Stops every server left running on a cluster's volume: its one-off run dir and every
+/// instance run dir. Failures are logged: the caller goes on with what it can.
+pub(crate) async fn stop_servers_of(layout: &Layout, id: &ClusterId) {
+    for dir in layout.server_run_dirs(id) {
+        if let Err(e) = stop_server_in(&dir).await {
+            tracing::error!(cluster = %id, dir = %dir, error = %flatten(&e), "cannot stop a server left running");
+        }
     }
 }
 
-/// Stops a server left running from `run_dir` by an earlier control plane (one that was
-/// killed before it could shut its servers down).
-pub(crate) async fn stop_stale_server(run_dir: &Utf8Path) {
-    let Ok(text) = std::fs::read_to_string(run_dir.join(PID_FILE)) else {
-        return;
-    };
-    let Ok(pid) = text.trim().parse::<i32>() else {
-        return;
-    };
-    let alive = |pid: i32| -> bool {
-        std::fs::read(format!("/proc/{pid}/cmdline"))
-            .map(|c| {
-                let c = String::from_utf8_lossy(&c);
-                c.contains(run_dir.as_str())
-            })
-            .unwrap_or(false)
-    };
-    if pid <= 1 || !alive(pid) {
-        return;
-    }
-    tracing::warn!(pid, dir = %run_dir, "stopping a server left running by an earlier ferry serve");
-    // SAFETY: kill(2) on a pid whose command line names our run dir.
-    unsafe { libc::kill(pid, libc::SIGTERM) };
-    let deadline = std::time::Instant::now() + Duration::from_secs(120);
-    while alive(pid) {
-        if std::time::Instant::now() > deadline {
-            // SAFETY: as above.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        if std::time::Instant::now() > deadline + Duration::from_secs(10) {
-            break;
+/// Kills tools (mariabackup's prepare, mariadb-install-db) left working on a cluster's staging
+/// area or restore target: a resumed job must not share those directories with them. They
+/// are killed at once: their work is redone.
+pub(crate) async fn stop_tools_of(layout: &Layout, id: &ClusterId) {
+    for dir in [layout.staging(id), layout.cluster_dir(id)] {
+        match ferry_engine::stop_left_behind(dir.as_std_path(), Duration::ZERO).await {
+            Ok(stopped) => {
+                for left in stopped {
+                    tracing::warn!(cluster = %id, pid = left.pid, name = %left.name, "killed a tool left running by an earlier ferry serve");
+                }
+            }
+            Err(e) => {
+                tracing::error!(cluster = %id, dir = %dir, error = %flatten(&e), "cannot stop a tool left running")
+            }
         }
     }
 }

@@ -6,7 +6,6 @@
 //! slow part (restoring, starting a server) to a task. After a restart, [`ControlPlane::open`]
 //! brings every resource back to where its status says it should be.
 
-use std::os::fd::AsRawFd;
 use std::sync::Arc;
 
 use ferry_engine::Toolbox;
@@ -148,9 +147,9 @@ impl ControlPlane {
         // with what starts now.
         let ids: Vec<ClusterId> = store.list_clusters()?.into_iter().map(|c| c.id).collect();
         for id in &ids {
-            crate::volume::stop_stale_servers_of(ctx, id).await;
+            crate::leftovers::stop_servers_of(&ctx.layout, id).await;
+            crate::leftovers::stop_tools_of(&ctx.layout, id).await;
         }
-        crate::leftovers::stop_stale_tools_of(&ctx.layout, &ids).await;
         for job in store.pending_jobs()? {
             tracing::info!(cluster = %job.cluster_id, kind = job.kind.as_str(), "resuming job");
             self.inner.jobs.spawn(job)?;
@@ -416,15 +415,15 @@ fn take_lock(layout: &Layout) -> Result<std::fs::File, ControlError> {
         .write(true)
         .open(&path)
         .map_err(ControlError::io("open", &path))?;
-    // SAFETY: flock(2) on a descriptor we own; no memory is shared.
-    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    if rc != 0 {
-        return Err(ControlError::DataDirInUse {
+    // flock(2) on Linux: released when the process ends, however it ends.
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(ControlError::DataDirInUse {
             root: layout.root().to_path_buf(),
             lock: path,
-        });
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(ControlError::io("lock", path)(e)),
     }
-    Ok(file)
 }
 
 #[cfg(test)]

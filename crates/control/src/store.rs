@@ -226,7 +226,9 @@ fn now() -> OffsetDateTime {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Cluster, ClusterSettings, ClusterStatus, EngineName, Instance, InstanceStatus};
+    use crate::model::{
+        Cluster, ClusterSettings, ClusterStatus, EngineName, Instance, InstanceStatus,
+    };
 
     pub(crate) fn cluster(id: &str, port: u16) -> Cluster {
         Cluster {

@@ -19,7 +19,7 @@ use crate::ctx::Ctx;
 use crate::error::ControlError;
 use crate::events::{ClusterEvent, InstanceEvent};
 use crate::instance_class;
-use crate::leftovers::stop_stale_server;
+use crate::leftovers::stop_server_in;
 use crate::model::{ClusterId, InstanceId, InstanceStatus};
 use crate::replication::{self, AgentTask};
 use crate::secrets;
@@ -313,7 +313,7 @@ impl Supervisor {
         })?;
         let run_dir = ctx.layout.instance_dir(&cluster.id, &instance.id);
         std::fs::create_dir_all(&run_dir).map_err(ControlError::io("create", &run_dir))?;
-        stop_stale_server(&run_dir).await;
+        stop_server_in(&run_dir).await?;
 
         let role = Role::Instance {
             port: cluster.port,
@@ -417,7 +417,7 @@ impl Supervisor {
             return Ok(());
         };
         let run_dir = ctx.layout.instance_dir(&instance.cluster_id, id);
-        stop_stale_server(&run_dir).await;
+        stop_server_in(&run_dir).await?;
         if run_dir.exists() {
             ctx.layout
                 .remove_dir_safely(&run_dir)

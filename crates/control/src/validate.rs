@@ -246,16 +246,10 @@ pub fn source_engine_version(s: &str) -> Result<(u32, u32, Option<u32>), Validat
              10.11.6."
         ))
     };
-    let number = |part: &str| -> Result<u32, ValidationError> {
-        if part.is_empty() || part.len() > 6 || !part.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(invalid());
-        }
-        part.parse().map_err(|_| invalid())
-    };
-    let parts: Vec<&str> = s.split('.').collect();
-    match parts.as_slice() {
-        [major, minor] => Ok((number(major)?, number(minor)?, None)),
-        [major, minor, patch] => Ok((number(major)?, number(minor)?, Some(number(patch)?))),
+    // Plain numbers only (no `-log` suffix), each of at most 6 digits.
+    let plain = s.split('.').all(|p| !p.is_empty() && p.len() <= 6);
+    match ferry_base::version::ServerVersion::parse(s) {
+        Ok(v) if plain && v.suffix.is_empty() => Ok((v.major, v.minor, v.patch)),
         _ => Err(invalid()),
     }
 }

@@ -17,7 +17,7 @@ use crate::ctx::Ctx;
 use crate::error::ControlError;
 use crate::events::ClusterEvent;
 use crate::instance_class::InstanceResources;
-use crate::leftovers::stop_stale_server;
+use crate::leftovers::stop_server_in;
 use crate::model::ClusterId;
 use crate::secrets;
 
@@ -155,7 +155,7 @@ impl OneOff {
         admin: Option<&AdminAccount>,
     ) -> Result<OneOff, ControlError> {
         let run_dir = ctx.layout.boot_dir(id);
-        stop_stale_server(&run_dir).await;
+        stop_server_in(&run_dir).await?;
         if run_dir.exists() {
             std::fs::remove_dir_all(&run_dir).map_err(ControlError::io("remove", &run_dir))?;
         }
@@ -249,12 +249,4 @@ pub(crate) async fn reset_master_password(
     }
     .await;
     one_off.finish(result).await
-}
-
-/// Stops every server left running on a cluster's volume by an earlier control plane: its
-/// one-off run dir and every instance run dir.
-pub(crate) async fn stop_stale_servers_of(ctx: &Ctx, id: &ClusterId) {
-    for d in ctx.layout.server_run_dirs(id) {
-        stop_stale_server(&d).await;
-    }
 }

@@ -38,6 +38,10 @@ pub struct InitOptions {
     /// Options passed through to the bootstrap server, e.g. `--innodb-log-file-size=8M`.
     pub server_args: Vec<String>,
     pub timeout: Duration,
+    /// Where `mariadb-install-db`'s lease goes (see [`ProcessSpec::owner_dir`]): the directory
+    /// a later [`stop_left_behind`](crate::process::stop_left_behind) is called on to stop an
+    /// initialisation this ferry could not. `None`: the datadir's parent.
+    pub owner_dir: Option<PathBuf>,
 }
 
 impl Default for InitOptions {
@@ -47,6 +51,7 @@ impl Default for InitOptions {
             root_auth: RootAuth::Normal,
             server_args: Vec::new(),
             timeout: Duration::from_secs(300),
+            owner_dir: None,
         }
     }
 }
@@ -115,9 +120,15 @@ pub async fn init_datadir(
     tmpdir_arg.push(tmpdir.as_os_str());
     spec = spec.arg(tmpdir_arg);
     spec = spec.args(&opts.server_args);
-    if let Some(parent) = datadir.parent().filter(|p| !p.as_os_str().is_empty()) {
-        spec = spec.current_dir(parent);
-    }
+    let parent = datadir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    // The lease goes beside the datadir, never inside it (a datadir holds only the server's
+    // files).
+    spec = spec
+        .current_dir(parent)
+        .owner_dir(opts.owner_dir.as_deref().unwrap_or(parent));
     if let Some(log) = &opts.log_path {
         spec = spec.log_file(log);
     }

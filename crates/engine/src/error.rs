@@ -145,6 +145,33 @@ pub enum EngineError {
         source: mysql_async::Error,
     },
 
+    /// A lease of a child left running by an earlier ferry is held, but no process holding it
+    /// can be seen (another user's, or `/proc` unreadable); nothing was signalled.
+    #[error(
+        "{} is held by a process that cannot be identified; nothing was signalled",
+        lease.display()
+    )]
+    LeftBehindUnidentified { lease: PathBuf },
+
+    /// Signalling a process left running by an earlier ferry failed (other than it being gone).
+    #[error("cannot send {signal} to {pid}, left running by an earlier ferry (lease {})", lease.display())]
+    LeftBehindSignal {
+        lease: PathBuf,
+        pid: u32,
+        signal: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A process left running by an earlier ferry still held its lease after SIGKILL (stuck
+    /// in the kernel, e.g. on I/O).
+    #[error("{name} (pid {pid}), left running by an earlier ferry, did not exit after SIGKILL (lease {})", lease.display())]
+    LeftBehindSurvived {
+        lease: PathBuf,
+        name: String,
+        pid: u32,
+    },
+
     /// A file or directory operation failed.
     #[error("cannot {action} {}", path.display())]
     Io {
@@ -188,6 +215,9 @@ impl EngineError {
             | EngineError::ProbeLoginRefused { .. }
             | EngineError::Connect { .. }
             | EngineError::Sql { .. }
+            | EngineError::LeftBehindUnidentified { .. }
+            | EngineError::LeftBehindSignal { .. }
+            | EngineError::LeftBehindSurvived { .. }
             | EngineError::Io { .. } => None,
         }
     }

@@ -29,7 +29,10 @@ pub use datadir::{init_datadir, set_root_password, InitOptions, RootAuth};
 pub use error::EngineError;
 pub use os_user::OsUser;
 pub use prepare::{prepare, PrepareOptions, PrepareReport};
-pub use process::{run_to_completion, ChildGuard, Output, ProcessError, ProcessSpec, Stopped};
+pub use process::{
+    run_to_completion, stop_left_behind, ChildGuard, LeftBehind, Output, ProcessError, ProcessSpec,
+    Stopped,
+};
 pub use server::{ReadyProbe, RunningServer, Server, ServerStatus};
 pub use toolbox::{BackupFlavor, Flavor, ToolKind, Toolbox, Version};
 

@@ -45,6 +45,10 @@ pub struct PrepareOptions {
     pub timeout: Option<Duration>,
     /// Further arguments, appended as given (e.g. `--innodb-log-checksums=...`).
     pub extra_args: Vec<String>,
+    /// Where the tool's lease goes (see [`ProcessSpec::owner_dir`]): the directory a later
+    /// [`stop_left_behind`](crate::process::stop_left_behind) is called on to stop a prepare
+    /// this ferry could not (a restore's staging directory). `None`: the target's parent.
+    pub owner_dir: Option<PathBuf>,
 }
 
 impl PrepareOptions {
@@ -55,6 +59,7 @@ impl PrepareOptions {
             more_incrementals_follow: false,
             timeout: None,
             extra_args: Vec::new(),
+            owner_dir: None,
         }
     }
 }
@@ -116,9 +121,13 @@ pub async fn prepare(
         spec = spec.arg("--apply-log-only");
     }
     spec = spec.args(&opts.extra_args);
-    if let Some(parent) = target_dir.parent() {
-        spec = spec.current_dir(parent);
-    }
+    let parent = target_dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    spec = spec
+        .current_dir(parent)
+        .owner_dir(opts.owner_dir.as_deref().unwrap_or(parent));
     if let Some(timeout) = opts.timeout {
         spec = spec.timeout(timeout);
     }

@@ -14,7 +14,11 @@
 //! * stdout and stderr **drained concurrently** into a log file and a bounded in-memory tail, so
 //!   a noisy child never blocks on a full pipe and a failure can quote its last lines;
 //! * a [`ChildGuard`] that terminates (SIGTERM, then SIGKILL after a grace period) and reaps the
-//!   child if it is dropped while the child still runs.
+//!   child if it is dropped while the child still runs;
+//! * with an owner directory ([`ProcessSpec::owner_dir`]), a **lease** there that the child
+//!   holds locked for as long as it (or anything it forked) lives, so a later ferry can find
+//!   and stop what a ferry that was SIGKILLed left running: [`stop_left_behind`] (the
+//!   mechanism is described in `process/lease.rs`).
 //!
 //! [`run_to_completion`] is the short path for tools that run and exit: a non-zero exit becomes
 //! [`ProcessError::Failed`] carrying the output tail. Long-running children (servers) use
@@ -25,6 +29,9 @@
 
 mod drain;
 mod guard;
+mod lease;
+mod left_behind;
+mod sys;
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;
@@ -36,6 +43,7 @@ use std::time::{Duration, Instant};
 
 pub use drain::OutputStream;
 pub use guard::{ChildGuard, Stopped};
+pub use left_behind::{stop_left_behind, LeftBehind};
 
 /// Variables copied from ferry's environment into every child (when set). Everything else is
 /// cleared; add more per child with [`ProcessSpec::env`].
@@ -100,6 +108,14 @@ pub enum ProcessError {
         tail: String,
         log_path: Option<PathBuf>,
     },
+    /// The lease file for the child could not be created in its owner directory.
+    #[error("cannot create a lease for {name} in {}", dir.display())]
+    Lease {
+        name: String,
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     /// Waiting for the child's exit status failed.
     #[error("cannot wait for {name} (pid {pid})")]
     Wait {
@@ -126,6 +142,7 @@ impl ProcessError {
             ProcessError::Failed { tail, .. } | ProcessError::TimedOut { tail, .. } => Some(tail),
             ProcessError::Spawn { .. }
             | ProcessError::LogFile { .. }
+            | ProcessError::Lease { .. }
             | ProcessError::Wait { .. }
             | ProcessError::Signal { .. } => None,
         }
@@ -166,6 +183,7 @@ pub struct ProcessSpec {
     observer: Option<LineObserver>,
     timeout: Option<Duration>,
     stop_grace: Duration,
+    owner_dir: Option<PathBuf>,
 }
 
 // Not derived: the line observer is a closure, and the program and arguments read better as
@@ -177,6 +195,7 @@ impl fmt::Debug for ProcessSpec {
             .field("command", &self.command_line())
             .field("current_dir", &self.current_dir)
             .field("log_path", &self.log_path)
+            .field("owner_dir", &self.owner_dir)
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
     }
@@ -203,6 +222,7 @@ impl ProcessSpec {
             observer: None,
             timeout: None,
             stop_grace: DEFAULT_STOP_GRACE,
+            owner_dir: None,
         }
     }
 
@@ -283,6 +303,15 @@ impl ProcessSpec {
         self
     }
 
+    /// The directory this child works for (a server's run directory, a restore's staging
+    /// directory). The child gets a lease there, a locked file it inherits, so that should
+    /// this ferry die without stopping it, [`stop_left_behind`]`(dir, ..)` finds and stops it.
+    /// The directory must exist.
+    pub fn owner_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.owner_dir = Some(dir.into());
+        self
+    }
+
     pub fn program(&self) -> &Path {
         &self.program
     }
@@ -340,21 +369,55 @@ impl ProcessSpec {
             None => None,
         };
 
+        let pending_lease = match &self.owner_dir {
+            Some(dir) => {
+                let pending = lease::PendingLease::create(dir, &self.name).map_err(|source| {
+                    ProcessError::Lease {
+                        name: self.name.clone(),
+                        dir: dir.clone(),
+                        source,
+                    }
+                })?;
+                let fd = pending.raw_fd();
+                // SAFETY: the closure runs in the forked child before exec and only calls
+                // fcntl(2) on a descriptor number (async-signal-safe, no allocation, no locks).
+                // `fd` stays open in the parent until after the spawn returns, so the child
+                // has it.
+                unsafe {
+                    cmd.pre_exec(move || sys::keep_open_across_exec(fd));
+                }
+                Some(pending)
+            }
+            None => None,
+        };
+
         let command_line = self.command_line();
         let started = Instant::now();
-        let mut child = cmd.spawn().map_err(|source| ProcessError::Spawn {
-            name: self.name.clone(),
-            program: self.program.clone(),
-            source,
-        })?;
+        let mut child = match cmd.spawn() {
+            Ok(child) => child,
+            Err(source) => {
+                if let Some(pending) = pending_lease {
+                    pending.abandon();
+                }
+                return Err(ProcessError::Spawn {
+                    name: self.name.clone(),
+                    program: self.program.clone(),
+                    source,
+                });
+            }
+        };
         let Some(pid) = child.id() else {
             // Only possible if the child was already reaped, which nothing did yet.
+            if let Some(pending) = pending_lease {
+                pending.abandon();
+            }
             return Err(ProcessError::Spawn {
                 name: self.name.clone(),
                 program: self.program.clone(),
                 source: std::io::Error::other("child has no pid right after spawn"),
             });
         };
+        let lease = pending_lease.map(|pending| pending.hand_over(pid, &self.name));
 
         let mut log = log;
         if let Some(file) = log.as_mut() {
@@ -394,6 +457,7 @@ impl ProcessSpec {
             log_path: self.log_path,
             stop_grace: self.stop_grace,
             started,
+            lease,
         }))
     }
 }

@@ -83,7 +83,9 @@ pub struct Server;
 impl Server {
     /// Writes `run_dir/my.cnf` from `cfg`, starts the server on it (`--user=root` when ferry
     /// runs as root) and waits until `probe` can log in over the unix socket and run
-    /// `SELECT 1`, at most `timeout`.
+    /// `SELECT 1`, at most `timeout`. The server holds a lease in `run_dir` for as long as it
+    /// runs: if this ferry dies without stopping it,
+    /// [`stop_left_behind`](crate::process::stop_left_behind)`(run_dir, ..)` stops it.
     pub async fn start(
         tb: &Toolbox,
         cfg: &ServerConfig,
@@ -136,6 +138,8 @@ impl Server {
         let mut spec = ProcessSpec::new(tb.server())
             .arg(defaults_file_arg(&defaults_file))
             .current_dir(run_dir)
+            // A server ferry could not stop (ferry was killed) is found through its run dir.
+            .owner_dir(run_dir)
             .log_file(&log_path)
             .stop_grace(DROP_GRACE);
         if let Some(user) = os_user {

@@ -314,6 +314,9 @@ async fn run(
                 format!("prepare {}/{}: {label}", step + 1, steps),
             );
             let mut popts = PrepareOptions::new(staging.prepare_log(step));
+            // A prepare left running by a ferry that was killed is found (and stopped) through
+            // the staging directory before a resumed restore touches it.
+            popts.owner_dir = Some(staging.root().to_path_buf());
             if opts.prepare_memory.is_some() {
                 popts.use_memory = opts.prepare_memory;
             }

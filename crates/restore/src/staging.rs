@@ -9,6 +9,8 @@
 //!                                only while the set is complete, verified and unmodified
 //!   sets/<NN>-<set name>.files   journal of the files of a directory set already downloaded
 //!   logs/prepare-<NN>.log        the backup tool's output of each prepare step
+//!   ferry-<tool>-<hex>.lease     while a prepare runs: held by the tool, so a later ferry
+//!                                finds one left running (`ferry_engine::process::stop_left_behind`)
 //! ```
 //!
 //! Staging sits beside the target so the final move is a `rename` on one filesystem.

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use ferry_base::version::ServerVersion;
 use ferry_restore::{Phase, Progress, RestoreOptions, RestoreReport, Source};
 use tokio::task::JoinHandle;
 
@@ -139,12 +140,7 @@ fn check_source_version(origin: &S3Origin, report: &RestoreReport) -> Result<(),
     let Some(server) = &report.server_version else {
         return Ok(());
     };
-    let series = |s: &str| -> Option<(u32, u32)> {
-        let mut it = s
-            .split(|c: char| !c.is_ascii_digit())
-            .filter(|p| !p.is_empty());
-        Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
-    };
+    let series = |s: &str| ServerVersion::parse(s).ok().map(|v| v.series());
     let (Some(want), Some(have)) = (series(&origin.source_engine_version), series(server)) else {
         return Ok(());
     };

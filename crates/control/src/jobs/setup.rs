@@ -111,7 +111,9 @@ async fn set_up_engine(
         }
     };
     accounts::bootstrap_admin(server, admin).await?;
-    let mut conn = server.connect(&admin.user, Some(admin.password.expose())).await?;
+    let mut conn = server
+        .connect(&admin.user, Some(admin.password.expose()))
+        .await?;
     volume::set_master_user(&mut conn, &master, &password).await?;
     if let Some(gtid) = gtid {
         // A fresh server has no replica configured, so the position can be set.

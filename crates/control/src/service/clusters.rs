@@ -328,8 +328,8 @@ impl ControlPlane {
         // Stop a restore that may still run, then wait for member instances to go away.
         self.inner.jobs.abort(id).await;
         // A one-off server (engine set-up, password reset) left by a killed control plane.
-        crate::volume::stop_stale_servers_of(self.ctx(), id).await;
-        crate::leftovers::stop_stale_tools_of(&self.ctx().layout, std::slice::from_ref(id)).await;
+        crate::leftovers::stop_servers_of(&self.ctx().layout, id).await;
+        crate::leftovers::stop_tools_of(&self.ctx().layout, id).await;
         const MEMBERS_GONE_WITHIN: std::time::Duration = std::time::Duration::from_secs(600);
         let deadline = std::time::Instant::now() + MEMBERS_GONE_WITHIN;
         while !self.ctx().store.instances_of(id)?.is_empty() {
@@ -439,10 +439,7 @@ impl ControlPlane {
         .await;
         let mut done = cluster;
         done.status = ClusterStatus::Available;
-        if let Err(e) = ctx
-            .store
-            .transition_cluster(&done)
-        {
+        if let Err(e) = ctx.store.transition_cluster(&done) {
             tracing::error!(error = %e, "cannot mark the cluster available");
         }
         match result {

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
 
 use super::drain::Capture;
+use super::sys::{send_to_group, Signal};
 use super::{Output, ProcessError};
 
 /// How long to wait for the drains to hit EOF after the child exited. A grandchild that
@@ -38,6 +39,7 @@ pub(crate) struct Parts {
     pub log_path: Option<PathBuf>,
     pub stop_grace: Duration,
     pub started: Instant,
+    pub lease: Option<PathBuf>,
 }
 
 /// A running (or finished but not yet dropped) child process. Dropping it while the child
@@ -51,30 +53,10 @@ pub struct ChildGuard {
     log_path: Option<PathBuf>,
     stop_grace: Duration,
     started: Instant,
+    /// The child's lease file, removed once the child is reaped and nothing holds it.
+    lease: Option<PathBuf>,
     /// Set once the child has been reaped.
     status: Option<ExitStatus>,
-}
-
-#[derive(Clone, Copy)]
-enum Signal {
-    Term,
-    Kill,
-}
-
-impl Signal {
-    fn number(self) -> libc::c_int {
-        match self {
-            Signal::Term => libc::SIGTERM,
-            Signal::Kill => libc::SIGKILL,
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Signal::Term => "SIGTERM",
-            Signal::Kill => "SIGKILL",
-        }
-    }
 }
 
 impl ChildGuard {
@@ -88,6 +70,7 @@ impl ChildGuard {
             log_path: parts.log_path,
             stop_grace: parts.stop_grace,
             started: parts.started,
+            lease: parts.lease,
             status: None,
         }
     }
@@ -141,6 +124,7 @@ impl ChildGuard {
             }
         };
         self.finish_drains().await;
+        self.release_lease();
         Ok(status)
     }
 
@@ -217,6 +201,21 @@ impl ChildGuard {
             signal: signal.name(),
             source,
         })
+    }
+
+    /// The lease file of this child's owner directory, while it exists.
+    pub fn lease_path(&self) -> Option<&Path> {
+        self.lease.as_deref()
+    }
+
+    /// Removes the lease once the child has been reaped (kept while a descendant holds it).
+    fn release_lease(&mut self) {
+        if self.status.is_none() {
+            return;
+        }
+        if let Some(path) = self.lease.take() {
+            super::lease::release(&path, &self.name, self.pid);
+        }
     }
 
     fn wait_error(&self, source: std::io::Error) -> ProcessError {
@@ -302,34 +301,9 @@ impl Drop for ChildGuard {
         if running {
             self.terminate_blocking();
         }
+        self.release_lease();
         for handle in &self.drains {
             handle.abort();
         }
-    }
-}
-
-/// Sends `signal` to the process group led by `pid`. A group that is already gone is not an
-/// error.
-fn send_to_group(pid: u32, signal: Signal) -> std::io::Result<()> {
-    let Ok(pgid) = libc::pid_t::try_from(pid) else {
-        return Err(std::io::Error::other(format!("pid {pid} out of range")));
-    };
-    if pgid <= 1 {
-        // Never signal "every process" (-1) or our own group (0).
-        return Err(std::io::Error::other(format!(
-            "refusing to signal pid {pid}"
-        )));
-    }
-    // SAFETY: kill(2) has no memory-safety preconditions; -pgid targets exactly the group our
-    // child leads (it was spawned with process_group(0), so its pgid is its pid).
-    let rc = unsafe { libc::kill(-pgid, signal.number()) };
-    if rc == 0 {
-        return Ok(());
-    }
-    let error = std::io::Error::last_os_error();
-    if error.raw_os_error() == Some(libc::ESRCH) {
-        Ok(())
-    } else {
-        Err(error)
     }
 }
