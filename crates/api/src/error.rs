@@ -54,6 +54,7 @@ impl From<ControlError> for ApiError {
             | ControlError::Io { .. }
             | ControlError::DataDirInUse { .. }
             | ControlError::Damaged { .. }
+            | ControlError::CredentialsFile { .. }
             | ControlError::TimedOut { .. }
             | ControlError::Contended(_) => {
                 // The whole cause chain: lower crates' errors are carried whole, not as text.

@@ -52,9 +52,9 @@ pub fn ensure_admin(
                 ("region", config.region.as_str()),
             ],
         )
-        .map_err(|e| ControlError::Damaged {
+        .map_err(|source| ControlError::CredentialsFile {
             path: path.clone(),
-            problem: e.to_string(),
+            source,
         })?
         .render();
     let current = std::fs::read_to_string(&path).ok();

@@ -78,6 +78,15 @@ pub enum ControlError {
         lock: Utf8PathBuf,
     },
 
+    /// The admin credentials file cannot say what it must (a value the AWS CLI would read
+    /// back differently).
+    #[error("write the admin credentials file {path}")]
+    CredentialsFile {
+        path: Utf8PathBuf,
+        #[source]
+        source: ferry_base::aws_files::WriteError,
+    },
+
     /// A file ferry wrote is there but does not say what it must.
     #[error("{path}: {problem}")]
     Damaged { path: Utf8PathBuf, problem: String },
