@@ -70,20 +70,27 @@ fn restart_in_the_middle_of_a_restore() {
     );
     proxy.set_plan(ferry_testkit::FaultPlan::none());
     // Killed, not stopped: and a stand-in for a backup tool the dead control plane left
-    // working in the staging area, which the next start must kill before resuming there.
+    // working in the staging area, which the next start must kill before resuming there. It
+    // is spawned as ferry spawns its tools, with a lease in the staging dir, and then
+    // forgotten, as a SIGKILLed ferry forgets it.
     serve.kill_hard();
-    let mut decoy = std::process::Command::new("python3")
-        .arg("-c")
-        .arg("import time; time.sleep(600)")
-        .arg(dir.join("staging/again/sets/decoy"))
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let decoy = rt.block_on(async {
+        let guard = ferry_engine::ProcessSpec::new("python3")
+            .name("mariabackup --prepare")
+            .arg("-c")
+            .arg("import time; time.sleep(600)")
+            .owner_dir(dir.join("staging/again"))
+            .spawn()
+            .unwrap();
+        let pid = guard.pid();
+        std::mem::forget(guard);
+        pid
+    });
+    let _cleanup = KillOnDrop(decoy);
     serve.start_again();
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while decoy.try_wait().unwrap().is_none() {
+    while running(decoy) {
         assert!(
             std::time::Instant::now() < deadline,
             "a process left in the staging area was not stopped"
@@ -343,4 +350,27 @@ fn killed_during_engine_set_up() {
         common::verify_connection(&mut conn, &common::fixtures().join("expected")).await;
         conn.disconnect().await.unwrap();
     });
+}
+
+/// Whether `pid` is a live process (not gone, not a zombie waiting to be reaped).
+fn running(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| !rest.starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+/// Kills a process a failed test left running, and reaps it.
+struct KillOnDrop(u32);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", &self.0.to_string()])
+            .status();
+        // SAFETY: waitpid(2) on our own child's pid, with no pointer but a null status.
+        unsafe { libc::waitpid(self.0 as i32, std::ptr::null_mut(), libc::WNOHANG) };
+    }
 }
