@@ -177,6 +177,27 @@ fn errors_users_see() {
         "{}",
         e.stderr
     );
+    // A cutover of a failed cluster is the caller's mistake: a 400 naming the cluster and its
+    // status, not a 500 naming a file ferry could not read.
+    let (status, code, message) = api_error(
+        &serve,
+        "FerryCutover",
+        &[
+            ("DBClusterIdentifier", "partial"),
+            ("SourceLogFile", "mysql-bin.000001"),
+            ("SourceLogPosition", "4"),
+        ],
+    );
+    assert_eq!(
+        (status, code.as_str()),
+        (400, "InvalidDBClusterStateFault"),
+        "{message}"
+    );
+    assert!(
+        message.contains("DB cluster partial") && message.contains("migration-failed"),
+        "{message}"
+    );
+    assert_no_server_path(&message, &dir);
     // A cluster deleted while its restore runs (with no Port: one is allocated): the job
     // stops and nothing is left.
     let mut doomed = restore_args("doomed", "targz", "0");
@@ -256,6 +277,15 @@ fn errors_users_see() {
         .map(|e| e.to_string())
         .collect();
     assert_eq!(paged, all, "paging with MaxRecords=20 and Marker");
+}
+
+/// A message a client reads names nothing on the server's disk.
+fn assert_no_server_path(message: &str, data_dir: &std::path::Path) {
+    let dir = data_dir.display().to_string();
+    assert!(
+        !message.contains(&dir) && !message.contains("/clusters/") && !message.contains(".cnf"),
+        "{message}"
+    );
 }
 
 /// Ports that ferry's API or another process holds are refused, whether asked for or
@@ -361,6 +391,25 @@ fn ports_held_on_the_host() {
         "{}",
         e.stderr
     );
+    // A cutover of a cluster with no running instance (creating, or available without an
+    // instance) is the caller's mistake too.
+    let (status, code, message) = api_error(
+        &serve,
+        "FerryCutover",
+        &[
+            ("DBClusterIdentifier", "allocated"),
+            ("SourceLogFile", "mysql-bin.000001"),
+            ("SourceLogPosition", "4"),
+        ],
+    );
+    assert_eq!(
+        (status, code.as_str()),
+        (400, "InvalidDBClusterStateFault"),
+        "{message}"
+    );
+    assert!(message.contains("DB cluster allocated"), "{message}");
+    assert_no_server_path(&message, &dir);
+
     serve
         .aws(&[
             "rds",
