@@ -1,5 +1,11 @@
 //! The one mapping from anything that can go wrong in a request to what the caller sees:
-//! an HTTP status, an AWS error code and a message, rendered as AWS's `ErrorResponse`.
+//! an HTTP status, an AWS error code and a message, rendered as AWS's `ErrorResponse`
+//! ([`ApiError::respond`]).
+//!
+//! A client's mistake is a 4xx whose message says what to change. A failure inside ferry is a
+//! 500 `InternalFailure` whose message is generic and names the request id; its cause (which
+//! may name server paths, such as a file ferry could not read) goes to the server log only,
+//! on a line with the same request id.
 
 use ferry_control::validate::ValidationError;
 use ferry_control::ControlError;
@@ -12,8 +18,13 @@ use crate::xml::MembersError;
 pub struct ApiError {
     pub status: u16,
     pub code: String,
+    /// What the caller reads (for a 5xx, replaced by a generic sentence: see
+    /// [`ApiError::respond`]).
     pub message: String,
 }
+
+/// The message of every 5xx answer, before the request id.
+pub const INTERNAL_MESSAGE: &str = "ferry failed to";
 
 impl ApiError {
     pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
@@ -22,6 +33,36 @@ impl ApiError {
             code: code.to_string(),
             message: message.into(),
         }
+    }
+
+    /// A failure inside ferry; `cause` (the whole chain) is for the server log.
+    pub fn internal(cause: String) -> Self {
+        ApiError::new(500, "InternalFailure", cause)
+    }
+
+    /// The answer: its HTTP status and AWS `ErrorResponse` body. A 4xx carries its message as
+    /// it is. A 5xx, however it was made, carries only "ferry failed to <action>; see the
+    /// server log, request id <id>", and its message (the cause) is logged here, at ERROR,
+    /// with the action and request id: no server path ever reaches a caller.
+    pub fn respond(&self, action: Option<&str>, request_id: &str) -> (u16, String) {
+        let message = if self.status >= 500 {
+            tracing::error!(
+                request_id = %request_id,
+                action = action.unwrap_or("-"),
+                error = %self.message,
+                "request failed inside ferry"
+            );
+            internal_message(action, request_id)
+        } else {
+            self.message.clone()
+        };
+        let body = crate::xml::error_response(
+            crate::xml::ErrorType::for_status(self.status),
+            &self.code,
+            &message,
+            request_id,
+        );
+        (self.status, body)
     }
 
     pub fn invalid_value(message: impl Into<String>) -> Self {
@@ -57,10 +98,9 @@ impl From<ControlError> for ApiError {
             | ControlError::CredentialsFile { .. }
             | ControlError::TimedOut { .. }
             | ControlError::Contended(_) => {
-                // The whole cause chain: lower crates' errors are carried whole, not as text.
-                let message = ferry_base::error::flatten(&e);
-                tracing::error!(error = %message, "request failed inside ferry");
-                return ApiError::new(500, "InternalFailure", message);
+                // The whole cause chain, for the log (lower crates' errors are carried whole,
+                // not as text); `respond` keeps it from the caller.
+                return ApiError::internal(ferry_base::error::flatten(&e));
             }
         };
         ApiError::new(status, code, message)
@@ -69,9 +109,10 @@ impl From<ControlError> for ApiError {
 
 impl From<MembersError> for ApiError {
     fn from(e: MembersError) -> Self {
-        let message = ferry_base::error::flatten(&e);
-        tracing::error!(error = %message, "response could not be written");
-        ApiError::new(500, "InternalFailure", message)
+        ApiError::internal(format!(
+            "the response could not be written: {}",
+            ferry_base::error::flatten(&e)
+        ))
     }
 }
 
@@ -90,5 +131,57 @@ impl From<ParamError> for ApiError {
 impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
         ApiError::new(e.status(), e.code(), e.to_string())
+    }
+}
+
+/// What a caller reads for a 5xx.
+fn internal_message(action: Option<&str>, request_id: &str) -> String {
+    let what = match action {
+        Some(a) => format!("carry out {a}"),
+        None => "handle the request".to_string(),
+    };
+    format!("{INTERNAL_MESSAGE} {what}; see the server log, request id {request_id}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_failures_name_no_server_path() {
+        let cause = ControlError::Io {
+            action: "read",
+            path: "/srv/ferry/clusters/c1/admin.cnf".into(),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        };
+        let e = ApiError::from(cause);
+        assert_eq!((e.status, e.code.as_str()), (500, "InternalFailure"));
+        assert!(
+            e.message.contains("admin.cnf"),
+            "the cause is kept for the log"
+        );
+        let (status, body) = e.respond(Some("FerryCutover"), "req-1");
+        assert_eq!(status, 500);
+        assert!(!body.contains("/srv/ferry"), "{body}");
+        assert!(
+            body.contains(
+                "<Message>ferry failed to carry out FerryCutover; see the server log, request id req-1</Message>"
+            ),
+            "{body}"
+        );
+        assert!(body.contains("<Type>Receiver</Type>"), "{body}");
+        // However a 5xx was made.
+        let (_, body) = ApiError::new(503, "ServiceUnavailable", "/srv/ferry/x").respond(None, "r");
+        assert!(!body.contains("/srv/ferry"), "{body}");
+        // A client's mistake keeps its message.
+        let (status, body) =
+            ApiError::invalid_value("Port 8900 is in use on this host: ferry's API listens on it")
+                .respond(Some("CreateDBCluster"), "r");
+        assert_eq!(status, 400);
+        assert!(
+            body.contains("ferry&apos;s API listens on it")
+                || body.contains("ferry's API listens on it"),
+            "{body}"
+        );
     }
 }

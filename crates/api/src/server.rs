@@ -14,7 +14,7 @@ use ferry_control::{ControlPlane, Principal};
 
 use crate::error::ApiError;
 use crate::params::{Params, MAX_BODY_BYTES};
-use crate::{rds, sigv4, xml};
+use crate::{rds, sigv4};
 
 /// The router serving the RDS Query API for `cp`.
 pub fn router(cp: ControlPlane) -> Router {
@@ -62,14 +62,8 @@ async fn query(
     let (status, text, action, code) = match result {
         Ok((action, xml)) => (StatusCode::OK, xml, action, None),
         Err((action, e)) => {
-            let status =
-                StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let body = xml::error_response(
-                xml::ErrorType::for_status(e.status),
-                &e.code,
-                &e.message,
-                &request_id,
-            );
+            let (status, body) = e.respond(action.as_deref(), &request_id);
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             (status, body, action, Some(e.code))
         }
     };

@@ -72,6 +72,8 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Running> {
         .await
         .with_context(|| format!("listen on {listen}"))?;
     let addr = listener.local_addr().context("read the API address")?;
+    // The port really held (`listen` may ask for port 0): no cluster may be given it.
+    config.listen = addr;
     let credentials = layout.admin_credentials();
     let cp = ControlPlane::open(layout, config)
         .await

@@ -177,6 +177,27 @@ fn errors_users_see() {
         "{}",
         e.stderr
     );
+    // A cutover of a failed cluster is the caller's mistake: a 400 naming the cluster and its
+    // status, not a 500 naming a file ferry could not read.
+    let (status, code, message) = api_error(
+        &serve,
+        "FerryCutover",
+        &[
+            ("DBClusterIdentifier", "partial"),
+            ("SourceLogFile", "mysql-bin.000001"),
+            ("SourceLogPosition", "4"),
+        ],
+    );
+    assert_eq!(
+        (status, code.as_str()),
+        (400, "InvalidDBClusterStateFault"),
+        "{message}"
+    );
+    assert!(
+        message.contains("DB cluster partial") && message.contains("migration-failed"),
+        "{message}"
+    );
+    assert_no_server_path(&message, &dir);
     // A cluster deleted while its restore runs (with no Port: one is allocated): the job
     // stops and nothing is left.
     let mut doomed = restore_args("doomed", "targz", "0");
@@ -256,6 +277,154 @@ fn errors_users_see() {
         .map(|e| e.to_string())
         .collect();
     assert_eq!(paged, all, "paging with MaxRecords=20 and Marker");
+}
+
+/// A message a client reads names nothing on the server's disk.
+fn assert_no_server_path(message: &str, data_dir: &std::path::Path) {
+    let dir = data_dir.display().to_string();
+    assert!(
+        !message.contains(&dir) && !message.contains("/clusters/") && !message.contains(".cnf"),
+        "{message}"
+    );
+}
+
+/// Ports that ferry's API or another process holds are refused, whether asked for or
+/// allocated, with the reason; a port another cluster has keeps its own reason.
+#[test]
+fn ports_held_on_the_host() {
+    let (_tmp, dir) = data_dir();
+    // Another process: one listener on loopback, one on every address (instances bind
+    // 127.0.0.1 here, which either one blocks).
+    let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let held_port = held.local_addr().unwrap().port();
+    let held_any = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    let held_any_port = held_any.local_addr().unwrap().port();
+    // The allocation range starts at the held port.
+    let last = held_port + 8;
+    let config = dir.with_extension("toml");
+    std::fs::write(
+        &config,
+        format!("instance_port_range = \"{held_port}-{last}\"\n"),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let config_s = config.display().to_string();
+    let root = common::fixtures().join("chains").display().to_string();
+    let serve = Serve::launch(
+        &dir,
+        &["--config", &config_s, "--file-root", &root],
+        Vec::new(),
+    );
+    let create = |id: &str, port: Option<u16>| {
+        let port = port.map(|p| p.to_string());
+        let mut args = vec![
+            "rds",
+            "create-db-cluster",
+            "--db-cluster-identifier",
+            id,
+            "--engine",
+            "mariadb",
+            "--master-username",
+            "boss",
+            "--master-user-password",
+            PASSWORD,
+        ];
+        if let Some(p) = &port {
+            args.extend(["--port", p.as_str()]);
+        }
+        serve.aws(&args)
+    };
+
+    // ferry's own API port, through both actions that take a Port.
+    let api = serve.port;
+    let e = create("on-api", Some(api));
+    assert!(
+        e.error().contains(&format!(
+            "(InvalidParameterValue) when calling the CreateDBCluster operation: Port {api} is in use on this host: ferry's API listens on it"
+        )),
+        "{}",
+        e.stderr
+    );
+    let api_s = api.to_string();
+    let e = serve.aws(&restore_args("on-api", "xbstream", &api_s));
+    assert!(
+        e.error().contains(&format!(
+            "(InvalidParameterValue) when calling the RestoreDBClusterFromS3 operation: Port {api} is in use on this host: ferry's API listens on it"
+        )),
+        "{}",
+        e.stderr
+    );
+    // Ports another process listens on.
+    for port in [held_port, held_any_port] {
+        let e = create("on-held", Some(port));
+        assert!(
+            e.error().contains(&format!(
+                "(InvalidParameterValue) when calling the CreateDBCluster operation: Port {port} is in use on this host: another process listens on it"
+            )),
+            "{}",
+            e.stderr
+        );
+    }
+    let held_s = held_port.to_string();
+    let e = serve.aws(&restore_args("on-held", "xbstream", &held_s));
+    assert!(
+        e.error().contains("another process listens on it"),
+        "{}",
+        e.stderr
+    );
+    let none = serve.aws(&["rds", "describe-db-clusters"]).json();
+    assert_eq!(none["DBClusters"].as_array().unwrap().len(), 0, "{none}");
+
+    // An allocation skips the held first port of the range.
+    let c = create("allocated", None).json();
+    let allocated = c["DBCluster"]["Port"].as_u64().unwrap() as u16;
+    assert!(
+        allocated != held_port && (held_port..=last).contains(&allocated),
+        "allocated {allocated} of {held_port}-{last}"
+    );
+    // Asked for again: the other cluster's, with that reason.
+    let e = create("twice", Some(allocated));
+    assert!(
+        e.error()
+            .contains("is already used by another DB cluster on this ferry host"),
+        "{}",
+        e.stderr
+    );
+    // A cutover of a cluster with no running instance (creating, or available without an
+    // instance) is the caller's mistake too.
+    let (status, code, message) = api_error(
+        &serve,
+        "FerryCutover",
+        &[
+            ("DBClusterIdentifier", "allocated"),
+            ("SourceLogFile", "mysql-bin.000001"),
+            ("SourceLogPosition", "4"),
+        ],
+    );
+    assert_eq!(
+        (status, code.as_str()),
+        (400, "InvalidDBClusterStateFault"),
+        "{message}"
+    );
+    assert!(message.contains("DB cluster allocated"), "{message}");
+    assert_no_server_path(&message, &dir);
+
+    serve
+        .aws(&[
+            "rds",
+            "delete-db-cluster",
+            "--db-cluster-identifier",
+            "allocated",
+            "--skip-final-snapshot",
+        ])
+        .json();
+    serve.wait(
+        "db_cluster_deleted",
+        json!({ "DBClusterIdentifier": "allocated" }),
+    );
+    drop(held);
+    drop(held_any);
 }
 
 fn api_error(serve: &Serve, action: &str, params: &[(&str, &str)]) -> (u16, String, String) {

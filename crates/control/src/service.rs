@@ -402,9 +402,59 @@ fn paginate<T>(
     }
 }
 
-fn port_is_free(port: u16) -> bool {
-    std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
-        && std::net::TcpListener::bind(("0.0.0.0", port)).is_ok()
+/// Who holds a port an instance would listen on, as a refusal names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PortHolder {
+    /// ferry's own API listens on that port.
+    FerryApi,
+    /// Something else on the host listens on it (the probe's bind found it in use).
+    OtherProcess,
+    /// The probe's bind failed for another reason (its message).
+    Unbindable(String),
+}
+
+impl std::fmt::Display for PortHolder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PortHolder::FerryApi => f.write_str("ferry's API listens on it"),
+            PortHolder::OtherProcess => f.write_str("another process listens on it"),
+            PortHolder::Unbindable(e) => write!(f, "it cannot be bound ({e})"),
+        }
+    }
+}
+
+/// Why an instance could not listen on `port` at `bind` (the address instances bind, see
+/// [`crate::volume::instance_bind_address`]), or `None` when it could. `api` is where ferry's
+/// API listens: its port is refused even where the addresses differ, so that no cluster
+/// collides with the API after a change of `listen` or `advertised_host`. Otherwise the port
+/// is bound, then released, at `bind` and at 127.0.0.1: `0.0.0.0` conflicts with a listener
+/// on any IPv4 address (or a dual-stack `[::]`), `127.0.0.1` with one on loopback or
+/// `0.0.0.0`.
+///
+/// Callers check the store's ports first and never probe a port a cluster already has, so a
+/// probe cannot get in the way of an instance binding its own port.
+fn port_holder(
+    port: u16,
+    api: std::net::SocketAddr,
+    bind: std::net::Ipv4Addr,
+) -> Option<PortHolder> {
+    if port == api.port() {
+        return Some(PortHolder::FerryApi);
+    }
+    let mut addresses = vec![bind];
+    if bind != std::net::Ipv4Addr::LOCALHOST {
+        addresses.push(std::net::Ipv4Addr::LOCALHOST);
+    }
+    for address in addresses {
+        match std::net::TcpListener::bind((address, port)) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+                return Some(PortHolder::OtherProcess)
+            }
+            Err(e) => return Some(PortHolder::Unbindable(e.to_string())),
+        }
+    }
+    None
 }
 
 fn take_lock(layout: &Layout) -> Result<std::fs::File, ControlError> {
@@ -452,6 +502,42 @@ mod tests {
         let p2 = paginate(items, |s| s.clone(), 20, p.marker.as_deref());
         assert_eq!(p2.items.len(), 5);
         assert_eq!(p2.marker, None);
+    }
+
+    #[test]
+    fn ports_held_on_the_host_are_named() {
+        use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+        let api = SocketAddr::from(([127, 0, 0, 1], 8900));
+        let both = [Ipv4Addr::LOCALHOST, Ipv4Addr::UNSPECIFIED];
+        for bind in both {
+            assert_eq!(port_holder(8900, api, bind), Some(PortHolder::FerryApi));
+        }
+        // The API's port whatever address it listens on.
+        let anywhere = SocketAddr::from(([0, 0, 0, 0], 8900));
+        assert_eq!(
+            port_holder(8900, anywhere, Ipv4Addr::LOCALHOST),
+            Some(PortHolder::FerryApi)
+        );
+        // Held on loopback, or on every address: refused for either bind address.
+        for held_at in both {
+            let held = TcpListener::bind((held_at, 0)).unwrap();
+            let port = held.local_addr().unwrap().port();
+            for bind in both {
+                assert_eq!(
+                    port_holder(port, api, bind),
+                    Some(PortHolder::OtherProcess),
+                    "held at {held_at}, bind {bind}"
+                );
+            }
+        }
+        let free = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let port = free.local_addr().unwrap().port();
+        drop(free);
+        assert_eq!(port_holder(port, api, Ipv4Addr::UNSPECIFIED), None);
+        assert_eq!(
+            format!("Port 8900 is in use on this host: {}", PortHolder::FerryApi),
+            "Port 8900 is in use on this host: ferry's API listens on it"
+        );
     }
 
     #[test]

@@ -37,6 +37,16 @@ pub(crate) enum Role {
     OneOff { skip_grants: bool },
 }
 
+/// The address instances listen on: loopback only when clients are told to connect to it
+/// (`advertised_host` 127.0.0.1 or localhost), every IPv4 address otherwise.
+pub(crate) fn instance_bind_address(advertised_host: &str) -> std::net::Ipv4Addr {
+    if advertised_host == "127.0.0.1" || advertised_host == "localhost" {
+        std::net::Ipv4Addr::LOCALHOST
+    } else {
+        std::net::Ipv4Addr::UNSPECIFIED
+    }
+}
+
 /// The server configuration for `role` on `cluster`'s volume, with `run_dir` as its run dir.
 pub(crate) fn server_config(
     ctx: &Ctx,
@@ -56,12 +66,7 @@ pub(crate) fn server_config(
             server_id,
             ..
         } => {
-            let host = &ctx.config.advertised_host;
-            cfg.bind_address = if host == "127.0.0.1" || host == "localhost" {
-                "127.0.0.1".to_string()
-            } else {
-                "0.0.0.0".to_string()
-            };
+            cfg.bind_address = instance_bind_address(&ctx.config.advertised_host).to_string();
             cfg.buffer_pool_bytes = resources.buffer_pool_bytes;
             cfg.max_connections = resources.max_connections;
             cfg.server_id = *server_id;

@@ -178,21 +178,32 @@ impl ControlPlane {
         })
     }
 
-    /// The requested port if free, else the first free port of the configured range.
+    /// The requested port if free, else the first free port of the configured range. Free
+    /// means no DB cluster has it and neither ferry's API nor anything else on the host
+    /// listens on it where the instance will (see [`port_holder`]). Called under
+    /// `create_lock`, which is held until the cluster (and so its port) is in the store: two
+    /// creates never get the same port.
     fn allocate_port(&self, requested: Option<u16>) -> Result<u16, ControlError> {
         let used = self.ctx().store.used_ports()?;
+        let config = &self.ctx().config;
+        let bind = crate::volume::instance_bind_address(&config.advertised_host);
         if let Some(p) = requested {
             if used.contains(&p) {
                 return Err(ControlError::invalid_value(format!(
                     "Port {p} is already used by another DB cluster on this ferry host"
                 )));
             }
+            if let Some(holder) = port_holder(p, config.listen, bind) {
+                return Err(ControlError::invalid_value(format!(
+                    "Port {p} is in use on this host: {holder}"
+                )));
+            }
             return Ok(p);
         }
-        let range = self.ctx().config.instance_port_range;
+        let range = config.instance_port_range;
         let (lo, hi) = (range.first, range.last);
         (lo..=hi)
-            .find(|p| !used.contains(p) && port_is_free(*p))
+            .find(|p| !used.contains(p) && port_holder(*p, config.listen, bind).is_none())
             .ok_or_else(|| {
                 ControlError::invalid_value(format!(
                     "No free port left in the configured range {lo}-{hi}; pass Port"

@@ -39,7 +39,14 @@ impl ControlPlane {
             return Err(ControlError::InstanceAlreadyExists(req.id));
         }
         if let Err(e) = self.ctx().layout.instance_socket(&cluster.id, &req.id) {
-            return Err(ControlError::invalid_value(e.to_string()));
+            // The whole error (with the data dir) is for the operator's log; the caller reads
+            // what it can change, and no server path.
+            tracing::warn!(instance = %req.id, error = %e, "instance refused");
+            let crate::layout::LayoutError::SocketPathTooLong { len, max, .. } = e;
+            return Err(ControlError::invalid_value(format!(
+                "The unix socket of DB instance {} would be {len} bytes long, over the kernel's limit of {max}: use shorter cluster and instance identifiers (or ask the operator to start ferry with a shorter data dir).",
+                req.id
+            )));
         }
         if !store.instances_of(&cluster.id)?.is_empty() {
             return Err(ControlError::invalid_combination(format!(

@@ -32,6 +32,10 @@ impl ControlPlane {
             .store()
             .get_cluster(cluster)?
             .ok_or_else(|| ControlError::ClusterNotFound(cluster.to_string()))?;
+        // A client's mistake is refused here, before any file of the cluster is read: a
+        // cluster that is not available (a failed restore has no volume and no credentials)
+        // or has no available instance.
+        self.running_writer(&c, "cut over")?;
         let admin = secrets::read_admin(self.layout(), &c.id)?;
         let mut conn = self
             .inner
@@ -64,5 +68,42 @@ impl ControlPlane {
             },
         );
         Ok(outcome)
+    }
+
+    /// The cluster's available writer, for an action that needs a running server; else
+    /// `InvalidDBClusterStateFault` naming the cluster and its status (or its instance's).
+    pub(super) fn running_writer(&self, c: &Cluster, to: &str) -> Result<Instance, ControlError> {
+        match c.status {
+            ClusterStatus::Available => {}
+            ClusterStatus::Creating
+            | ClusterStatus::MigrationFailed
+            | ClusterStatus::ResettingMasterCredentials
+            | ClusterStatus::Deleting => {
+                return Err(ControlError::InvalidClusterState(format!(
+                    "DB cluster {} is not in the available state (it is {}): it cannot {to}.",
+                    c.id,
+                    c.status.as_str()
+                )))
+            }
+        }
+        let members = self.store().instances_of(&c.id)?;
+        let Some(writer) = members.iter().find(|i| i.is_writer) else {
+            return Err(ControlError::InvalidClusterState(format!(
+                "DB cluster {} has no DB instance: it cannot {to}.",
+                c.id
+            )));
+        };
+        match writer.status {
+            InstanceStatus::Available => Ok(writer.clone()),
+            InstanceStatus::Creating
+            | InstanceStatus::Starting
+            | InstanceStatus::Failed
+            | InstanceStatus::Deleting => Err(ControlError::InvalidClusterState(format!(
+                "DB instance {} of DB cluster {} is {}: the cluster cannot {to} until it is available.",
+                writer.id,
+                c.id,
+                writer.status.as_str()
+            ))),
+        }
     }
 }
