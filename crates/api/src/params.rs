@@ -68,6 +68,16 @@ impl ParamError {
         }
     }
 
+    /// `RequestEntityTooLarge` (413): a body or query string over [`MAX_BODY_BYTES`].
+    pub fn too_large() -> ParamError {
+        ParamError {
+            code: "RequestEntityTooLarge",
+            message: format!(
+                "The request is larger than the {MAX_BODY_BYTES} bytes this service accepts."
+            ),
+        }
+    }
+
     /// The HTTP status of the error response: 413 for an oversized request, else 400.
     pub fn status(&self) -> u16 {
         match self.code {
@@ -88,12 +98,7 @@ impl Params {
     /// form-urlencoded body (may be empty). A name present in both takes the body's value.
     pub fn parse(query: &str, body: &[u8]) -> Result<Params, ParamError> {
         if body.len() > MAX_BODY_BYTES || query.len() > MAX_BODY_BYTES {
-            return Err(ParamError {
-                code: "RequestEntityTooLarge",
-                message: format!(
-                    "The request is larger than the {MAX_BODY_BYTES} bytes this service accepts."
-                ),
-            });
+            return Err(ParamError::too_large());
         }
         let mut values = decode_form(query.as_bytes(), "query string")?;
         values.extend(decode_form(body, "request body")?);

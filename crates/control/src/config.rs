@@ -13,6 +13,11 @@
 //! instance_port_range = "3306-3399"  # ports allocated to clusters a request gives none
 //! server_user = "mysql"              # when ferry runs as root: the OS user servers run as
 //!
+//! [api]                              # the HTTP edge (defaults shown)
+//! header_read_timeout_secs = 30      # a request's headers must arrive within this
+//! body_read_timeout_secs = 60        # and its body within this (then 408)
+//! max_connections = 512              # more wait until one closes
+//!
 //! [storage]
 //! file_root = "/srv/buckets"         # bucket <name> is the directory /srv/buckets/<name>
 //!
@@ -33,6 +38,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::os::unix::fs::PermissionsExt;
 use std::str::FromStr;
+use std::time::Duration;
 
 use camino::{Utf8Path, Utf8PathBuf};
 use ferry_base::aws_files::{self, FileKind, ProfileCredentials};
@@ -131,6 +137,28 @@ impl FromStr for PortRange {
     }
 }
 
+/// The API's HTTP edge: how long a client may take to send a request, and how many
+/// connections are served at once (more wait in the listen backlog until one closes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiLimits {
+    /// From the connection's start (or the previous answer) to a request's last header line;
+    /// past it the connection is closed.
+    pub header_read_timeout: Duration,
+    /// From the headers to the body's last byte; past it the answer is 408 `RequestTimeout`.
+    pub body_read_timeout: Duration,
+    pub max_connections: usize,
+}
+
+impl Default for ApiLimits {
+    fn default() -> ApiLimits {
+        ApiLimits {
+            header_read_timeout: Duration::from_secs(30),
+            body_read_timeout: Duration::from_secs(60),
+            max_connections: 512,
+        }
+    }
+}
+
 /// The validated configuration of `ferry serve`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -152,6 +180,8 @@ pub struct Config {
     pub file_root: Option<Utf8PathBuf>,
     /// Buckets on their own endpoint or with their own credentials.
     pub buckets: Vec<BucketConfig>,
+    /// The `[api]` table.
+    pub api: ApiLimits,
 }
 
 impl Default for Config {
@@ -165,6 +195,7 @@ impl Default for Config {
             instance_port_range: DEFAULT_PORT_RANGE,
             file_root: None,
             buckets: Vec::new(),
+            api: ApiLimits::default(),
         }
     }
 }
@@ -210,8 +241,17 @@ struct RawConfig {
     instance_port_range: Option<String>,
     server_user: Option<String>,
     storage: Option<RawStorage>,
+    api: Option<RawApi>,
     #[serde(default)]
     bucket: Vec<RawBucket>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApi {
+    header_read_timeout_secs: Option<u64>,
+    body_read_timeout_secs: Option<u64>,
+    max_connections: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -337,6 +377,7 @@ impl Config {
             .and_then(|s| s.file_root)
             .map(|root| file_root(&root).map_err(|e| invalid("storage.file_root", e)))
             .transpose()?;
+        let api = api_limits(raw.api.unwrap_or_default()).map_err(|(k, e)| invalid(k, e))?;
         let mut buckets: Vec<BucketConfig> = Vec::new();
         for b in raw.bucket {
             let key = format!("bucket '{}'", b.name);
@@ -355,6 +396,7 @@ impl Config {
             instance_port_range,
             file_root,
             buckets,
+            api,
         })
     }
 
@@ -484,6 +526,38 @@ fn is_host(h: &str) -> bool {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
+}
+
+/// The `[api]` table: timeouts of 1 s to 1 h, 1 to 65536 connections.
+fn api_limits(raw: RawApi) -> Result<ApiLimits, (&'static str, String)> {
+    let d = ApiLimits::default();
+    let secs = |key, v: Option<u64>, default: Duration| match v {
+        None => Ok(default),
+        Some(s @ 1..=3600) => Ok(Duration::from_secs(s)),
+        Some(s) => Err((key, format!("{s} is not between 1 and 3600 seconds"))),
+    };
+    Ok(ApiLimits {
+        header_read_timeout: secs(
+            "api.header_read_timeout_secs",
+            raw.header_read_timeout_secs,
+            d.header_read_timeout,
+        )?,
+        body_read_timeout: secs(
+            "api.body_read_timeout_secs",
+            raw.body_read_timeout_secs,
+            d.body_read_timeout,
+        )?,
+        max_connections: match raw.max_connections {
+            None => d.max_connections,
+            Some(n @ 1..=65536) => n,
+            Some(n) => {
+                return Err((
+                    "api.max_connections",
+                    format!("{n} is not between 1 and 65536"),
+                ))
+            }
+        },
+    })
 }
 
 /// `/dir` or `file:///dir`: an existing directory, absolute.

@@ -324,3 +324,39 @@ fn port_ranges() {
     assert_eq!(r.first_free(&[3306, 3307, 3308]), None);
     assert_eq!(r.to_string(), "3306-3308");
 }
+
+#[test]
+fn api_limits() {
+    let c = Config::parse(
+        "[api]\nheader_read_timeout_secs = 5\nbody_read_timeout_secs = 7\nmax_connections = 3\n",
+        "api.toml",
+    )
+    .unwrap();
+    assert_eq!(
+        c.api,
+        ApiLimits {
+            header_read_timeout: Duration::from_secs(5),
+            body_read_timeout: Duration::from_secs(7),
+            max_connections: 3,
+        }
+    );
+    assert_eq!(
+        Config::parse("[api]\n", "api.toml").unwrap().api,
+        ApiLimits::default()
+    );
+    for (text, key) in [
+        (
+            "[api]\nheader_read_timeout_secs = 0",
+            "api.header_read_timeout_secs",
+        ),
+        (
+            "[api]\nbody_read_timeout_secs = 3601",
+            "api.body_read_timeout_secs",
+        ),
+        ("[api]\nmax_connections = 0", "api.max_connections"),
+    ] {
+        let e = parse_err(text);
+        assert!(e.contains(key), "{text}: {e}");
+    }
+    assert!(parse_err("[api]\nidle = 1").contains("idle"));
+}
