@@ -280,6 +280,7 @@ impl Supervisor {
             return;
         };
         if let Err(error) = self.try_start(id, after_restart).await {
+            tracing::warn!(error = %ferry_base::error::flatten(&error), "the DB instance could not be started");
             let store = &self.ctx.store;
             if let Ok(Some(mut instance)) = store.get_instance(id) {
                 instance.status = InstanceStatus::Failed;
