@@ -8,6 +8,8 @@ use ferry_base::error::flatten;
 use ferry_replication::agent::Notice as ReplicationNotice;
 use ferry_replication::monitor::Transition;
 
+use camino::Utf8Path;
+
 use crate::model::{ClusterId, InstanceId, S3Origin};
 use crate::store::{NewEvent, Store};
 
@@ -41,10 +43,12 @@ pub(crate) enum ClusterEvent<'a> {
         gtid: &'a str,
     },
     Created,
-    /// The creation failed: RDS's migration-failed wording, with the cause.
+    /// The creation failed: RDS's migration-failed wording, with the cause. A full
+    /// filesystem is said first, with the data directory it holds.
     CreateFailed {
         id: &'a ClusterId,
         origin: Option<&'a S3Origin>,
+        data_dir: &'a Utf8Path,
         reason: &'a (dyn std::error::Error + 'static),
     },
     /// The bucket could not be reached at all: RDS-EVENT-0083's text.
@@ -144,9 +148,20 @@ impl ClusterEvent<'_> {
             ),
             E::RecoveredGtid { gtid } => (format!("Recovered from GTID '{gtid}'."), NOTIFICATION),
             E::Created => ("DB cluster created.".into(), "creation"),
-            E::CreateFailed { id, origin, reason } => {
+            E::CreateFailed {
+                id,
+                origin,
+                data_dir,
+                reason,
+            } => {
+                let full = is_storage_full(*reason);
                 let reason = flatten(*reason);
-                let reason = reason.trim_end_matches('.');
+                let mut reason = reason.trim_end_matches('.').to_string();
+                if full {
+                    reason = format!(
+                        "the filesystem of the data directory {data_dir} is full (No space left on device): {reason}"
+                    );
+                }
                 let text = match origin {
                     Some(o) => format!(
                         "Failed to migrate from {} {} to {id}. Reason: {reason}.",
@@ -221,6 +236,32 @@ impl InstanceEvent<'_> {
             ),
         }
     }
+}
+
+/// Whether a failure comes from a full filesystem (ENOSPC): an `io::Error` in the cause chain
+/// says so by its kind, while the restore pipeline and child processes (mariabackup,
+/// mariadb-install-db) pass the OS's words on as text, so their text is read too.
+pub(crate) fn is_storage_full(err: &(dyn std::error::Error + 'static)) -> bool {
+    const ENOSPC: i32 = 28;
+    const WORDS: [&str; 3] = [
+        "No space left on device",
+        "(os error 28)",
+        "failed with error 28",
+    ];
+    let mut cur = Some(err);
+    while let Some(e) = cur {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::StorageFull || io.raw_os_error() == Some(ENOSPC) {
+                return true;
+            }
+        }
+        let text = e.to_string();
+        if WORDS.iter().any(|w| text.contains(w)) {
+            return true;
+        }
+        cur = e.source();
+    }
+    false
 }
 
 fn describe_origin(o: &S3Origin) -> String {
@@ -342,6 +383,7 @@ mod tests {
         let (text, cat) = ClusterEvent::CreateFailed {
             id: &id,
             origin: None,
+            data_dir: Utf8Path::new("/x"),
             reason: &err,
         }
         .render();
@@ -350,6 +392,49 @@ mod tests {
             text,
             "Failed to create DB cluster c1. Reason: write /x/y: disk full."
         );
+    }
+
+    #[test]
+    fn a_full_filesystem_is_named_first() {
+        let id = ClusterId::new_unchecked("c1");
+        let render = |reason: &(dyn std::error::Error + 'static)| {
+            ClusterEvent::CreateFailed {
+                id: &id,
+                origin: None,
+                data_dir: Utf8Path::new("/data"),
+                reason,
+            }
+            .render()
+            .0
+        };
+        // As an `io::Error` in the chain ...
+        let err = crate::ControlError::Io {
+            action: "write",
+            path: "/data/clusters/c1/restoring/ibdata1".into(),
+            source: std::io::Error::from_raw_os_error(28),
+        };
+        assert!(is_storage_full(&err));
+        let text = render(&err);
+        assert!(
+            text.starts_with(
+                "Failed to create DB cluster c1. Reason: the filesystem of the data directory /data is full (No space left on device): write /data/clusters/c1/restoring/ibdata1: "
+            ),
+            "{text}"
+        );
+        // ... and as text from a child or the restore pipeline.
+        let err = std::io::Error::other(
+            "backup set full: write /data/staging/c1/x.ibd: No space left on device (os error 28)",
+        );
+        assert!(is_storage_full(&err));
+        assert!(render(&err).contains("is full (No space left on device)"));
+        let err = std::io::Error::other(
+            "InnoDB: preallocating 12582912 bytes for file ./ibtmp1 failed with error 28",
+        );
+        assert!(is_storage_full(&err));
+        // Other failures read as before.
+        let err = std::io::Error::from_raw_os_error(13);
+        assert!(!is_storage_full(&err));
+        assert!(!render(&err).contains("is full"));
     }
 
     #[test]

@@ -299,6 +299,7 @@ fn fail(ctx: &Ctx, job: &Job, cluster: &Cluster, error: JobError) {
         _ => ClusterEvent::CreateFailed {
             id,
             origin: cluster.s3_origin.as_ref(),
+            data_dir: layout.root(),
             reason: &error,
         },
     };

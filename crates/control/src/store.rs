@@ -75,19 +75,20 @@ pub enum StoreError {
         cluster: ClusterId,
         instances: Vec<InstanceId>,
     },
-    #[error("metadata store: {context}")]
+    // No "metadata store" prefix: `ControlError::Store` says it once for all of these.
+    #[error("{context}")]
     Sqlite {
         context: String,
         #[source]
         source: rusqlite::Error,
     },
-    #[error("metadata store: {context}")]
+    #[error("{context}")]
     Io {
         context: String,
         #[source]
         source: std::io::Error,
     },
-    #[error("metadata store: {what} is corrupt: {reason}")]
+    #[error("{what} is corrupt: {reason}")]
     Corrupt { what: String, reason: String },
     #[error(
         "metadata store {path} has schema version {found}, newer than this ferry understands \
@@ -136,11 +137,15 @@ impl fmt::Debug for Store {
 }
 
 impl Store {
-    /// Opens (creating it 0600 if needed) and upgrades the database at `path`.
+    /// Opens (creating it 0600 if needed) and upgrades the database at `path`, then checks
+    /// it: a damaged file, or a row ferry cannot read, is [`StoreError::Corrupt`] naming the
+    /// file, here at start-up rather than at the first request that meets it.
     pub fn open(path: &Utf8Path) -> Result<Store, StoreError> {
         create_private(path)?;
         let conn = Connection::open(path).ctx(|| format!("open {path}"))?;
-        Store::init(conn, path.to_string())
+        let store = Store::init(conn, path.to_string())?;
+        store.check()?;
+        Ok(store)
     }
 
     /// A store that lives as long as the value (tests, `--dry-run` tools).
@@ -150,16 +155,7 @@ impl Store {
     }
 
     fn init(mut conn: Connection, path: String) -> Result<Store, StoreError> {
-        let not_a_db = |e: rusqlite::Error| match e.sqlite_error_code() {
-            Some(ErrorCode::NotADatabase) => StoreError::Corrupt {
-                what: path.clone(),
-                reason: "not an SQLite database".into(),
-            },
-            _ => StoreError::Sqlite {
-                context: format!("configure {path}"),
-                source: e,
-            },
-        };
+        let not_a_db = |e: rusqlite::Error| damaged(&path, e, || format!("configure {path}"));
         // WAL keeps readers and the writer apart and makes commits cheap; FULL syncs the WAL
         // at every commit, so a committed change survives a power cut.
         conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0))
@@ -177,10 +173,64 @@ impl Store {
         })
     }
 
+    /// SQLite's own page check, then every row whose document ferry decodes at start-up
+    /// (clusters, instances, pending jobs). Events are left out: they are only read back.
+    fn check(&self) -> Result<(), StoreError> {
+        let path = &self.path;
+        let problems: Vec<String> = {
+            let conn = self.conn();
+            let ctx = || format!("check {path}");
+            let mut stmt = conn
+                .prepare("PRAGMA quick_check(5)")
+                .map_err(|e| damaged(path, e, ctx))?;
+            let rows = stmt
+                .query_map([], |r| r.get::<_, String>(0))
+                .map_err(|e| damaged(path, e, ctx))?;
+            rows.collect::<Result<_, _>>()
+                .map_err(|e| damaged(path, e, ctx))?
+        };
+        if problems != ["ok"] {
+            return Err(StoreError::Corrupt {
+                what: path.clone(),
+                reason: format!("SQLite's integrity check failed: {}", problems.join("; ")),
+            });
+        }
+        let in_file = |e: StoreError| match e {
+            StoreError::Corrupt { what, reason } => StoreError::Corrupt {
+                what: format!("{what} in {path}"),
+                reason,
+            },
+            other => other,
+        };
+        self.list_clusters().map_err(in_file)?;
+        self.list_instances().map_err(in_file)?;
+        self.pending_jobs().map_err(in_file)?;
+        Ok(())
+    }
+
     /// The connection. A panic while it was held cannot leave a transaction open (a dropped
     /// `Transaction` rolls back), so a poisoned lock is still a usable connection.
     fn conn(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// An SQLite error on `path`: [`StoreError::Corrupt`] when SQLite says the file is not a
+/// database or is damaged, else [`StoreError::Sqlite`] with `context`.
+fn damaged(path: &str, e: rusqlite::Error, context: impl FnOnce() -> String) -> StoreError {
+    let reason = match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) => "not an SQLite database".to_string(),
+        Some(ErrorCode::DatabaseCorrupt) => format!("the file is damaged ({e})"),
+        _ => {
+            return StoreError::Sqlite {
+                context: context(),
+                source: e,
+            }
+        }
+    };
+    StoreError::Corrupt {
+        what: path.to_string(),
+        reason,
     }
 }
 
@@ -331,6 +381,51 @@ mod tests {
         let err = Store::open(&path).unwrap_err();
         assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
         assert!(err.to_string().contains("not an SQLite database"), "{err}");
+    }
+
+    #[test]
+    fn an_unreadable_cluster_document_stops_open_naming_the_file() {
+        let (_tmp, path) = temp_db();
+        Store::open(&path)
+            .unwrap()
+            .insert_cluster(&cluster("c1", 3306), None, None)
+            .unwrap();
+        Connection::open(&path)
+            .unwrap()
+            .execute("UPDATE clusters SET doc = 'not json' WHERE id = 'c1'", [])
+            .unwrap();
+        let err = Store::open(&path).unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+        let text = err.to_string();
+        assert!(
+            text.starts_with(&format!(
+                "the stored DB cluster 'c1' in {path} is corrupt: "
+            )),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn damaged_pages_stop_open_naming_the_file() {
+        let (_tmp, path) = temp_db();
+        {
+            let store = Store::open(&path).unwrap();
+            for i in 0..200 {
+                store
+                    .insert_cluster(&cluster(&format!("c{i}"), 3306 + i), None, None)
+                    .unwrap();
+            }
+        }
+        // Closed: the WAL is checkpointed into the file. Overwrite pages past the first.
+        let mut bytes = fs::read(&path).unwrap();
+        assert!(bytes.len() > 16 * 4096, "{} bytes", bytes.len());
+        for b in &mut bytes[4096 * 2..4096 * 12] {
+            *b = 0xA5;
+        }
+        fs::write(&path, &bytes).unwrap();
+        let err = Store::open(&path).unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+        assert!(err.to_string().starts_with(&path.to_string()), "{err}");
     }
 
     #[test]
