@@ -16,6 +16,10 @@ use crate::error::ApiError;
 use crate::params::Params;
 use crate::xml::{self, XmlWriter};
 
+pub mod shapes;
+
+use shapes::{write_cluster, write_event, write_instance, write_tags};
+
 pub const API_VERSION: &str = "2014-10-31";
 
 /// Runs one action and renders its XML response.
@@ -652,139 +656,4 @@ impl Handler<'_> {
 
 fn owned(v: Vec<&str>) -> Vec<String> {
     v.into_iter().map(str::to_string).collect()
-}
-
-fn write_tags(w: &mut XmlWriter, tags: &[Tag]) {
-    w.start("TagList");
-    for t in tags {
-        w.start("Tag");
-        w.elem("Key", &t.key);
-        w.elem("Value", &t.value);
-        w.end();
-    }
-    w.end();
-}
-
-fn write_cluster(w: &mut XmlWriter, v: &ClusterView) {
-    let c = &v.cluster;
-    w.start("DBCluster");
-    w.elem("AllocatedStorage", "1");
-    w.start("AvailabilityZones");
-    for az in &c.settings.availability_zones {
-        w.elem("AvailabilityZone", az);
-    }
-    w.end();
-    w.elem("BackupRetentionPeriod", c.settings.backup_retention_period);
-    w.opt_elem("DatabaseName", c.settings.database_name.as_deref());
-    w.elem("DBClusterIdentifier", c.id.as_str());
-    w.elem("DBClusterParameterGroup", &c.settings.parameter_group);
-    w.elem("DBSubnetGroup", &c.settings.db_subnet_group);
-    w.elem("Status", c.status.as_str());
-    w.opt_elem(
-        "PercentProgress",
-        v.percent_progress.map(|p| p.to_string()).as_deref(),
-    );
-    w.opt_elem("Endpoint", v.endpoint.as_deref());
-    w.opt_elem("ReaderEndpoint", v.endpoint.as_deref());
-    w.bool_elem("MultiAZ", false);
-    w.elem("Engine", c.engine.as_str());
-    w.elem("EngineVersion", &c.engine_version);
-    w.elem("Port", c.port);
-    w.elem("MasterUsername", &c.master_username);
-    w.elem("PreferredBackupWindow", &c.settings.preferred_backup_window);
-    w.elem(
-        "PreferredMaintenanceWindow",
-        &c.settings.preferred_maintenance_window,
-    );
-    w.start("DBClusterMembers");
-    for m in &v.members {
-        w.start("DBClusterMember");
-        w.elem("DBInstanceIdentifier", m.id.as_str());
-        w.bool_elem("IsClusterWriter", m.is_writer);
-        w.elem("DBClusterParameterGroupStatus", "in-sync");
-        w.elem("PromotionTier", m.promotion_tier);
-        w.end();
-    }
-    w.end();
-    w.start("VpcSecurityGroups");
-    for sg in &c.settings.vpc_security_group_ids {
-        w.start("VpcSecurityGroupMembership");
-        w.elem("VpcSecurityGroupId", sg);
-        w.elem("Status", "active");
-        w.end();
-    }
-    w.end();
-    w.bool_elem("StorageEncrypted", c.settings.storage_encrypted);
-    w.opt_elem("KmsKeyId", c.settings.kms_key_id.as_deref());
-    w.elem("DbClusterResourceId", &c.resource_id);
-    w.elem("DBClusterArn", &v.arn);
-    w.start("AssociatedRoles");
-    if let Some(o) = &c.s3_origin {
-        w.start("DBClusterRole");
-        w.elem("RoleArn", &o.ingestion_role_arn);
-        w.elem("Status", "ACTIVE");
-        w.elem("FeatureName", "s3Import");
-        w.end();
-    }
-    w.end();
-    w.bool_elem(
-        "IAMDatabaseAuthenticationEnabled",
-        c.settings.iam_database_authentication,
-    );
-    w.time_elem("ClusterCreateTime", c.created_at);
-    w.elem("EngineMode", "provisioned");
-    w.bool_elem("DeletionProtection", c.settings.deletion_protection);
-    w.bool_elem("CopyTagsToSnapshot", c.settings.copy_tags_to_snapshot);
-    write_tags(w, &c.tags);
-    w.elem("StorageType", "aurora");
-    w.end();
-}
-
-fn write_instance(w: &mut XmlWriter, v: &InstanceView) {
-    let i = &v.instance;
-    w.start("DBInstance");
-    w.elem("DBInstanceIdentifier", i.id.as_str());
-    w.elem("DBInstanceClass", &i.instance_class);
-    w.elem("Engine", i.engine.as_str());
-    w.elem("DBInstanceStatus", i.status.as_str());
-    w.elem("MasterUsername", &v.master_username);
-    if let Some((host, port)) = &v.endpoint {
-        w.start("Endpoint");
-        w.elem("Address", host);
-        w.elem("Port", port);
-        w.end();
-    }
-    w.elem("AllocatedStorage", "1");
-    w.time_elem("InstanceCreateTime", i.created_at);
-    w.elem("AvailabilityZone", &i.availability_zone);
-    w.bool_elem("MultiAZ", false);
-    w.elem("EngineVersion", &v.engine_version);
-    w.bool_elem("AutoMinorVersionUpgrade", false);
-    w.elem("LicenseModel", "general-public-license");
-    w.bool_elem("PubliclyAccessible", false);
-    w.elem("StorageType", "aurora");
-    w.elem("DBClusterIdentifier", i.cluster_id.as_str());
-    w.bool_elem("StorageEncrypted", false);
-    w.elem("DbiResourceId", &i.resource_id);
-    w.elem("PromotionTier", i.promotion_tier);
-    w.elem("DBInstanceArn", &v.arn);
-    w.bool_elem("IAMDatabaseAuthenticationEnabled", false);
-    w.bool_elem("DeletionProtection", false);
-    write_tags(w, &i.tags);
-    w.end();
-}
-
-fn write_event(w: &mut XmlWriter, e: &Event, arn: &str) {
-    w.start("Event");
-    w.elem("SourceIdentifier", &e.source_id);
-    w.elem("SourceType", e.source_type.as_str());
-    w.elem("Message", &e.message);
-    w.start("EventCategories");
-    for c in &e.categories {
-        w.elem("EventCategory", c);
-    }
-    w.end();
-    w.time_elem("Date", e.date);
-    w.elem("SourceArn", arn);
-    w.end();
 }

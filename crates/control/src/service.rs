@@ -58,6 +58,9 @@ pub struct InstanceView {
     pub arn: String,
     pub master_username: String,
     pub engine_version: String,
+    /// The cluster's settings, which RDS shows on each of its instances too (subnet group,
+    /// security groups, backup window, encryption).
+    pub cluster_settings: ClusterSettings,
 }
 
 /// One page of a listing.

@@ -135,6 +135,7 @@ impl ControlPlane {
             endpoint,
             master_username: cluster.master_username.clone(),
             engine_version: cluster.engine_version.clone(),
+            cluster_settings: cluster.settings.clone(),
             instance,
         })
     }
