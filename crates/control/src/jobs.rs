@@ -53,8 +53,10 @@ pub(crate) enum JobError {
         wanted: String,
         want: (u32, u32),
     },
-    #[error("read the saved restore report {path}")]
+    #[error("{action} the restore report {path}")]
     Report {
+        /// `"read"` (a resumed job's saved report) or `"encode"` (before saving it).
+        action: &'static str,
         path: camino::Utf8PathBuf,
         #[source]
         source: serde_json::Error,

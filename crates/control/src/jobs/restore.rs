@@ -32,6 +32,7 @@ pub(super) async fn restore_volume(
             .map_err(ControlError::io("read", &report_path))?;
         let report: RestoreReport =
             serde_json::from_str(&text).map_err(|source| JobError::Report {
+                action: "read",
                 path: report_path.clone(),
                 source,
             })?;
@@ -70,6 +71,7 @@ pub(super) async fn restore_volume(
 
     check_source_version(origin, &report)?;
     let text = serde_json::to_string_pretty(&report).map_err(|source| JobError::Report {
+        action: "encode",
         path: report_path.clone(),
         source,
     })?;
