@@ -239,6 +239,13 @@ fn restore_connect_and_delete_with_the_aws_cli() {
                 .is_some_and(|f| f.trim_end_matches('/').ends_with("clusters/flow-1/files")),
             "secure_file_priv confines file access: {files:?}"
         );
+        // db.t3.medium: a 256 MiB buffer pool and a redo log a quarter of it (resized from
+        // the restored backup's log at start).
+        let sizes: Option<(u64, u64)> = conn
+            .query_first("SELECT @@innodb_buffer_pool_size, @@innodb_log_file_size")
+            .await
+            .unwrap();
+        assert_eq!(sizes, Some((256 << 20, 64 << 20)), "sized by the class");
         let grants: Vec<String> = conn.query("SHOW GRANTS").await.unwrap();
         let grants = grants.join("\n");
         assert!(grants.contains("CREATE USER"), "{grants}");

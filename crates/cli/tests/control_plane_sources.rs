@@ -42,6 +42,18 @@ fn empty_cluster() {
         "db_cluster_available",
         json!({"DBClusterIdentifier": "empty"}),
     );
+    // An empty cluster is small: the smallest class's 16 MiB redo log, not MariaDB's 96 MiB
+    // default (the whole volume was ~114 MiB with it).
+    let volume = serve.data_dir.join("clusters/empty/volume");
+    assert_eq!(
+        std::fs::metadata(volume.join("ib_logfile0")).unwrap().len(),
+        16 << 20
+    );
+    let volume_bytes = common::tree_size(&volume);
+    assert!(
+        volume_bytes < 64 << 20,
+        "empty volume: {volume_bytes} bytes"
+    );
     serve
         .aws(&[
             "rds",

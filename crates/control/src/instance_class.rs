@@ -5,16 +5,21 @@
 //! host rather than copied from AWS's memory sizes. The family (`t3`, `r6g`, ...) is accepted
 //! and ignored; the size decides:
 //!
-//! | size            | innodb_buffer_pool_size | max_connections |
-//! |-----------------|-------------------------|-----------------|
-//! | `micro`         | 64 MiB                  | 30              |
-//! | `small`         | 128 MiB                 | 45              |
-//! | `medium`        | 256 MiB                 | 90              |
-//! | `large`         | 1 GiB                   | 1000            |
-//! | `xlarge`        | 2 GiB                   | 2000            |
-//! | `2xlarge`       | 4 GiB                   | 3000            |
-//! | `4xlarge` and up| 8 GiB                   | 4000            |
-//! | `db.serverless` | 256 MiB                 | 90              |
+//! | size            | innodb_buffer_pool_size | innodb_log_file_size | max_connections |
+//! |-----------------|-------------------------|----------------------|-----------------|
+//! | `micro`         | 64 MiB                  | 16 MiB               | 30              |
+//! | `small`         | 128 MiB                 | 32 MiB               | 45              |
+//! | `medium`        | 256 MiB                 | 64 MiB               | 90              |
+//! | `large`         | 1 GiB                   | 256 MiB              | 1000            |
+//! | `xlarge`        | 2 GiB                   | 512 MiB              | 2000            |
+//! | `2xlarge`       | 4 GiB                   | 1 GiB                | 3000            |
+//! | `4xlarge` and up| 8 GiB                   | 2 GiB                | 4000            |
+//! | `db.serverless` | 256 MiB                 | 64 MiB               | 90              |
+//!
+//! The redo log is a quarter of the buffer pool (MariaDB's default, 96 MiB whatever the pool,
+//! was most of an empty cluster's disk). A new volume is initialised with the smallest log,
+//! [`INITIAL_REDO_LOG_BYTES`]; MariaDB resizes the log to the instance's size when the instance
+//! starts (10.11 does this at start-up, logging "Resizing redo log").
 //!
 //! The table is repeated in the control crate's README; keep both in step.
 
@@ -22,16 +27,23 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InstanceResources {
     pub buffer_pool_bytes: u64,
+    /// `innodb_log_file_size`: a quarter of the buffer pool.
+    pub redo_log_bytes: u64,
     pub max_connections: u32,
 }
 
 const MIB: u64 = 1 << 20;
+
+/// The redo log a new volume is initialised with: the smallest class's, so an empty cluster
+/// without instances costs as little disk as it can.
+pub const INITIAL_REDO_LOG_BYTES: u64 = 16 * MIB;
 
 /// Resources for `class` (`db.<family>.<size>` or `db.serverless`), or `None` for a size
 /// ferry does not know.
 pub fn resources(class: &str) -> Option<InstanceResources> {
     let r = |mib: u64, conns: u32| InstanceResources {
         buffer_pool_bytes: mib * MIB,
+        redo_log_bytes: mib * MIB / 4,
         max_connections: conns,
     };
     if class == "db.serverless" {
@@ -80,6 +92,9 @@ mod tests {
             8192 * MIB
         );
         assert!(resources("db.serverless").is_some());
+        let micro = resources("db.t3.micro").unwrap();
+        assert_eq!(micro.redo_log_bytes, INITIAL_REDO_LOG_BYTES);
+        assert_eq!(resources("db.r6g.large").unwrap().redo_log_bytes, 256 * MIB);
         for bad in [
             "db.t3",
             "t3.medium",

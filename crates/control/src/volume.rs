@@ -68,12 +68,16 @@ pub(crate) fn server_config(
         } => {
             cfg.bind_address = instance_bind_address(&ctx.config.advertised_host).to_string();
             cfg.buffer_pool_bytes = resources.buffer_pool_bytes;
+            cfg.redo_log_bytes = Some(resources.redo_log_bytes);
             cfg.max_connections = resources.max_connections;
             cfg.server_id = *server_id;
         }
         Role::OneOff { skip_grants } => {
             cfg.skip_networking = true;
             cfg.skip_grant_tables = *skip_grants;
+            // Keep the redo log the size it has: the server's default would resize it, and
+            // the next instance start would resize it back.
+            cfg.redo_log_bytes = ferry_engine::redo_log_size(layout.volume(cluster).as_std_path());
         }
     }
     let files = private_dir(&layout.cluster_files(cluster))?;

@@ -18,6 +18,14 @@ use crate::process::{run_to_completion, ProcessSpec};
 use crate::server::RunningServer;
 use crate::toolbox::{Flavor, Toolbox};
 
+/// The size of the redo log in `datadir` (`ib_logfile0`, the single log file of MariaDB
+/// 10.5+), or `None` when there is none yet. A server started with a different
+/// `innodb-log-file-size` resizes the log at start-up.
+pub fn redo_log_size(datadir: &Path) -> Option<u64> {
+    let size = std::fs::metadata(datadir.join("ib_logfile0")).ok()?.len();
+    (size > 0).then_some(size)
+}
+
 /// How the initial `root@localhost` account authenticates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RootAuth {

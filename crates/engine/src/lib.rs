@@ -25,7 +25,7 @@ pub use accounts::{
     MasterUserReport, TimeZoneReport,
 };
 pub use config::{BinlogConfig, BinlogFormat, ServerConfig};
-pub use datadir::{init_datadir, set_root_password, InitOptions, RootAuth};
+pub use datadir::{init_datadir, redo_log_size, set_root_password, InitOptions, RootAuth};
 pub use error::EngineError;
 pub use os_user::OsUser;
 pub use prepare::{prepare, PrepareOptions, PrepareReport};

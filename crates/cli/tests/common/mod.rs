@@ -218,3 +218,22 @@ pub fn assert_no_leftovers(parent: &Path) {
         parent.display()
     );
 }
+
+/// The bytes of every regular file under `root` (what `du --apparent-size` counts), for
+/// assertions about what ferry costs on disk.
+pub fn tree_size(root: &Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let entry = entry.unwrap();
+            let meta = entry.metadata().unwrap();
+            if meta.is_dir() {
+                stack.push(entry.path());
+            } else {
+                total += meta.len();
+            }
+        }
+    }
+    total
+}

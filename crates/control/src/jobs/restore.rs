@@ -96,6 +96,10 @@ pub(super) async fn init_volume(ctx: &Ctx, cluster: &Cluster) -> Result<(), JobE
     }
     let opts = ferry_engine::InitOptions {
         log_path: Some(layout.install_db_log(&cluster.id).into_std_path_buf()),
+        server_args: vec![format!(
+            "--innodb-log-file-size={}",
+            crate::instance_class::INITIAL_REDO_LOG_BYTES
+        )],
         ..Default::default()
     };
     ferry_engine::init_datadir(&ctx.toolbox, restoring.as_std_path(), &opts)
