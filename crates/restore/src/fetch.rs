@@ -264,35 +264,36 @@ impl Fetcher {
     /// blocks written at their offsets. A file of one block (most files of a directory set of
     /// many tables) is one GET and one blocking write; larger ones are split into ranges
     /// fetched concurrently under the restore-wide bound.
+    ///
+    /// The directory and the file are made here, not on a blocking thread: a write still
+    /// running on one after the restore failed must never create paths again in a staging
+    /// directory that is being removed.
     pub async fn download_file(&self, obj: &RemoteObject, dest: &Path) -> Result<(), RestoreError> {
+        if let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| RestoreError::staging(parent, e))?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(true)
+            .open(dest)
+            .map_err(|e| RestoreError::staging(dest, e))?;
         let bs = self.opts.block_size.max(1);
+        if obj.size == 0 {
+            return Ok(());
+        }
         if obj.size <= bs {
             let _buffer = self.buffer_slot().await?;
-            let data = if obj.size == 0 {
-                Bytes::new()
-            } else {
-                self.fetch_range(obj, 0..obj.size).await?
-            };
-            let dest = dest.to_path_buf();
-            return blocking(&dest.clone(), move || {
-                create_parent(&dest)?;
-                std::fs::write(&dest, &data)
+            let data = self.fetch_range(obj, 0..obj.size).await?;
+            return blocking(dest, move || {
+                use std::io::Write;
+                (&file).write_all(&data)
             })
             .await;
         }
-        let size = obj.size;
-        let dest_owned = dest.to_path_buf();
-        let file = blocking(dest, move || {
-            create_parent(&dest_owned)?;
-            let file = std::fs::OpenOptions::new()
-                .create(true)
-                .write(true)
-                .truncate(true)
-                .open(&dest_owned)?;
-            file.set_len(size)?;
-            Ok(Arc::new(file))
-        })
-        .await?;
+        file.set_len(obj.size)
+            .map_err(|e| RestoreError::staging(dest, e))?;
+        let file = Arc::new(file);
         let ranges: Vec<Range<u64>> = (0..obj.size.div_ceil(bs))
             .map(|i| i * bs..((i + 1) * bs).min(obj.size))
             .collect();
@@ -324,13 +325,6 @@ impl Fetcher {
             .acquire()
             .await
             .map_err(|_| RestoreError::Interrupted)
-    }
-}
-
-fn create_parent(path: &Path) -> std::io::Result<()> {
-    match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => std::fs::create_dir_all(parent),
-        _ => Ok(()),
     }
 }
 
