@@ -42,6 +42,18 @@ impl FetchErrorKind {
         }
     }
 
+    /// Whether the store said it is overloaded (503 SlowDown, 429, any other 5xx), after the
+    /// client's own retries: the restore then lowers its requests in flight
+    /// ([`crate::limit::Limiter::on_throttled`]).
+    pub fn is_throttling(&self) -> bool {
+        let FetchErrorKind::Transport(text) = self else {
+            return false;
+        };
+        text.contains("SlowDown")
+            || text.contains("status code: 429")
+            || text.contains("status code: 5")
+    }
+
     pub(crate) fn from_store(err: object_store::Error) -> Self {
         match err {
             object_store::Error::NotFound { .. } => FetchErrorKind::NotFound,

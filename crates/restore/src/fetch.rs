@@ -1,6 +1,12 @@
 //! Fetching object bytes: ranged GETs in parallel, retried with backoff and resumed from the
 //! byte where a transfer broke, with a global bound on requests in flight (and so on memory).
 //!
+//! The bound is one [`Limiter`] per [`Fetcher`] (and so per restore), shared by every set and
+//! every file: `parallel` requests in flight in total, lowered while the store throttles. A
+//! request holds at most one block (`block_size`) of memory; a directory-set block also holds
+//! a memory slot (`2 × parallel` of them) until it is written, so blocks fetched faster than
+//! the disk takes them cannot pile up.
+//!
 //! Two shapes of work use it:
 //! - a stream set (one logical byte stream split over parts) is read as an ordered sequence of
 //!   blocks: up to `window` blocks are fetched concurrently and handed on in order
@@ -19,6 +25,7 @@ use object_store::{GetOptions, GetRange, GetResultPayload, ObjectStore};
 use tokio::sync::Semaphore;
 
 use crate::error::{FetchErrorKind, RestoreError};
+use crate::limit::Limiter;
 use crate::progress::Progress;
 
 /// One object to read.
@@ -64,17 +71,25 @@ impl Default for FetchOptions {
 #[derive(Clone)]
 pub struct Fetcher {
     store: Arc<dyn ObjectStore>,
-    permits: Arc<Semaphore>,
+    /// Requests in flight, over the whole restore.
+    limiter: Arc<Limiter>,
+    /// Fetched directory-set blocks not yet written.
+    buffers: Arc<Semaphore>,
     opts: FetchOptions,
     progress: Arc<Progress>,
 }
 
 impl Fetcher {
     pub fn new(store: Arc<dyn ObjectStore>, opts: FetchOptions, progress: Arc<Progress>) -> Self {
-        let permits = Arc::new(Semaphore::new(opts.parallel.max(1)));
+        let limiter = Limiter::new(
+            opts.parallel,
+            opts.initial_backoff.max(Duration::from_secs(1)),
+        );
+        let buffers = Arc::new(Semaphore::new(2 * opts.parallel.max(1)));
         Fetcher {
             store,
-            permits,
+            limiter,
+            buffers,
             opts,
             progress,
         }
@@ -82,6 +97,11 @@ impl Fetcher {
 
     pub fn options(&self) -> &FetchOptions {
         &self.opts
+    }
+
+    /// The restore-wide bound on requests in flight (its current limit, its peak so far).
+    pub fn limiter(&self) -> &Limiter {
+        &self.limiter
     }
 
     /// Reads `range` of `obj` completely, retrying and resuming as needed.
@@ -101,19 +121,30 @@ impl Fetcher {
             }
             let before = buf.len();
             let result = {
-                let _permit = self
-                    .permits
+                let _slot = self
+                    .limiter
                     .acquire()
                     .await
-                    .map_err(|_| RestoreError::Interrupted)?;
+                    .ok_or(RestoreError::Interrupted)?;
                 if buf.capacity() == 0 {
                     buf.reserve(want as usize);
                 }
                 self.try_get(obj, start..range.end, &mut buf).await
             };
             match result {
-                Ok(()) => continue,
+                Ok(()) => {
+                    self.limiter.on_success();
+                    continue;
+                }
                 Err(kind) => {
+                    if kind.is_throttling() {
+                        if let Some(limit) = self.limiter.on_throttled() {
+                            tracing::warn!(
+                                object = %obj.key,
+                                "the store is throttling ({kind}); requests in flight lowered to {limit}"
+                            );
+                        }
+                    }
                     if buf.len() > before {
                         // Progress was made: the failure budget starts again.
                         attempt = 0;
@@ -229,18 +260,40 @@ impl Fetcher {
             .boxed()
     }
 
-    /// Downloads `obj` into `dest` (created or truncated), blocks written at their offsets.
+    /// Downloads `obj` into `dest` (created or truncated, its parent directories too),
+    /// blocks written at their offsets. A file of one block (most files of a directory set of
+    /// many tables) is one GET and one blocking write; larger ones are split into ranges
+    /// fetched concurrently under the restore-wide bound.
+    ///
+    /// The directory and the file are made here, not on a blocking thread: a write still
+    /// running on one after the restore failed must never create paths again in a staging
+    /// directory that is being removed.
     pub async fn download_file(&self, obj: &RemoteObject, dest: &Path) -> Result<(), RestoreError> {
+        if let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| RestoreError::staging(parent, e))?;
+        }
         let file = std::fs::OpenOptions::new()
             .create(true)
             .write(true)
             .truncate(true)
             .open(dest)
             .map_err(|e| RestoreError::staging(dest, e))?;
+        let bs = self.opts.block_size.max(1);
+        if obj.size == 0 {
+            return Ok(());
+        }
+        if obj.size <= bs {
+            let _buffer = self.buffer_slot().await?;
+            let data = self.fetch_range(obj, 0..obj.size).await?;
+            return blocking(dest, move || {
+                use std::io::Write;
+                (&file).write_all(&data)
+            })
+            .await;
+        }
         file.set_len(obj.size)
             .map_err(|e| RestoreError::staging(dest, e))?;
         let file = Arc::new(file);
-        let bs = self.opts.block_size.max(1);
         let ranges: Vec<Range<u64>> = (0..obj.size.div_ceil(bs))
             .map(|i| i * bs..((i + 1) * bs).min(obj.size))
             .collect();
@@ -249,17 +302,15 @@ impl Fetcher {
             .map(|range| {
                 let file = file.clone();
                 async move {
+                    let _buffer = self.buffer_slot().await?;
                     let data = self.fetch_range(obj, range.clone()).await?;
-                    let dest_owned = dest.to_path_buf();
-                    tokio::task::spawn_blocking(move || {
+                    blocking(dest, move || {
                         use std::os::unix::fs::FileExt;
                         file.write_all_at(&data, range.start)?;
                         ferry_backup::sink::start_writeback(&file, range.start, data.len() as u64);
-                        Ok::<(), std::io::Error>(())
+                        Ok(())
                     })
                     .await
-                    .map_err(|e| RestoreError::staging(&dest_owned, e))?
-                    .map_err(|e| RestoreError::staging(&dest_owned, e))
                 }
             })
             .buffer_unordered(window)
@@ -267,4 +318,23 @@ impl Fetcher {
             .await?;
         Ok(())
     }
+
+    /// Room for one fetched block that is not yet written.
+    async fn buffer_slot(&self) -> Result<tokio::sync::SemaphorePermit<'_>, RestoreError> {
+        self.buffers
+            .acquire()
+            .await
+            .map_err(|_| RestoreError::Interrupted)
+    }
+}
+
+/// Runs file-system work off the async threads; an error names `path`.
+async fn blocking<T: Send + 'static>(
+    path: &Path,
+    f: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> Result<T, RestoreError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| RestoreError::staging(path, e))?
+        .map_err(|e| RestoreError::staging(path, e))
 }

@@ -158,6 +158,21 @@ async fn xbstream_tail_meta(
     Ok(complete.then_some(meta))
 }
 
+/// A problem line for `set`: the error's own text when it already names the set (it starts
+/// with "backup set NAME"), else that text after the set's name, so the name appears once.
+fn about_set(set: &str, e: &RestoreError) -> String {
+    match e {
+        RestoreError::Unpack { set: named, .. }
+        | RestoreError::Metadata { set: named, .. }
+        | RestoreError::Prepare { set: named, .. }
+            if named == set =>
+        {
+            e.to_string()
+        }
+        _ => format!("backup set {set}: {e}"),
+    }
+}
+
 fn report_for(set: &SetSource, meta: Result<&SetMeta, String>) -> SetReport {
     let mut r = SetReport {
         name: set.name.clone(),
@@ -260,8 +275,15 @@ pub async fn inspect(
                         return Err(e);
                     }
                 }
-                problems.push(format!("backup set {}: {e}", set.name));
-                set_reports.push(report_for(set, Err(e.to_string())));
+                problems.push(about_set(&set.name, &e));
+                // The report row carries the set's name already.
+                let text = e.to_string();
+                let prefix = format!("backup set {}: ", set.name);
+                let text = text
+                    .strip_prefix(&prefix)
+                    .map(str::to_string)
+                    .unwrap_or(text);
+                set_reports.push(report_for(set, Err(text)));
             }
         }
     }

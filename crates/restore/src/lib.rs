@@ -7,6 +7,7 @@
 pub mod error;
 pub mod fetch;
 pub mod inspect;
+pub mod limit;
 pub mod listing;
 pub mod metadata;
 pub mod progress;

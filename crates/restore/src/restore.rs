@@ -500,8 +500,12 @@ async fn fetch_set(ctx: &SetFetch<'_>, index: usize, set: &SetSource) -> Result<
             let dir = staging.set_dir(index, &set.name);
             std::fs::create_dir_all(&dir).map_err(|e| RestoreError::staging(&dir, e))?;
             let journal = staging.journal(index, &set.name);
+            // As many files at once as requests may be in flight: a file of a directory
+            // set of many tables is typically one small GET.
+            let files_parallel = fetcher.options().parallel;
             let reused =
-                sets::fetch_directory_set(fetcher, set, &objects, &dir, &journal, 4).await?;
+                sets::fetch_directory_set(fetcher, set, &objects, &dir, &journal, files_parallel)
+                    .await?;
             if reused > 0 {
                 progress.add_reused(reused);
             }

@@ -200,6 +200,10 @@ pub fn relative_in_set(set: &SetSource, key: &str) -> Result<SafePath, RestoreEr
 
 /// Downloads a directory set into `dir`, skipping files the journal says are already there
 /// (same size and ETag, file present with that size). Returns the bytes reused.
+///
+/// Files are started `files_parallel` at a time; what bounds the requests in flight is the
+/// fetcher's restore-wide limiter, so `files_parallel` only needs to be large enough to keep
+/// it busy (the restore passes `parallel`: with many small files, that many GETs at once).
 pub async fn fetch_directory_set(
     fetcher: &Fetcher,
     set: &SetSource,
@@ -234,10 +238,6 @@ pub async fn fetch_directory_set(
         .map(|(obj, dest)| {
             let journal_file = journal_file.clone();
             async move {
-                if let Some(parent) = dest.parent() {
-                    std::fs::create_dir_all(parent)
-                        .map_err(|e| RestoreError::staging(parent, e))?;
-                }
                 fetcher.download_file(&obj, &dest).await?;
                 let line = format!(
                     "{}\t{}\t{}\n",

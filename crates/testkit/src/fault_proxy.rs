@@ -59,6 +59,12 @@ pub struct FaultStats {
     pub stalls: u64,
     /// Every injected fault, in order.
     pub events: Vec<FaultEvent>,
+    /// The most requests that were in flight at once, each counted from its head arriving
+    /// until the last part of its response starts to flow back (for a stalled response: until
+    /// the pause ends). The client has each of them in flight all that time, so this never
+    /// exceeds the client's own count; with slow responses (a stall on every request) it
+    /// reaches it.
+    pub peak_in_flight: u64,
 }
 
 impl FaultStats {
@@ -128,6 +134,7 @@ impl FaultProxy {
             state: Mutex::new(State {
                 plan: PlanState::new(plan),
                 stats: FaultStats::default(),
+                in_flight: 0,
             }),
         });
         let loop_shared = Arc::clone(&shared);
@@ -184,6 +191,26 @@ struct Shared {
 struct State {
     plan: PlanState,
     stats: FaultStats,
+    in_flight: u64,
+}
+
+/// One request counted in flight until dropped (see [`FaultStats::peak_in_flight`]).
+struct InFlight<'a>(&'a Shared);
+
+impl<'a> InFlight<'a> {
+    fn enter(shared: &'a Shared) -> Self {
+        let mut state = shared.lock();
+        state.in_flight += 1;
+        state.stats.peak_in_flight = state.stats.peak_in_flight.max(state.in_flight);
+        InFlight(shared)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let mut state = self.0.lock();
+        state.in_flight = state.in_flight.saturating_sub(1);
+    }
 }
 
 impl Shared {
@@ -313,6 +340,7 @@ async fn handle_connection(mut client: TcpStream, shared: &Shared) -> io::Result
     };
     upstream.set_nodelay(true)?;
     upstream.write_all(&request.to_upstream_bytes()).await?;
+    let in_flight = InFlight::enter(shared);
     upstream.write_all(&client_heads.take_rest()).await?;
 
     let ending = {
@@ -324,7 +352,8 @@ async fn handle_connection(mut client: TcpStream, shared: &Shared) -> io::Result
             let _ = tokio::io::copy(&mut client_r, &mut upstream_w).await;
             std::future::pending::<()>().await;
         };
-        let response = forward_response(&mut upstream_r, &mut client_w, &request, shared);
+        let response =
+            forward_response(&mut upstream_r, &mut client_w, &request, shared, in_flight);
         tokio::select! {
             ending = response => ending?,
             () = request_body => Ending::Close,
@@ -350,6 +379,7 @@ async fn forward_response<U, C>(
     client: &mut C,
     request: &RequestHead,
     shared: &Shared,
+    in_flight: InFlight<'_>,
 ) -> io::Result<Ending>
 where
     U: AsyncRead + Unpin,
@@ -384,15 +414,18 @@ where
     };
     match fault {
         None | Some(Fault::Status { .. }) => {
+            drop(in_flight);
             body.copy_to(client, None).await?;
             Ok(Ending::Close)
         }
         Some(Fault::Reset { after_bytes }) => {
+            drop(in_flight);
             body.copy_to(client, Some(after_bytes)).await?;
             client.flush().await?;
             Ok(Ending::Reset)
         }
         Some(Fault::Truncate { after_bytes }) => {
+            drop(in_flight);
             body.copy_to(client, Some(after_bytes)).await?;
             client.shutdown().await?;
             Ok(Ending::Close)
@@ -401,6 +434,7 @@ where
             body.copy_to(client, Some(after_bytes)).await?;
             client.flush().await?;
             tokio::time::sleep(pause).await;
+            drop(in_flight);
             body.copy_to(client, None).await?;
             Ok(Ending::Close)
         }
