@@ -315,6 +315,7 @@ impl Supervisor {
         let run_dir = ctx.layout.instance_dir(&cluster.id, &instance.id);
         std::fs::create_dir_all(&run_dir).map_err(ControlError::io("create", &run_dir))?;
         stop_server_in(&run_dir).await?;
+        ferry_base::fail_point!("instance.before-start");
 
         let role = Role::Instance {
             port: cluster.port,
@@ -334,6 +335,7 @@ impl Supervisor {
             }
             Err(e) => return Err(e.into()),
         };
+        ferry_base::fail_point!("instance.after-server-start");
 
         // Deleted while starting, or the control plane is stopping: do not leave it running.
         if ctx.is_shutting_down() {
@@ -355,6 +357,7 @@ impl Supervisor {
         }
         let was = current.status;
         current.status = InstanceStatus::Available;
+        ferry_base::fail_point!("instance.before-available");
         let mut servers = self.servers.lock().await;
         let recorded = store.transition_instance(&current);
         if !matches!(recorded, Ok(true)) {
@@ -410,6 +413,7 @@ impl Supervisor {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let taken = self.servers.lock().await.remove(id);
+        ferry_base::fail_point!("instance.before-stop");
         if let Some(m) = taken {
             m.server.stop(STOP_TIMEOUT).await?;
         }
@@ -419,11 +423,13 @@ impl Supervisor {
         };
         let run_dir = ctx.layout.instance_dir(&instance.cluster_id, id);
         stop_server_in(&run_dir).await?;
+        ferry_base::fail_point!("instance.after-stop");
         if run_dir.exists() {
             ctx.layout
                 .remove_dir_safely(&run_dir)
                 .map_err(ControlError::io("remove", &run_dir))?;
         }
+        ferry_base::fail_point!("instance.before-row-delete");
         ctx.store.delete_instance(id)?;
         self.restarts
             .lock()
