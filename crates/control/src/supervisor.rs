@@ -30,6 +30,15 @@ const MAX_RESTARTS: u32 = 5;
 const STABLE_UPTIME: Duration = Duration::from_secs(600);
 /// Events are kept 14 days, as RDS keeps them.
 const EVENT_RETENTION: time::Duration = time::Duration::days(14);
+/// A failed deletion (a busy file, a server slow to stop) is tried again after each of these,
+/// then left to the next start: the object stays `deleting` until it is gone, and must not
+/// wait for a restart of `ferry serve` to get there.
+pub(crate) const DELETE_RETRY_DELAYS: [Duration; 4] = [
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+    Duration::from_secs(4),
+    Duration::from_secs(8),
+];
 
 struct Managed {
     cluster: ClusterId,
@@ -267,6 +276,15 @@ impl Supervisor {
     pub(crate) fn spawn_deletion(self: &Arc<Self>, id: InstanceId) {
         let this = self.clone();
         tokio::spawn(async move {
+            for delay in DELETE_RETRY_DELAYS {
+                match this.delete_instance(&id).await {
+                    Ok(()) => return,
+                    Err(e) => {
+                        tracing::warn!(instance = %id, error = %ferry_base::error::flatten(&e), "deleting the DB instance failed; trying again in {delay:?}")
+                    }
+                }
+                tokio::time::sleep(delay).await;
+            }
             if let Err(e) = this.delete_instance(&id).await {
                 tracing::error!(instance = %id, error = %ferry_base::error::flatten(&e), "deleting the DB instance failed");
             }

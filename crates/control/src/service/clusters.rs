@@ -329,6 +329,15 @@ impl ControlPlane {
     pub(crate) fn spawn_cluster_deletion(&self, id: ClusterId) {
         let cp = self.clone();
         tokio::spawn(async move {
+            for delay in crate::supervisor::DELETE_RETRY_DELAYS {
+                match cp.finish_cluster_deletion(&id).await {
+                    Ok(()) => return,
+                    Err(e) => {
+                        tracing::warn!(cluster = %id, error = %ferry_base::error::flatten(&e), "deleting the DB cluster failed; trying again in {delay:?}")
+                    }
+                }
+                tokio::time::sleep(delay).await;
+            }
             if let Err(e) = cp.finish_cluster_deletion(&id).await {
                 tracing::error!(cluster = %id, error = %ferry_base::error::flatten(&e), "deleting the DB cluster failed");
             }
