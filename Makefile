@@ -38,7 +38,7 @@ clean-fixtures:
 # =============================================================================================
 # Build, test, demo (the lead extends these).
 # =============================================================================================
-.PHONY: test demo build
+.PHONY: test test-faults demo build
 
 build:
 	cargo build --workspace
@@ -55,3 +55,9 @@ test: deps fixtures
 	cargo clippy --workspace --all-targets -- -D warnings
 	FERRY_FIXTURES="$$(scripts/fixtures | tail -n1)" PATH="$(VENV_BIN):$$PATH" \
 	  cargo nextest run --workspace
+
+# Only the failpoint matrix (crates/cli/tests/fault_matrix.rs; also part of `make test`):
+# ferry serve killed or a step failed at every named failpoint, then restarted. About 3 min.
+test-faults: deps fixtures
+	FERRY_FIXTURES="$$(scripts/fixtures | tail -n1)" PATH="$(VENV_BIN):$$PATH" \
+	  cargo nextest run -p ferry --test fault_matrix

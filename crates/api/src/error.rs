@@ -97,6 +97,7 @@ impl From<ControlError> for ApiError {
             | ControlError::Damaged { .. }
             | ControlError::CredentialsFile { .. }
             | ControlError::TimedOut { .. }
+            | ControlError::Injected(_)
             | ControlError::Contended(_) => {
                 // The whole cause chain, for the log (lower crates' errors are carried whole,
                 // not as text); `respond` keeps it from the caller.

@@ -98,6 +98,10 @@ pub enum ControlError {
     /// Background work that should have ended did not, within its bound.
     #[error("{what} did not finish within {seconds} s")]
     TimedOut { what: String, seconds: u64 },
+
+    /// A test's failpoint failed the step (only in builds with the `failpoints` feature).
+    #[error(transparent)]
+    Injected(#[from] ferry_base::failpoint::Injected),
 }
 
 impl ControlError {

@@ -67,6 +67,12 @@ pub(crate) enum JobError {
     Control(#[from] ControlError),
 }
 
+impl From<ferry_base::failpoint::Injected> for JobError {
+    fn from(e: ferry_base::failpoint::Injected) -> Self {
+        JobError::Control(e.into())
+    }
+}
+
 /// A running job as the service sees it: its progress and a way to stop it.
 struct JobHandle {
     progress: Arc<Progress>,
@@ -242,6 +248,7 @@ fn succeed(ctx: &Ctx, job: &Job, cluster: Cluster, report: Option<RestoreReport>
         }
     }
     cluster.status = ClusterStatus::Available;
+    ferry_base::fail_point!("job.before-available", return);
     // Only from `creating` (the table's other way in, from resetting-master-credentials, needs
     // an available cluster): a deletion requested meanwhile wins.
     match ctx.store.transition_cluster(&cluster) {
@@ -268,6 +275,7 @@ fn succeed(ctx: &Ctx, job: &Job, cluster: Cluster, report: Option<RestoreReport>
             return;
         }
     }
+    ferry_base::fail_point!("job.after-available", return);
     if let Err(e) = ctx.store.finish_job(job.id) {
         tracing::error!(error = %ferry_base::error::flatten(&e), "cannot mark the job finished");
     }
@@ -310,6 +318,7 @@ fn fail(ctx: &Ctx, job: &Job, cluster: &Cluster, error: JobError) {
         _ => cluster.clone(),
     };
     c.status = ClusterStatus::MigrationFailed;
+    ferry_base::fail_point!("job.before-failed", return);
     // Only from `creating` (the table's one way in): a deletion requested meanwhile wins.
     match ctx.store.transition_cluster(&c) {
         Ok(true) => ctx.cluster_event(id, event),

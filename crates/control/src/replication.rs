@@ -56,10 +56,12 @@ pub(crate) async fn install_procedures(
     admin: &AdminAccount,
     master_user: &str,
 ) -> Result<(), ControlError> {
+    ferry_base::fail_point!("replication.before-procedures");
     let mut conn = server
         .connect(&admin.user, Some(admin.password.expose()))
         .await?;
     ferry_replication::procedures::install(&mut conn, &[(master_user, MASTER_USER_HOST)]).await?;
+    ferry_base::fail_point!("replication.after-procedures");
     let _ = mysql_async::Conn::disconnect(conn).await;
     Ok(())
 }

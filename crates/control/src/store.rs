@@ -99,6 +99,9 @@ pub enum StoreError {
         found: i64,
         supported: i64,
     },
+    /// A test's failpoint failed the write (only in builds with the `failpoints` feature).
+    #[error(transparent)]
+    Injected(#[from] ferry_base::failpoint::Injected),
 }
 
 fn join(ids: &[InstanceId]) -> String {

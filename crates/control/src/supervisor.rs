@@ -30,6 +30,15 @@ const MAX_RESTARTS: u32 = 5;
 const STABLE_UPTIME: Duration = Duration::from_secs(600);
 /// Events are kept 14 days, as RDS keeps them.
 const EVENT_RETENTION: time::Duration = time::Duration::days(14);
+/// A failed deletion (a busy file, a server slow to stop) is tried again after each of these,
+/// then left to the next start: the object stays `deleting` until it is gone, and must not
+/// wait for a restart of `ferry serve` to get there.
+pub(crate) const DELETE_RETRY_DELAYS: [Duration; 4] = [
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+    Duration::from_secs(4),
+    Duration::from_secs(8),
+];
 
 struct Managed {
     cluster: ClusterId,
@@ -267,6 +276,15 @@ impl Supervisor {
     pub(crate) fn spawn_deletion(self: &Arc<Self>, id: InstanceId) {
         let this = self.clone();
         tokio::spawn(async move {
+            for delay in DELETE_RETRY_DELAYS {
+                match this.delete_instance(&id).await {
+                    Ok(()) => return,
+                    Err(e) => {
+                        tracing::warn!(instance = %id, error = %ferry_base::error::flatten(&e), "deleting the DB instance failed; trying again in {delay:?}")
+                    }
+                }
+                tokio::time::sleep(delay).await;
+            }
             if let Err(e) = this.delete_instance(&id).await {
                 tracing::error!(instance = %id, error = %ferry_base::error::flatten(&e), "deleting the DB instance failed");
             }
@@ -315,6 +333,7 @@ impl Supervisor {
         let run_dir = ctx.layout.instance_dir(&cluster.id, &instance.id);
         std::fs::create_dir_all(&run_dir).map_err(ControlError::io("create", &run_dir))?;
         stop_server_in(&run_dir).await?;
+        ferry_base::fail_point!("instance.before-start");
 
         let role = Role::Instance {
             port: cluster.port,
@@ -334,6 +353,7 @@ impl Supervisor {
             }
             Err(e) => return Err(e.into()),
         };
+        ferry_base::fail_point!("instance.after-server-start");
 
         // Deleted while starting, or the control plane is stopping: do not leave it running.
         if ctx.is_shutting_down() {
@@ -355,6 +375,7 @@ impl Supervisor {
         }
         let was = current.status;
         current.status = InstanceStatus::Available;
+        ferry_base::fail_point!("instance.before-available");
         let mut servers = self.servers.lock().await;
         let recorded = store.transition_instance(&current);
         if !matches!(recorded, Ok(true)) {
@@ -410,6 +431,7 @@ impl Supervisor {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let taken = self.servers.lock().await.remove(id);
+        ferry_base::fail_point!("instance.before-stop");
         if let Some(m) = taken {
             m.server.stop(STOP_TIMEOUT).await?;
         }
@@ -419,11 +441,13 @@ impl Supervisor {
         };
         let run_dir = ctx.layout.instance_dir(&instance.cluster_id, id);
         stop_server_in(&run_dir).await?;
+        ferry_base::fail_point!("instance.after-stop");
         if run_dir.exists() {
             ctx.layout
                 .remove_dir_safely(&run_dir)
                 .map_err(ControlError::io("remove", &run_dir))?;
         }
+        ferry_base::fail_point!("instance.before-row-delete");
         ctx.store.delete_instance(id)?;
         self.restarts
             .lock()

@@ -69,6 +69,10 @@ impl FetchErrorKind {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RestoreError {
+    /// A test's failpoint failed the step (only in builds with the `failpoints` feature).
+    #[error(transparent)]
+    Injected(#[from] ferry_base::failpoint::Injected),
+
     #[error("invalid source {source_url:?}: {reason}")]
     InvalidSource { source_url: String, reason: String },
 
@@ -134,7 +138,9 @@ impl RestoreError {
     pub fn keeps_staging(&self) -> bool {
         match self {
             RestoreError::Fetch { kind, .. } => kind.is_retryable(),
-            RestoreError::Interrupted | RestoreError::List { .. } => true,
+            RestoreError::Interrupted | RestoreError::List { .. } | RestoreError::Injected(_) => {
+                true
+            }
             RestoreError::InvalidSource { .. }
             | RestoreError::Store { .. }
             | RestoreError::NoSets { .. }

@@ -141,6 +141,7 @@ pub async fn restore(
         .map_err(|e| RestoreError::Engine(e.to_string()))?;
 
     let (discovery, listing) = discover_sets(source, &progress).await?;
+    ferry_base::fail_point!("restore.after-listing");
     if !discovery.problems.is_empty() {
         return Err(RestoreError::Plan(
             discovery.problems.iter().map(|p| p.to_string()).collect(),
@@ -313,6 +314,7 @@ async fn run(
                 Phase::Prepare,
                 format!("prepare {}/{}: {label}", step + 1, steps),
             );
+            ferry_base::fail_point!("restore.before-prepare");
             let mut popts = PrepareOptions::new(staging.prepare_log(step));
             // A prepare left running by a ferry that was killed is found (and stopped) through
             // the staging directory before a resumed restore touches it.
@@ -332,6 +334,7 @@ async fn run(
                 last_binlog = report.last_binlog;
             }
             progress.set_done();
+            ferry_base::fail_point!("restore.after-prepare");
         }
     }
 
@@ -523,6 +526,7 @@ async fn fetch_set(ctx: &SetFetch<'_>, index: usize, set: &SetSource) -> Result<
         tracing::info!(set = %set.name, files = n, "decompressed qpress (.qp) files");
     }
     staging.mark_complete(index, &set.name, &objects)?;
+    ferry_base::fail_point!("restore.after-set-downloaded");
     progress.set_done();
     tracing::info!(set = %set.name, "fetched");
     Ok::<(), RestoreError>(())

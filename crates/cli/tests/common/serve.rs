@@ -175,6 +175,22 @@ impl Serve {
         }
     }
 
+    /// Replaces the environment of the next start (a fault test's failpoints, then none).
+    pub fn set_env(&mut self, env: Vec<(String, String)>) {
+        self.env = env;
+    }
+
+    /// Whether it has exited (killed, or killed itself at a failpoint); reaps it if so.
+    pub fn exited(&mut self) -> bool {
+        match self.child.as_mut().map(|c| c.try_wait()) {
+            Some(Ok(None)) => false,
+            Some(_) | None => {
+                self.child = None;
+                true
+            }
+        }
+    }
+
     /// Starts it again after [`Serve::stop`] or [`Serve::kill_hard`].
     pub fn start_again(&mut self) {
         self.spawn();

@@ -77,7 +77,9 @@ pub(super) async fn restore_volume(
     })?;
     ferry_base::fs::write_private_file(&report_path, text.as_bytes())
         .map_err(ControlError::io("write", &report_path))?;
+    ferry_base::fail_point!("restore.after-report");
     std::fs::rename(&restoring, &volume).map_err(ControlError::io("rename", &restoring))?;
+    ferry_base::fail_point!("restore.after-volume-rename");
     Ok(Some(report))
 }
 
@@ -102,9 +104,11 @@ pub(super) async fn init_volume(ctx: &Ctx, cluster: &Cluster) -> Result<(), JobE
         )],
         ..Default::default()
     };
+    ferry_base::fail_point!("engine.before-install-db");
     ferry_engine::init_datadir(&ctx.toolbox, restoring.as_std_path(), &opts)
         .await
         .map_err(ControlError::from)?;
+    ferry_base::fail_point!("engine.after-install-db");
     std::fs::rename(&restoring, &volume).map_err(ControlError::io("rename", &restoring))?;
     Ok(())
 }

@@ -31,6 +31,7 @@ pub(super) async fn prepare_cluster(
     ctx.cluster_event(id, ClusterEvent::SettingUpEngine);
     let admin = AdminAccount::generate();
     let one_off = OneOff::start(ctx, id, None).await?;
+    ferry_base::fail_point!("engine.after-boot");
     let restored = cluster.s3_origin.is_some();
     let result = set_up_engine(
         ctx.toolbox.clone(),
@@ -47,6 +48,7 @@ pub(super) async fn prepare_cluster(
     .await;
     let set_up = one_off.finish(result).await?;
     secrets::write_admin(layout, id, &admin)?;
+    ferry_base::fail_point!("engine.after-admin-saved");
     if restored && !set_up.other_accounts.is_empty() {
         ctx.cluster_event(
             id,
@@ -110,11 +112,14 @@ async fn set_up_engine(
             source,
         }
     };
+    ferry_base::fail_point!("engine.before-bootstrap-admin");
     accounts::bootstrap_admin(server, admin).await?;
+    ferry_base::fail_point!("engine.after-bootstrap-admin");
     let mut conn = server
         .connect(&admin.user, Some(admin.password.expose()))
         .await?;
     volume::set_master_user(&mut conn, &master, &password).await?;
+    ferry_base::fail_point!("engine.after-master-user");
     if let Some(gtid) = gtid {
         // A fresh server has no replica configured, so the position can be set.
         conn.exec_drop("SET GLOBAL gtid_slave_pos = ?", (gtid.as_str(),))

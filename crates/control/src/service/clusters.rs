@@ -329,6 +329,15 @@ impl ControlPlane {
     pub(crate) fn spawn_cluster_deletion(&self, id: ClusterId) {
         let cp = self.clone();
         tokio::spawn(async move {
+            for delay in crate::supervisor::DELETE_RETRY_DELAYS {
+                match cp.finish_cluster_deletion(&id).await {
+                    Ok(()) => return,
+                    Err(e) => {
+                        tracing::warn!(cluster = %id, error = %ferry_base::error::flatten(&e), "deleting the DB cluster failed; trying again in {delay:?}")
+                    }
+                }
+                tokio::time::sleep(delay).await;
+            }
             if let Err(e) = cp.finish_cluster_deletion(&id).await {
                 tracing::error!(cluster = %id, error = %ferry_base::error::flatten(&e), "deleting the DB cluster failed");
             }
@@ -352,6 +361,7 @@ impl ControlPlane {
             }
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         }
+        ferry_base::fail_point!("cluster.before-delete-dirs");
         let layout = &self.ctx().layout;
         for dir in [layout.staging(id), layout.cluster_dir(id)] {
             if dir.exists() {
@@ -360,6 +370,7 @@ impl ControlPlane {
                     .map_err(ControlError::io("remove", &dir))?;
             }
         }
+        ferry_base::fail_point!("cluster.before-row-delete");
         self.ctx().store.delete_cluster(id)?;
         self.ctx().cluster_event(id, ClusterEvent::Deleted);
         Ok(())
@@ -434,6 +445,7 @@ impl ControlPlane {
         let ctx = self.ctx();
         let id = cluster.id.clone();
         let result = async {
+            ferry_base::fail_point!("cluster.before-reset-password");
             let admin = secrets::read_admin(&ctx.layout, &id)?;
             let running = self
                 .inner
@@ -445,7 +457,9 @@ impl ControlPlane {
                         "ferry cannot log in to the running instance of DB cluster {id} ({e}); its administrative account was changed from inside. Delete and re-create the instance (ferry repairs the account when the server starts), then retry."
                     ))
                 })?;
-            crate::volume::reset_master_password(ctx, &cluster, &password, running).await
+            crate::volume::reset_master_password(ctx, &cluster, &password, running).await?;
+            ferry_base::fail_point!("cluster.after-reset-password");
+            Ok::<(), ControlError>(())
         }
         .await;
         let mut done = cluster;

@@ -77,6 +77,7 @@ impl ControlPlane {
             }
             Err(e) => return Err(e.into()),
         }
+        ferry_base::fail_point!("instance.after-insert");
         self.inner
             .supervisor
             .spawn_start(instance.id.clone(), false);

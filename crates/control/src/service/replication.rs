@@ -50,6 +50,7 @@ impl ControlPlane {
             })?;
         // Before the wait, not after: the sampler may see the stop the moment `STOP SLAVE`
         // returns, and the cutover's own event below says it. Taken back if the cutover fails.
+        ferry_base::fail_point!("cutover.before-stop");
         self.ctx().samples.quiet_stop(&c.id, false);
         let outcome =
             match ferry_replication::cutover::wait_and_stop(&mut conn, target, timeout).await {
@@ -59,6 +60,7 @@ impl ControlPlane {
                     return Err(ControlError::InvalidClusterState(flatten(&e)));
                 }
             };
+        ferry_base::fail_point!("cutover.after-stop");
         self.ctx().samples.quiet_stop(&c.id, true);
         self.ctx().cluster_event(
             &c.id,

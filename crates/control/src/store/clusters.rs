@@ -51,6 +51,7 @@ impl Store {
         if let Some(event) = event {
             insert_event(&tx, event)?;
         }
+        ferry_base::fail_point!("store.before-cluster-insert");
         tx.commit().ctx(ctx)?;
         Ok(job)
     }
@@ -93,7 +94,9 @@ impl Store {
     /// status, or the cluster is gone) is `Ok(false)` and leaves the row unchanged.
     pub fn transition_cluster(&self, cluster: &Cluster) -> Result<bool, StoreError> {
         let from: Vec<ClusterStatus> = ClusterStatus::sources(cluster.status).collect();
+        ferry_base::fail_point!("store.before-transition-commit");
         let applied = self.write_cluster(cluster, &from)? == 1;
+        ferry_base::fail_point!("store.after-transition-commit");
         if applied {
             tracing::debug!(cluster = %cluster.id, status = cluster.status.as_str(), "status changed");
         }
