@@ -90,7 +90,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let wait = args.no_wait;
     if result.is_ok() && !wait {
         say("\nRunning until Ctrl-C ...");
-        serve::wait_for_signal().await?;
+        serve::Signals::new()?.wait().await;
     }
     say("== stopping the control plane and the source");
     running.shutdown().await?;

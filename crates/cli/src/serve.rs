@@ -92,6 +92,9 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Running> {
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    // Listen for signals before anything else: a SIGTERM that arrives while the control plane
+    // is still starting must stop it cleanly once it is up, not kill the process mid-start.
+    let signals = Signals::new()?;
     let running = start(&args).await?;
     println!("ferry serve: RDS API on http://{}", running.addr);
     println!("  data dir:          {}", running.cp.layout().root());
@@ -102,7 +105,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     );
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    wait_for_signal().await?;
+    signals.wait().await;
     eprintln!(
         "ferry serve: stopping (restore jobs resume and instances start again at the next start)"
     );
@@ -110,13 +113,27 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn wait_for_signal() -> anyhow::Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).context("listen for SIGTERM")?;
-    let mut int = signal(SignalKind::interrupt()).context("listen for SIGINT")?;
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
+/// SIGTERM and SIGINT, listened for from the moment this is made (a signal that arrives
+/// before [`Signals::wait`] is kept, not lost and not fatal).
+pub struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    pub fn new() -> anyhow::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            term: signal(SignalKind::terminate()).context("listen for SIGTERM")?,
+            int: signal(SignalKind::interrupt()).context("listen for SIGINT")?,
+        })
     }
-    Ok(())
+
+    /// Until SIGTERM or SIGINT arrives (or has arrived since [`Signals::new`]).
+    pub async fn wait(mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+    }
 }
