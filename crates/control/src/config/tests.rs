@@ -369,7 +369,10 @@ fn guardian_interval() {
     );
     let c = Config::parse("[guardian]\ninterval_ms = 250\n", "g.toml").unwrap();
     assert_eq!(c.guardian_interval, Duration::from_millis(250));
-    for bad in ["[guardian]\ninterval_ms = 99", "[guardian]\ninterval_ms = 60001"] {
+    for bad in [
+        "[guardian]\ninterval_ms = 99",
+        "[guardian]\ninterval_ms = 60001",
+    ] {
         assert!(parse_err(bad).contains("guardian.interval_ms"), "{bad}");
     }
 }
