@@ -182,7 +182,14 @@ pub struct Config {
     pub buckets: Vec<BucketConfig>,
     /// The `[api]` table.
     pub api: ApiLimits,
+    /// `[guardian] interval_ms`: how often each running instance's guardian checks that ferry
+    /// still controls the server and that no account holds more than the master user's
+    /// privileges (100 ms to 60 s; 1 s by default).
+    pub guardian_interval: Duration,
 }
+
+/// The default of [`Config::guardian_interval`].
+pub const DEFAULT_GUARDIAN_INTERVAL: Duration = Duration::from_secs(1);
 
 impl Default for Config {
     fn default() -> Config {
@@ -196,6 +203,7 @@ impl Default for Config {
             file_root: None,
             buckets: Vec::new(),
             api: ApiLimits::default(),
+            guardian_interval: DEFAULT_GUARDIAN_INTERVAL,
         }
     }
 }
@@ -242,6 +250,7 @@ struct RawConfig {
     server_user: Option<String>,
     storage: Option<RawStorage>,
     api: Option<RawApi>,
+    guardian: Option<RawGuardian>,
     #[serde(default)]
     bucket: Vec<RawBucket>,
 }
@@ -252,6 +261,12 @@ struct RawApi {
     header_read_timeout_secs: Option<u64>,
     body_read_timeout_secs: Option<u64>,
     max_connections: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGuardian {
+    interval_ms: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -378,6 +393,16 @@ impl Config {
             .map(|root| file_root(&root).map_err(|e| invalid("storage.file_root", e)))
             .transpose()?;
         let api = api_limits(raw.api.unwrap_or_default()).map_err(|(k, e)| invalid(k, e))?;
+        let guardian_interval = match raw.guardian.and_then(|g| g.interval_ms) {
+            None => DEFAULT_GUARDIAN_INTERVAL,
+            Some(ms @ 100..=60_000) => Duration::from_millis(ms),
+            Some(ms) => {
+                return Err(invalid(
+                    "guardian.interval_ms",
+                    format!("{ms} is not between 100 and 60000 milliseconds"),
+                ))
+            }
+        };
         let mut buckets: Vec<BucketConfig> = Vec::new();
         for b in raw.bucket {
             let key = format!("bucket '{}'", b.name);
@@ -397,6 +422,7 @@ impl Config {
             file_root,
             buckets,
             api,
+            guardian_interval,
         })
     }
 

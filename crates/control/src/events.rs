@@ -10,6 +10,8 @@ use ferry_replication::monitor::Transition;
 
 use camino::Utf8Path;
 
+use ferry_engine::accounts::audit::{AdminDrift, Finding, GrantLevel};
+
 use crate::model::{ClusterId, InstanceId, S3Origin};
 use crate::store::{NewEvent, Store};
 
@@ -64,6 +66,9 @@ pub(crate) enum ClusterEvent<'a> {
     /// ferry serve stopped while the master password was being reset.
     ResetInterrupted,
     AdminAccountRepaired,
+    /// The guardian found and undid something that took ferry's control away or gave an
+    /// account more than the master user's privileges.
+    Guarded(&'a Finding),
     ProceduresNotInstalled {
         error: &'a (dyn std::error::Error + 'static),
     },
@@ -92,11 +97,17 @@ pub(crate) enum InstanceEvent<'a> {
     StartFailed {
         error: &'a (dyn std::error::Error + 'static),
     },
+    /// ferry can no longer log in to the server as its admin account (its own session was
+    /// lost too): the server is restarted to repair the account.
+    AdminLoginLost {
+        error: &'a (dyn std::error::Error + 'static),
+    },
 }
 
 const NOTIFICATION: &str = "notification";
 const FAILURE: &str = "failure";
 const CONFIGURATION: &str = "configuration change";
+const SECURITY: &str = "security";
 
 impl ClusterEvent<'_> {
     /// The message and RDS category.
@@ -194,6 +205,7 @@ impl ClusterEvent<'_> {
                 "ferry's administrative account on the cluster had been changed or removed; it was re-created.".into(),
                 NOTIFICATION,
             ),
+            E::Guarded(finding) => (guarded(finding), SECURITY),
             E::ProceduresNotInstalled { error } => (
                 format!(
                     "The replication procedures (mysql.rds_*) could not be installed: {}",
@@ -234,6 +246,10 @@ impl InstanceEvent<'_> {
                 format!("The DB instance could not be started: {}", flatten(*error)),
                 FAILURE,
             ),
+            E::AdminLoginLost { error } => (
+                format!("ferry could no longer log in to the database engine as its administrative account ({}); restarting the DB instance to re-create the account.", flatten(*error)),
+                SECURITY,
+            ),
         }
     }
 }
@@ -262,6 +278,60 @@ pub(crate) fn is_storage_full(err: &(dyn std::error::Error + 'static)) -> bool {
         cur = e.source();
     }
     false
+}
+
+/// What the guardian undid, naming the account.
+fn guarded(finding: &Finding) -> String {
+    match finding {
+        Finding::AdminAccountRestored { drift } => {
+            let what = match drift {
+                AdminDrift::Missing => "had been dropped or renamed",
+                AdminDrift::Locked => "had been locked",
+                AdminDrift::PasswordChanged => "had its password changed",
+                AdminDrift::Changed => "had been changed",
+            };
+            format!("ferry's administrative account 'ferry_admin'@'localhost' {what}; it was re-created.")
+        }
+        Finding::ImpostorDropped { account } => format!(
+            "Dropped account {account}: only ferry's administrative account may be named 'ferry_admin'."
+        ),
+        Finding::AdminProxyRemoved { account } => format!(
+            "Removed the grant that let account {account} proxy as ferry's administrative account."
+        ),
+        Finding::GlobalPrivilegesRevoked {
+            account,
+            privileges,
+        } => format!(
+            "Revoked privileges beyond the master user's from account {account}: {}.",
+            privileges.join(", ")
+        ),
+        Finding::PrivilegeSchemaWritesRevoked {
+            account,
+            level,
+            object,
+            privileges,
+        } => {
+            let level = match level {
+                GrantLevel::Database => "database",
+                GrantLevel::Table => "table",
+                GrantLevel::Column => "column",
+                GrantLevel::Routine => "routine",
+            };
+            format!(
+                "Revoked write access to the mysql schema from account {account} (a {level}-level grant on {object}): {}; at most SELECT remains there.",
+                privileges.join(", ")
+            )
+        }
+        Finding::SystemAccountLocked { account } => {
+            format!("Account {account} had been unlocked; it was locked again.")
+        }
+        Finding::ForeignObjectDropped { definer, object } => format!(
+            "Dropped {object}: it would run as {definer}, ferry's administrative account, and ferry did not create it."
+        ),
+        Finding::OwnRoutineChanged { object } => format!(
+            "ferry's {object} had been changed or removed; it was installed again."
+        ),
+    }
 }
 
 fn describe_origin(o: &S3Origin) -> String {

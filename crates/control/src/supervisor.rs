@@ -8,6 +8,8 @@
 //! on its own is marked `starting` with the log tail in an event and started again, up to
 //! [`MAX_RESTARTS`] times in a row ([`RestartCounter`]); then it is left `failed`.
 
+mod guardian;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -46,6 +48,8 @@ struct Managed {
     started: Instant,
     /// The replication agent serving this server; stops when the entry goes.
     _agent: AgentTask,
+    /// The guardian keeping ferry in control of this server; stops when the entry goes.
+    _guardian: guardian::GuardianTask,
 }
 
 /// What to do about a server that exited on its own.
@@ -272,6 +276,28 @@ impl Supervisor {
         tokio::spawn(async move { this.start_instance(&id, after_restart).await });
     }
 
+    /// Restarts an instance whose server refuses ferry's login, in a task: stops the server,
+    /// marks the instance `starting` and starts it again; the start repairs ferry's account
+    /// ([`volume::repair_admin`]). The guardian asks for it.
+    pub(crate) fn spawn_repair_restart(self: &Arc<Self>, id: InstanceId) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            let taken = this.servers.lock().await.remove(&id);
+            let Some(m) = taken else { return };
+            if let Err(e) = m.server.stop(STOP_TIMEOUT).await {
+                tracing::error!(instance = %id, error = %e, "stopping the server failed");
+            }
+            let store = &this.ctx.store;
+            let Ok(Some(mut instance)) = store.get_instance(&id) else {
+                return;
+            };
+            instance.status = InstanceStatus::Starting;
+            if let Ok(true) = store.transition_instance(&instance) {
+                this.spawn_start(id, true);
+            }
+        });
+    }
+
     /// Deletes an instance in a task (see [`Supervisor::delete_instance`]).
     pub(crate) fn spawn_deletion(self: &Arc<Self>, id: InstanceId) {
         let this = self.clone();
@@ -311,7 +337,11 @@ impl Supervisor {
         }
     }
 
-    async fn try_start(&self, id: &InstanceId, after_restart: bool) -> Result<(), ControlError> {
+    async fn try_start(
+        self: &Arc<Self>,
+        id: &InstanceId,
+        after_restart: bool,
+    ) -> Result<(), ControlError> {
         let ctx = &self.ctx;
         let store = &ctx.store;
         let Some(instance) = store.get_instance(id)? else {
@@ -385,6 +415,17 @@ impl Supervisor {
             return recorded.map(drop).map_err(ControlError::from);
         }
         let agent = replication::spawn_agent(ctx, &cluster.id, server.socket(), &admin);
+        let guardian = guardian::spawn(
+            ctx.clone(),
+            Arc::downgrade(self),
+            guardian::Watch {
+                instance: id.clone(),
+                cluster: cluster.id.clone(),
+                socket: server.socket().to_owned(),
+                admin: admin.clone(),
+                master_user: cluster.master_username.clone(),
+            },
+        );
         servers.insert(
             id.clone(),
             Managed {
@@ -392,6 +433,7 @@ impl Supervisor {
                 server,
                 started: Instant::now(),
                 _agent: agent,
+                _guardian: guardian,
             },
         );
         drop(servers);

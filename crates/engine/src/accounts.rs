@@ -16,6 +16,7 @@
 //! and never puts them in error messages.
 
 mod admin;
+pub mod audit;
 mod grants;
 mod master;
 mod time_zones;

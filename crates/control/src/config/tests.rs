@@ -360,3 +360,19 @@ fn api_limits() {
     }
     assert!(parse_err("[api]\nidle = 1").contains("idle"));
 }
+
+#[test]
+fn guardian_interval() {
+    assert_eq!(
+        Config::parse("", "g.toml").unwrap().guardian_interval,
+        Duration::from_secs(1)
+    );
+    let c = Config::parse("[guardian]\ninterval_ms = 250\n", "g.toml").unwrap();
+    assert_eq!(c.guardian_interval, Duration::from_millis(250));
+    for bad in [
+        "[guardian]\ninterval_ms = 99",
+        "[guardian]\ninterval_ms = 60001",
+    ] {
+        assert!(parse_err(bad).contains("guardian.interval_ms"), "{bad}");
+    }
+}

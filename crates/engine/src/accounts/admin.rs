@@ -98,7 +98,10 @@ pub async fn bootstrap_admin(
     Ok(())
 }
 
-async fn create_admin(session: &mut Session<'_>, admin: &AdminAccount) -> Result<(), EngineError> {
+pub(super) async fn create_admin(
+    session: &mut Session<'_>,
+    admin: &AdminAccount,
+) -> Result<(), EngineError> {
     session
         .run(
             "SET SESSION sql_log_bin = 0".to_owned(),

@@ -32,11 +32,21 @@
 //! - `CREATE USER` lets it alter, rename or drop any account, ferry's own included (MariaDB has
 //!   no `SYSTEM_USER` protection): `RENAME USER` of an account with more privileges to a host
 //!   it can reach, then `ALTER USER … IDENTIFIED BY`, and it logs in with that account's
-//!   privileges. The control plane repairs ferry's account at the next server start.
+//!   privileges.
 //! - Its grant option on `` `%`.* `` lets it grant ``ALL ON `%`.*`` to an account it creates,
 //!   to a role it then takes, or to `PUBLIC`; for those grantees `%` is the most specific row
 //!   for `mysql`, so they can write the privilege store. A wildcard grant is checked against
 //!   the grantor's row for the pattern itself, and MariaDB has no partial revokes.
+//! - With write access to `mysql`, a row inserted into `mysql.proc` with
+//!   `definer='ferry_admin@localhost'` and `SECURITY DEFINER` runs as ferry when called,
+//!   without any `FLUSH PRIVILEGES`.
+//!
+//! What ferry does instead is notice and undo, within about a second: the control plane runs
+//! a guardian per instance over a session it holds as ferry's admin (a session keeps the
+//! global privileges it logged in with, whatever then happens to its account), and
+//! [`super::audit::enforce`] puts ferry's account back, cuts every other account to the master
+//! user's privileges and to `SELECT` on `mysql`, drops routines that would run as ferry, and
+//! kills the offenders' sessions. What an escalated account does inside that window stays done.
 
 mod options;
 
