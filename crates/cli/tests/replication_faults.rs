@@ -671,13 +671,17 @@ fn cutover_under_continuous_writes_loses_and_duplicates_nothing() {
         ledger.refused.iter().all(|(id, _)| *id > last_acked),
         "once read-only, nothing more is acknowledged"
     );
-    // Replication is stopped, at the source's position, and the cluster has everything.
-    let status = rig.status_text();
-    assert!(
-        status
-            .lines()
-            .any(|l| l.starts_with("SQL thread:") && l.trim_end().ends_with("No")),
-        "{status}"
+    // Replication is stopped (as the next sample shows), and the cluster has everything.
+    poll(
+        "the status shows replication stopped",
+        WAIT,
+        || rig.context(),
+        || {
+            rig.status_text()
+                .lines()
+                .any(|l| l.starts_with("SQL thread:") && l.trim_end().ends_with("No"))
+                .then_some(())
+        },
     );
     rig.verify(&ledger);
     assert_eq!(
