@@ -91,6 +91,15 @@ pub(crate) fn server_config(
         .push(("relay-log".to_string(), "relay-bin".to_string()));
     cfg.extra
         .push(("relay-log-index".to_string(), "relay-bin.index".to_string()));
+    // After a crash the relay log is discarded and fetched again from the position the SQL
+    // thread executed (`relay-log-recovery`: a relay log ahead of `master.info` would
+    // otherwise be fetched twice), and that position is synced after every transaction. With
+    // GTID auto position the position that counts, `mysql.gtid_slave_pos`, commits with each
+    // transaction; by file and position a kill between a commit and the `relay-log.info`
+    // write can still replay it (MariaDB keeps no transactional file position).
+    for (name, value) in [("relay-log-recovery", "ON"), ("sync-relay-log-info", "1")] {
+        cfg.extra.push((name.to_string(), value.to_string()));
+    }
     hand_over(ctx, &mut cfg, cluster)?;
     Ok(cfg)
 }

@@ -20,8 +20,10 @@
 
 mod http;
 mod plan;
+mod tcp;
 
 pub use plan::{Fault, FaultPlan, FaultRule, Schedule};
+pub use tcp::{LinkMode, TcpFaultProxy, TcpProxyStats};
 
 use std::io;
 use std::net::SocketAddr;

@@ -8,6 +8,8 @@
 //! - [`FaultProxy`]: an HTTP proxy in front of it that injects the failures real networks
 //!   produce (5xx answers, connections reset or closed mid-body, stalled bodies) exactly as a
 //!   [`FaultPlan`] says, and counts them.
+//! - [`TcpFaultProxy`]: a TCP forwarder for long-lived links (a replica's binlog dump) that a
+//!   test cuts (RST), refuses or blackholes and restores at will, counting what it did.
 //! - [`fixtures_dir`] and small helpers ([`free_port`], [`short_tempdir`], [`venv_bin`]).
 //!
 //! It is used as a dev-dependency only; errors are `anyhow` since callers are tests.
@@ -19,7 +21,10 @@ mod runtime;
 mod s3_server;
 mod tls;
 
-pub use fault_proxy::{Fault, FaultEvent, FaultPlan, FaultProxy, FaultRule, FaultStats, Schedule};
+pub use fault_proxy::{
+    Fault, FaultEvent, FaultPlan, FaultProxy, FaultRule, FaultStats, LinkMode, Schedule,
+    TcpFaultProxy, TcpProxyStats,
+};
 pub use fixtures::{fixtures_dir, free_port, repo_root, short_tempdir, venv_bin, FIXTURES_ENV};
 pub use mariadb::{TestServer, TestServerOptions, BINLOG_BASENAME};
 pub use s3_server::{
