@@ -1,5 +1,7 @@
 //! Clusters and instances: a row per object, the whole object as a JSON document.
 
+use std::sync::MutexGuard;
+
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -67,9 +69,8 @@ impl Store {
 
     /// All clusters, ordered by id.
     pub fn list_clusters(&self) -> Result<Vec<Cluster>, StoreError> {
-        let conn = self.conn();
         list_docs(
-            &conn,
+            self.conn(),
             ObjectKind::Cluster,
             "SELECT id, doc FROM clusters ORDER BY id",
             [],
@@ -231,9 +232,8 @@ impl Store {
 
     /// All instances, ordered by id.
     pub fn list_instances(&self) -> Result<Vec<Instance>, StoreError> {
-        let conn = self.conn();
         list_docs(
-            &conn,
+            self.conn(),
             ObjectKind::Instance,
             "SELECT id, doc FROM instances ORDER BY id",
             [],
@@ -242,9 +242,8 @@ impl Store {
 
     /// The instances of one cluster, ordered by id.
     pub fn instances_of(&self, cluster: &ClusterId) -> Result<Vec<Instance>, StoreError> {
-        let conn = self.conn();
         list_docs(
-            &conn,
+            self.conn(),
             ObjectKind::Instance,
             "SELECT id, doc FROM instances WHERE cluster_id = ?1 ORDER BY id",
             [cluster.as_str()],
@@ -350,24 +349,29 @@ fn get_doc<T: DeserializeOwned>(
 }
 
 fn list_docs<T: DeserializeOwned, P: rusqlite::Params>(
-    conn: &Connection,
+    conn: MutexGuard<'_, Connection>,
     kind: ObjectKind,
     sql: &str,
     params: P,
 ) -> Result<Vec<T>, StoreError> {
     let ctx = || format!("list {kind}s");
-    let mut stmt = conn.prepare_cached(sql).ctx(ctx)?;
-    let rows = stmt
-        .query_map(params, |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-        })
-        .ctx(ctx)?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (id, doc) = row.ctx(ctx)?;
-        out.push(from_doc(kind, &id, &doc)?);
+    let mut docs = Vec::new();
+    {
+        let mut stmt = conn.prepare_cached(sql).ctx(ctx)?;
+        let rows = stmt
+            .query_map(params, |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .ctx(ctx)?;
+        for row in rows {
+            docs.push(row.ctx(ctx)?);
+        }
     }
-    Ok(out)
+    // Decoded after the connection is released: concurrent readers wait only for the rows.
+    drop(conn);
+    docs.iter()
+        .map(|(id, doc)| from_doc(kind, id, doc))
+        .collect()
 }
 
 /// Statuses as the JSON list `json_each` reads.
