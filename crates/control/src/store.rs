@@ -127,6 +127,9 @@ pub struct Store {
     conn: Mutex<Connection>,
     /// For messages: the database file, or `:memory:`.
     path: String,
+    /// The last full listings of clusters and of instances, decoded (see [`clusters::Listing`]).
+    cluster_list: clusters::Listing<crate::model::Cluster>,
+    instance_list: clusters::Listing<crate::model::Instance>,
 }
 
 // Not derived: the connection (behind its mutex) says nothing useful; the path names the store.
@@ -170,6 +173,8 @@ impl Store {
         Ok(Store {
             conn: Mutex::new(conn),
             path,
+            cluster_list: Default::default(),
+            instance_list: Default::default(),
         })
     }
 

@@ -1,6 +1,6 @@
 //! Clusters and instances: a row per object, the whole object as a JSON document.
 
-use std::sync::MutexGuard;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::de::DeserializeOwned;
@@ -69,11 +69,10 @@ impl Store {
 
     /// All clusters, ordered by id.
     pub fn list_clusters(&self) -> Result<Vec<Cluster>, StoreError> {
-        list_docs(
+        self.cluster_list.read(
             self.conn(),
             ObjectKind::Cluster,
             "SELECT id, doc FROM clusters ORDER BY id",
-            [],
         )
     }
 
@@ -232,11 +231,10 @@ impl Store {
 
     /// All instances, ordered by id.
     pub fn list_instances(&self) -> Result<Vec<Instance>, StoreError> {
-        list_docs(
+        self.instance_list.read(
             self.conn(),
             ObjectKind::Instance,
             "SELECT id, doc FROM instances ORDER BY id",
-            [],
         )
     }
 
@@ -372,6 +370,53 @@ fn list_docs<T: DeserializeOwned, P: rusqlite::Params>(
     docs.iter()
         .map(|(id, doc)| from_doc(kind, id, doc))
         .collect()
+}
+
+/// The decoded rows of the last full listing of a table, tagged with the connection's
+/// `total_changes()` when they were read. That count grows with every row any statement on
+/// the store's one connection inserts, updates or deletes (and ferry holds the data dir's lock,
+/// so no other process writes), so while it is unchanged the listing is still what the table
+/// holds, and a listing (`DescribeDBClusters` polled by every client and waiter) costs a copy
+/// instead of a query and the decoding of every document.
+pub(super) struct Listing<T> {
+    last: Mutex<Option<(u64, Arc<Vec<T>>)>>,
+}
+
+impl<T> Default for Listing<T> {
+    fn default() -> Self {
+        Listing {
+            last: Mutex::new(None),
+        }
+    }
+}
+
+impl<T: DeserializeOwned + Clone> Listing<T> {
+    fn read(
+        &self,
+        conn: MutexGuard<'_, Connection>,
+        kind: ObjectKind,
+        sql: &str,
+    ) -> Result<Vec<T>, StoreError> {
+        let version = conn.total_changes();
+        let last = |l: &Self| {
+            l.last
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone()
+        };
+        if let Some((v, items)) = last(self) {
+            if v == version {
+                drop(conn);
+                return Ok(items.as_ref().clone());
+            }
+        }
+        let items: Vec<T> = list_docs(conn, kind, sql, [])?;
+        // A writer may have come in after the read: the tag is the count the rows were read
+        // at, so the next listing sees the difference and reads again.
+        *self.last.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some((version, Arc::new(items.clone())));
+        Ok(items)
+    }
 }
 
 /// Statuses as the JSON list `json_each` reads.
