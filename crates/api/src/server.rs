@@ -5,11 +5,13 @@
 //! Every answer that is not a success and that ferry writes (a failed action, a body over
 //! 1 MiB, a body that stalls, an unknown path, a method a path does not serve) is AWS's XML
 //! `ErrorResponse` with a request id in the body and in `x-amzn-RequestId`, and one log line
-//! (method, path, action, status, code, request id). What only hyper sees (headers that
-//! stall, too many or too long headers, an over-long URI) is answered by hyper itself or
-//! closed, and logged by [`connections`]. The table of codes is in `docs/rds-api.md`.
+//! (method, path, action, status, code, request id). What only hyper sees (too many or too
+//! long headers, an over-long URI, malformed HTTP) hyper answers itself, and
+//! [`hyper_errors`] rewrites that answer the same way; headers that stall get the connection
+//! closed, logged by [`connections`]. The table of codes is in `docs/rds-api.md`.
 
 mod connections;
+mod hyper_errors;
 
 use std::future::Future;
 use std::time::{Duration, Instant};

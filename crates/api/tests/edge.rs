@@ -421,3 +421,58 @@ fn connections_past_the_bound_wait_for_a_free_one() {
     held[0].write_all(&health).expect("send");
     assert_eq!(read_answer(&mut held[0]).status, 200);
 }
+
+/// What hyper refuses before the router sees it (malformed HTTP, too many headers, a long URI,
+/// another HTTP version) is AWS's XML error too, with a request id, and the connection closes.
+#[test]
+fn hyper_refusals_are_aws_xml_too() {
+    let edge = Edge::start(ApiLimits::default());
+    let many_headers: String = (0..200).map(|i| format!("X-H{i}: 1\r\n")).collect();
+    let cases: Vec<(Vec<u8>, u16, &str)> = vec![
+        (b"GARBAGE\r\n\r\n".to_vec(), 400, "MalformedHTTPRequest"),
+        (
+            b"\x00\x01\x02\xff\r\n\r\n".to_vec(),
+            400,
+            "MalformedHTTPRequest",
+        ),
+        (
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n".to_vec(),
+            400,
+            "MalformedHTTPRequest",
+        ),
+        (
+            format!("GET / HTTP/1.1\r\nHost: x\r\n{many_headers}\r\n").into_bytes(),
+            431,
+            "RequestHeaderSectionTooLarge",
+        ),
+        (
+            format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(70_000)).into_bytes(),
+            414,
+            "RequestURITooLong",
+        ),
+    ];
+    let mut answers = Vec::new();
+    for (raw, status, code) in &cases {
+        let mut s = edge.connect();
+        s.write_all(raw).expect("send");
+        let a = read_answer(&mut s);
+        assert_eq!(a.status, *status, "{a:?}");
+        let (kind, got, _) = a.aws_error();
+        assert_eq!((kind.as_str(), got.as_str()), ("Sender", *code));
+        assert_eq!(a.header("connection"), Some("close"));
+        assert!(closed_within(&mut s, Duration::from_secs(10)));
+        answers.push(a);
+    }
+    // The server still answers.
+    let ok = edge.exchange(&request("GET", "/healthz", b""));
+    assert_eq!((ok.status, ok.body.as_str()), (200, "ok\n"));
+
+    let Some(python) = common::venv_bin("python") else {
+        return;
+    };
+    let parsed = botocore_errors(&python, &answers.iter().collect::<Vec<_>>());
+    for (a, (code, request_id)) in answers.iter().zip(&parsed) {
+        let (_, want_code, want_id) = a.aws_error();
+        assert_eq!((code, request_id), (&want_code, &want_id), "{a:?}");
+    }
+}

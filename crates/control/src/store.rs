@@ -130,6 +130,9 @@ pub struct Store {
     conn: Mutex<Connection>,
     /// For messages: the database file, or `:memory:`.
     path: String,
+    /// The last full listings of clusters and of instances, decoded (see [`clusters::Listing`]).
+    cluster_list: clusters::Listing<crate::model::Cluster>,
+    instance_list: clusters::Listing<crate::model::Instance>,
 }
 
 // Not derived: the connection (behind its mutex) says nothing useful; the path names the store.
@@ -173,6 +176,8 @@ impl Store {
         Ok(Store {
             conn: Mutex::new(conn),
             path,
+            cluster_list: Default::default(),
+            instance_list: Default::default(),
         })
     }
 

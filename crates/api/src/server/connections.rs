@@ -6,8 +6,9 @@
 //! burst slows down rather than fails. The header timeout runs from the connection's start,
 //! and again after each answer, so idle connections are closed by it too. What hyper
 //! refuses before a request reaches the router (a malformed request line, too many or too
-//! long headers, a URI over 64 KiB) it answers itself, with an empty body; such connections
-//! and timed-out ones are logged here, with the peer's address.
+//! long headers, a URI over 64 KiB) it answers itself, and [`super::hyper_errors`] rewrites
+//! that answer into AWS's XML error with a request id and a log line; such connections and
+//! timed-out ones are also logged here, with the peer's address.
 
 use std::future::Future;
 use std::io;
@@ -119,7 +120,8 @@ async fn connection(
     _done_rx: watch::Receiver<()>,
 ) {
     let _ = stream.set_nodelay(true);
-    let conn = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app));
+    let io = TokioIo::new(super::hyper_errors::XmlErrors::new(stream, peer));
+    let conn = builder.serve_connection(io, TowerToHyperService::new(app));
     let mut conn = std::pin::pin!(conn);
     let result = tokio::select! {
         result = conn.as_mut() => result,

@@ -1,5 +1,7 @@
 //! Clusters and instances: a row per object, the whole object as a JSON document.
 
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -68,12 +70,10 @@ impl Store {
 
     /// All clusters, ordered by id.
     pub fn list_clusters(&self) -> Result<Vec<Cluster>, StoreError> {
-        let conn = self.conn();
-        list_docs(
-            &conn,
+        self.cluster_list.read(
+            self.conn(),
             ObjectKind::Cluster,
             "SELECT id, doc FROM clusters ORDER BY id",
-            [],
         )
     }
 
@@ -234,20 +234,17 @@ impl Store {
 
     /// All instances, ordered by id.
     pub fn list_instances(&self) -> Result<Vec<Instance>, StoreError> {
-        let conn = self.conn();
-        list_docs(
-            &conn,
+        self.instance_list.read(
+            self.conn(),
             ObjectKind::Instance,
             "SELECT id, doc FROM instances ORDER BY id",
-            [],
         )
     }
 
     /// The instances of one cluster, ordered by id.
     pub fn instances_of(&self, cluster: &ClusterId) -> Result<Vec<Instance>, StoreError> {
-        let conn = self.conn();
         list_docs(
-            &conn,
+            self.conn(),
             ObjectKind::Instance,
             "SELECT id, doc FROM instances WHERE cluster_id = ?1 ORDER BY id",
             [cluster.as_str()],
@@ -353,24 +350,76 @@ fn get_doc<T: DeserializeOwned>(
 }
 
 fn list_docs<T: DeserializeOwned, P: rusqlite::Params>(
-    conn: &Connection,
+    conn: MutexGuard<'_, Connection>,
     kind: ObjectKind,
     sql: &str,
     params: P,
 ) -> Result<Vec<T>, StoreError> {
     let ctx = || format!("list {kind}s");
-    let mut stmt = conn.prepare_cached(sql).ctx(ctx)?;
-    let rows = stmt
-        .query_map(params, |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-        })
-        .ctx(ctx)?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (id, doc) = row.ctx(ctx)?;
-        out.push(from_doc(kind, &id, &doc)?);
+    let mut docs = Vec::new();
+    {
+        let mut stmt = conn.prepare_cached(sql).ctx(ctx)?;
+        let rows = stmt
+            .query_map(params, |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .ctx(ctx)?;
+        for row in rows {
+            docs.push(row.ctx(ctx)?);
+        }
     }
-    Ok(out)
+    // Decoded after the connection is released: concurrent readers wait only for the rows.
+    drop(conn);
+    docs.iter()
+        .map(|(id, doc)| from_doc(kind, id, doc))
+        .collect()
+}
+
+/// The decoded rows of the last full listing of a table, tagged with the connection's
+/// `total_changes()` when they were read. That count grows with every row any statement on
+/// the store's one connection inserts, updates or deletes (and ferry holds the data dir's lock,
+/// so no other process writes), so while it is unchanged the listing is still what the table
+/// holds, and a listing (`DescribeDBClusters` polled by every client and waiter) costs a copy
+/// instead of a query and the decoding of every document.
+pub(super) struct Listing<T> {
+    last: Mutex<Option<(u64, Arc<Vec<T>>)>>,
+}
+
+impl<T> Default for Listing<T> {
+    fn default() -> Self {
+        Listing {
+            last: Mutex::new(None),
+        }
+    }
+}
+
+impl<T: DeserializeOwned + Clone> Listing<T> {
+    fn read(
+        &self,
+        conn: MutexGuard<'_, Connection>,
+        kind: ObjectKind,
+        sql: &str,
+    ) -> Result<Vec<T>, StoreError> {
+        let version = conn.total_changes();
+        let last = |l: &Self| {
+            l.last
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone()
+        };
+        if let Some((v, items)) = last(self) {
+            if v == version {
+                drop(conn);
+                return Ok(items.as_ref().clone());
+            }
+        }
+        let items: Vec<T> = list_docs(conn, kind, sql, [])?;
+        // A writer may have come in after the read: the tag is the count the rows were read
+        // at, so the next listing sees the difference and reads again.
+        *self.last.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some((version, Arc::new(items.clone())));
+        Ok(items)
+    }
 }
 
 /// Statuses as the JSON list `json_each` reads.
