@@ -96,6 +96,9 @@ pub(crate) fn server_config(
 /// directory (only when they are not its yet: a restore or an init made them as ferry's user).
 fn hand_over(ctx: &Ctx, cfg: &mut ServerConfig, id: &ClusterId) -> Result<(), ControlError> {
     use std::os::unix::fs::MetadataExt;
+    // The sandbox's rules name existing paths only: the replication SSL directory must exist
+    // before the server starts, for material imported while it runs.
+    let ssl_dir = private_dir(&ctx.layout.replication_ssl_dir(id))?;
     cfg.sandbox = ctx.containment.sandbox_for(&ctx.layout, id);
     if ctx.containment.first_report(id) {
         if let Some(gap) = &ctx.containment.gap {
@@ -113,6 +116,7 @@ fn hand_over(ctx: &Ctx, cfg: &mut ServerConfig, id: &ClusterId) -> Result<(), Co
             user.chown_tree(dir.as_std_path())?;
         }
     }
+    user.chown(ssl_dir.as_std_path())?;
     cfg.os_user = Some(user);
     Ok(())
 }
