@@ -11,7 +11,11 @@
 //! account_id = "000000000000"        # 12 digits, in ARNs
 //! advertised_host = "127.0.0.1"      # the host in cluster endpoints
 //! instance_port_range = "3306-3399"  # ports allocated to clusters a request gives none
-//! server_user = "mysql"              # when ferry runs as root: the OS user servers run as
+//! server_uids = "1900000000-1900099999" # when ferry runs as root: each cluster's servers run as
+//!                                    # their own uid (and gid) from this range; "shared": all
+//!                                    # as server_user
+//! server_user = "mysql"              # with server_uids = "shared": the OS user servers run as
+//! sandbox = true                     # confine each server with Landlock to its cluster's dir
 //!
 //! [api]                              # the HTTP edge (defaults shown)
 //! header_read_timeout_secs = 30      # a request's headers must arrive within this
@@ -86,6 +90,52 @@ pub enum ConfigError {
     InvalidBucket { bucket: String, reason: String },
     #[error("S3 bucket '{bucket}': credentials: {reason}")]
     BucketCredentials { bucket: String, reason: String },
+}
+
+/// The default [`Config::server_uids`]: far above the ids distributions give users and
+/// system accounts, and below 2^31 (some tools read uids as signed).
+pub const DEFAULT_SERVER_UIDS: UidRange = UidRange {
+    first: 1_900_000_000,
+    last: 1_900_099_999,
+};
+
+/// An inclusive range of uids, written `first-last`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UidRange {
+    pub first: u32,
+    pub last: u32,
+}
+
+impl UidRange {
+    pub fn contains(&self, uid: u32) -> bool {
+        (self.first..=self.last).contains(&uid)
+    }
+}
+
+impl fmt::Display for UidRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.first, self.last)
+    }
+}
+
+impl FromStr for UidRange {
+    type Err = String;
+
+    /// `first-last`, `1000 <= first <= last < 2^31` (never root or a system account).
+    fn from_str(s: &str) -> Result<UidRange, String> {
+        let bad =
+            || format!("{s:?} is not a uid range such as 1900000000-1900099999 or \"shared\"");
+        let (a, b) = s.split_once('-').ok_or_else(bad)?;
+        let first: u32 = a.trim().parse().map_err(|_| bad())?;
+        let last: u32 = b.trim().parse().map_err(|_| bad())?;
+        if first > last {
+            return Err(format!("{s:?}: the first uid is above the last"));
+        }
+        if first < 1000 || last >= 1 << 31 {
+            return Err(format!("{s:?}: uids must lie between 1000 and 2147483647"));
+        }
+        Ok(UidRange { first, last })
+    }
 }
 
 /// An inclusive range of TCP ports, written `first-last` (`3306-3399`).
@@ -174,6 +224,13 @@ pub struct Config {
     /// account that gains SUPER writes files as that user, not as root. `root` (or a user
     /// that does not exist, or a data dir it cannot reach) runs them as root, with a warning.
     pub server_user: String,
+    /// When ferry runs as root: the uids (each also the gid) given one per cluster, so that one
+    /// cluster's server cannot touch another's files; `None` (`"shared"` in the file): every
+    /// server runs as [`Config::server_user`].
+    pub server_uids: Option<UidRange>,
+    /// Confine each server with Landlock to its own cluster's directory (and the system's
+    /// programs and libraries, read-only).
+    pub sandbox: bool,
     /// Ports given to clusters whose request names none.
     pub instance_port_range: PortRange,
     /// Serve bucket `<b>` from the directory `<file_root>/<b>`.
@@ -199,6 +256,8 @@ impl Default for Config {
             account_id: DEFAULT_ACCOUNT_ID.to_string(),
             advertised_host: DEFAULT_ADVERTISED_HOST.to_string(),
             server_user: "mysql".to_string(),
+            server_uids: Some(DEFAULT_SERVER_UIDS),
+            sandbox: true,
             instance_port_range: DEFAULT_PORT_RANGE,
             file_root: None,
             buckets: Vec::new(),
@@ -248,6 +307,8 @@ struct RawConfig {
     advertised_host: Option<String>,
     instance_port_range: Option<String>,
     server_user: Option<String>,
+    server_uids: Option<String>,
+    sandbox: Option<bool>,
     storage: Option<RawStorage>,
     api: Option<RawApi>,
     guardian: Option<RawGuardian>,
@@ -383,6 +444,12 @@ impl Config {
             }
             Some(u) => return Err(invalid("server_user", format!("{u:?} is not a user name"))),
         };
+        let server_uids = match raw.server_uids.as_deref() {
+            None => defaults.server_uids,
+            Some("shared") => None,
+            Some(r) => Some(r.parse().map_err(|e| invalid("server_uids", e))?),
+        };
+        let sandbox = raw.sandbox.unwrap_or(defaults.sandbox);
         let instance_port_range = match raw.instance_port_range {
             None => defaults.instance_port_range,
             Some(r) => r.parse().map_err(|e| invalid("instance_port_range", e))?,
@@ -418,6 +485,8 @@ impl Config {
             account_id,
             advertised_host,
             server_user,
+            server_uids,
+            sandbox,
             instance_port_range,
             file_root,
             buckets,

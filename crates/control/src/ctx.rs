@@ -10,6 +10,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use ferry_engine::{OsUser, Toolbox};
 
+use crate::error::ControlError;
+use crate::identity::Containment;
+
 use crate::config::Config;
 use crate::events::{ClusterEvent, Events, InstanceEvent};
 use crate::layout::Layout;
@@ -22,8 +25,8 @@ pub(crate) struct Ctx {
     pub(crate) config: Config,
     pub(crate) store: Store,
     pub(crate) toolbox: Toolbox,
-    /// The OS user MariaDB servers run as (`None`: the user ferry runs as).
-    pub(crate) server_user: Option<OsUser>,
+    /// Who each cluster's servers run as and what confines them.
+    pub(crate) containment: Containment,
     /// The latest replication sample of each replicating cluster.
     pub(crate) samples: Samples,
     shutting_down: AtomicBool,
@@ -35,17 +38,22 @@ impl Ctx {
         config: Config,
         store: Store,
         toolbox: Toolbox,
-        server_user: Option<OsUser>,
+        containment: Containment,
     ) -> Ctx {
         Ctx {
             layout,
             config,
             store,
             toolbox,
-            server_user,
+            containment,
             samples: Samples::default(),
             shutting_down: AtomicBool::new(false),
         }
+    }
+
+    /// The OS user `cluster`'s servers run as (`None`: the user ferry runs as).
+    pub(crate) fn server_user(&self, cluster: &ClusterId) -> Result<Option<OsUser>, ControlError> {
+        self.containment.server_user(&self.layout, cluster)
     }
 
     pub(crate) fn events(&self) -> Events<'_> {

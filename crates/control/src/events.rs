@@ -59,6 +59,11 @@ pub(crate) enum ClusterEvent<'a> {
         cause: Option<&'a (dyn std::error::Error + 'static)>,
     },
     Deleted,
+    /// The cluster's servers run without part of the OS-level containment (the first time
+    /// one starts under this ferry process): why.
+    PartlyContained {
+        gap: &'a str,
+    },
     MasterCredentialsReset,
     MasterCredentialsResetFailed {
         error: &'a (dyn std::error::Error + 'static),
@@ -192,6 +197,10 @@ impl ClusterEvent<'_> {
                 (text, FAILURE)
             }
             E::Deleted => ("DB cluster deleted.".into(), "deletion"),
+            E::PartlyContained { gap } => (
+                format!("The DB cluster's database server is only partly contained by the host: {gap}."),
+                NOTIFICATION,
+            ),
             E::MasterCredentialsReset => ("Reset master credentials".into(), CONFIGURATION),
             E::MasterCredentialsResetFailed { error } => (
                 format!("Resetting the master credentials failed: {}", flatten(*error)),

@@ -15,6 +15,8 @@
 //!     pending-master-password    the requested password until the job has set it, 0600
 //!     boot/                      run dir of one-off servers (engine set-up, password reset,
 //!                                admin repair)
+//!     server-uid                 the uid (and gid) the cluster's servers run as, when ferry is
+//!                                root (ferry's, 0644)
 //!     admin.cnf                  ferry's internal account on this cluster ([client] file), 0600
 //!     files/                     the servers' secure_file_priv: the only directory LOAD DATA
 //!                                INFILE, SELECT ... INTO OUTFILE and LOAD_FILE may touch (0700)
@@ -54,6 +56,7 @@ pub const BOOT_DIR: &str = "boot";
 pub const RESTORE_REPORT_FILE: &str = "restore-report.json";
 pub const INSTALL_DB_LOG: &str = "install-db.log";
 pub const PENDING_PASSWORD_FILE: &str = "pending-master-password";
+pub const SERVER_UID_FILE: &str = "server-uid";
 pub const FILES_DIR: &str = "files";
 pub const REPLICATION_SSL_DIR: &str = "replication-ssl";
 pub const REPLICATION_SOURCE_FILE: &str = "replication-source.json";
@@ -127,6 +130,11 @@ impl Layout {
     /// The `[client]` option file of ferry's internal account on this cluster (0600).
     pub fn cluster_admin_cnf(&self, cluster: &ClusterId) -> Utf8PathBuf {
         self.cluster_dir(cluster).join(CLUSTER_ADMIN_CNF)
+    }
+
+    /// The uid the cluster's servers run as ([`crate::identity`]).
+    pub fn cluster_server_uid(&self, cluster: &ClusterId) -> Utf8PathBuf {
+        self.cluster_dir(cluster).join(SERVER_UID_FILE)
     }
 
     /// The only directory the cluster's servers may read or write files in

@@ -75,7 +75,13 @@ pub(crate) fn spawn_agent(
 ) -> AgentTask {
     let layout = &ctx.layout;
     let agent_ctx = AgentContext {
-        ssl: SslDir::new(layout.replication_ssl_dir(cluster), ctx.server_user.clone()),
+        ssl: SslDir::new(
+            layout.replication_ssl_dir(cluster),
+            ctx.server_user(cluster).unwrap_or_else(|e| {
+                tracing::warn!(cluster = %cluster, error = %e, "replication SSL material will belong to ferry's user");
+                None
+            }),
+        ),
         source_secret: layout.replication_source_file(cluster),
     };
     let opts = mysql_async::OptsBuilder::default()

@@ -17,6 +17,7 @@ use crate::credentials;
 use crate::ctx::Ctx;
 use crate::error::ControlError;
 use crate::events::ClusterEvent;
+use crate::identity::Containment;
 use crate::jobs::Jobs;
 use crate::layout::Layout;
 use crate::model::{
@@ -102,7 +103,8 @@ impl ControlPlane {
         let toolbox = Toolbox::discover().await?;
         credentials::ensure_admin(&store, &layout, &config)?;
         let server_user = resolve_server_user(&layout, &config);
-        let ctx = Arc::new(Ctx::new(layout, config, store, toolbox, server_user));
+        let containment = Containment::decide(&config, server_user);
+        let ctx = Arc::new(Ctx::new(layout, config, store, toolbox, containment));
         let cp = ControlPlane {
             inner: Arc::new(Inner {
                 jobs: Jobs::new(ctx.clone()),
@@ -277,9 +279,18 @@ impl ControlPlane {
 /// exists and can reach the data dir (which is then made passable, 0711, for it); else none
 /// (servers run as ferry's own user), with a warning saying why.
 fn resolve_server_user(layout: &Layout, config: &Config) -> Option<ferry_engine::OsUser> {
-    use std::os::unix::fs::PermissionsExt;
     if !ferry_engine::running_as_root() || config.server_user == "root" {
         return None;
+    }
+    // Per-cluster uids: the first of the range stands for all (the same directories must let
+    // them pass).
+    if let Some(range) = config.server_uids {
+        let first = ferry_engine::OsUser {
+            name: format!("uid {}", range.first),
+            uid: range.first,
+            gid: range.first,
+        };
+        return passable_for(layout, first);
     }
     let name = &config.server_user;
     let user = match ferry_engine::OsUser::lookup(name) {
@@ -294,6 +305,14 @@ fn resolve_server_user(layout: &Layout, config: &Config) -> Option<ferry_engine:
             return None;
         }
     };
+    passable_for(layout, user)
+}
+
+/// `user` when it can reach the clusters' directories (the data dir is made passable, 0711,
+/// for it); else none, with a warning.
+fn passable_for(layout: &Layout, user: ferry_engine::OsUser) -> Option<ferry_engine::OsUser> {
+    use std::os::unix::fs::PermissionsExt;
+    let name = &user.name;
     for dir in [layout.root().to_path_buf(), layout.clusters_dir()] {
         if let Err(e) = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o711)) {
             tracing::warn!(dir = %dir, error = %e, "database servers run as root: cannot make the data dir passable");

@@ -5,7 +5,8 @@
 //!
 //! Whatever the role, a server on a volume gets the same: `secure_file_priv` confined to the
 //! cluster's `files/`, relay logs under fixed names, a private tmpdir in its run dir, and the
-//! cluster's directories handed to the OS user servers run as.
+//! cluster's directories handed to the OS user its servers run as (its own uid when ferry is
+//! root), and the Landlock sandbox that confines them to those directories ([`crate::identity`]).
 
 use std::time::Duration;
 
@@ -108,7 +109,16 @@ pub(crate) fn server_config(
 /// directory (only when they are not its yet: a restore or an init made them as ferry's user).
 fn hand_over(ctx: &Ctx, cfg: &mut ServerConfig, id: &ClusterId) -> Result<(), ControlError> {
     use std::os::unix::fs::MetadataExt;
-    let Some(user) = &ctx.server_user else {
+    // The sandbox's rules name existing paths only: the replication SSL directory must exist
+    // before the server starts, for material imported while it runs.
+    let ssl_dir = private_dir(&ctx.layout.replication_ssl_dir(id))?;
+    cfg.sandbox = ctx.containment.sandbox_for(&ctx.layout, id);
+    if ctx.containment.first_report(id) {
+        if let Some(gap) = &ctx.containment.gap {
+            ctx.cluster_event(id, ClusterEvent::PartlyContained { gap });
+        }
+    }
+    let Some(user) = ctx.server_user(id)? else {
         return Ok(());
     };
     for dir in [ctx.layout.volume(id), ctx.layout.cluster_files(id)] {
@@ -119,7 +129,8 @@ fn hand_over(ctx: &Ctx, cfg: &mut ServerConfig, id: &ClusterId) -> Result<(), Co
             user.chown_tree(dir.as_std_path())?;
         }
     }
-    cfg.os_user = Some(user.clone());
+    user.chown(ssl_dir.as_std_path())?;
+    cfg.os_user = Some(user);
     Ok(())
 }
 

@@ -109,6 +109,9 @@ pub struct ServerConfig {
     /// When ferry runs as root: the OS user the server runs as (`--user=`), which must own the
     /// datadir; `None` runs it as root. Ignored when ferry is not root (it cannot switch).
     pub os_user: Option<crate::os_user::OsUser>,
+    /// Confine the server with Landlock ([`crate::sandbox`]) to these paths plus its own
+    /// datadir, run dir, tmpdir and program tree; `None` runs it unconfined.
+    pub sandbox: Option<crate::sandbox::SandboxSpec>,
 }
 
 impl ServerConfig {
@@ -136,6 +139,7 @@ impl ServerConfig {
             skip_replica_start: true,
             extra: Vec::new(),
             os_user: None,
+            sandbox: None,
         }
     }
 

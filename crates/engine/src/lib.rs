@@ -17,6 +17,7 @@ mod error;
 pub mod os_user;
 pub mod prepare;
 pub mod process;
+pub mod sandbox;
 pub mod server;
 pub mod toolbox;
 
@@ -33,6 +34,7 @@ pub use process::{
     run_to_completion, stop_left_behind, ChildGuard, LeftBehind, Output, ProcessError, ProcessSpec,
     Stopped,
 };
+pub use sandbox::SandboxSpec;
 pub use server::{ReadyProbe, RunningServer, Server, ServerStatus};
 pub use toolbox::{BackupFlavor, Flavor, ToolKind, Toolbox, Version};
 

@@ -143,9 +143,14 @@ impl Server {
             .log_file(&log_path)
             .stop_grace(DROP_GRACE);
         if let Some(user) = os_user {
-            spec = spec.arg(format!("--user={}", user.name));
+            // Switched to before exec rather than with `--user`, which needs a passwd entry:
+            // a per-cluster uid has none.
+            spec = spec.run_as(user.uid, user.gid);
         } else if crate::running_as_root() {
             spec = spec.arg("--user=root");
+        }
+        if let Some(sandbox) = &cfg.sandbox {
+            spec = spec.sandbox(server_sandbox(sandbox.clone(), tb, cfg, run_dir));
         }
         let guard = spec.spawn().map_err(|source| EngineError::ServerSpawn {
             datadir: datadir.clone(),
@@ -206,6 +211,32 @@ fn prepare_for_user(
         .open(log_path)
         .map_err(EngineError::io("create the error log", log_path))?;
     user.chown(log_path)
+}
+
+/// `sandbox` plus what every server needs: its program's installation tree (readable), its
+/// datadir, run dir, temporary directory and the directories of its socket, pid file and error
+/// log (writable).
+fn server_sandbox(
+    mut sandbox: crate::sandbox::SandboxSpec,
+    tb: &Toolbox,
+    cfg: &ServerConfig,
+    run_dir: &Path,
+) -> crate::sandbox::SandboxSpec {
+    let program = std::fs::canonicalize(tb.server()).unwrap_or_else(|_| tb.server().to_owned());
+    // `<base>/sbin/mariadbd` or `<base>/bin/mysqld`: share/ and lib/plugin/ sit under <base>.
+    if let Some(base) = program.parent().and_then(Path::parent) {
+        sandbox = sandbox.read_exec(base);
+    }
+    sandbox = sandbox
+        .read_write(cfg.datadir.as_std_path())
+        .read_write(run_dir)
+        .read_write(cfg.tmpdir.as_std_path());
+    for file in [&cfg.socket, &cfg.pid_file, &cfg.log_error] {
+        if let Some(parent) = file.parent() {
+            sandbox = sandbox.read_write(parent.as_std_path());
+        }
+    }
+    sandbox
 }
 
 fn defaults_file_arg(path: &Path) -> std::ffi::OsString {
