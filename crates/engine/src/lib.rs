@@ -35,7 +35,7 @@ pub use process::{
     Stopped,
 };
 pub use sandbox::SandboxSpec;
-pub use server::{ReadyProbe, RunningServer, Server, ServerStatus};
+pub use server::{is_login_refused, ReadyProbe, RunningServer, Server, ServerStatus};
 pub use toolbox::{BackupFlavor, Flavor, ToolKind, Toolbox, Version};
 
 /// Whether ferry runs with effective uid 0, in which case `mariadbd` and

@@ -39,6 +39,10 @@ const LOG_TAIL_LINES: usize = 40;
 const ER_DBACCESS_DENIED: u16 = 1044;
 const ER_ACCESS_DENIED: u16 = 1045;
 const ER_ACCESS_DENIED_NO_PASSWORD: u16 = 1698;
+/// `ER_ACCOUNT_HAS_BEEN_LOCKED`: the account exists but `ACCOUNT LOCK` refuses its logins.
+const ER_ACCOUNT_HAS_BEEN_LOCKED: u16 = 4151;
+/// `ER_MUST_CHANGE_PASSWORD_LOGIN`: the password expired and the client cannot change it.
+const ER_MUST_CHANGE_PASSWORD_LOGIN: u16 = 1862;
 
 /// How the readiness probe logs in. With `skip_grant_tables` any user works.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -487,11 +491,18 @@ impl RunningServer {
     }
 }
 
-fn is_login_refused(error: &mysql_async::Error) -> bool {
+/// Whether a failed login means the server refused the account (wrong password, no such
+/// account, locked, expired, an auth plugin the client lacks), as opposed to a server that is
+/// not there or not ready. The one such list: the ready probe and the guardian both use it.
+pub fn is_login_refused(error: &mysql_async::Error) -> bool {
     match error {
         mysql_async::Error::Server(server) => matches!(
             server.code,
-            ER_ACCESS_DENIED | ER_ACCESS_DENIED_NO_PASSWORD | ER_DBACCESS_DENIED
+            ER_ACCESS_DENIED
+                | ER_ACCESS_DENIED_NO_PASSWORD
+                | ER_DBACCESS_DENIED
+                | ER_ACCOUNT_HAS_BEEN_LOCKED
+                | ER_MUST_CHANGE_PASSWORD_LOGIN
         ),
         mysql_async::Error::Driver(mysql_async::DriverError::UnknownAuthPlugin { .. }) => true,
         _ => false,

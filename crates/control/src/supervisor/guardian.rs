@@ -32,11 +32,6 @@ use crate::model::{ClusterId, InstanceId};
 /// fingerprint did not change.
 const DEEP_EVERY: u64 = 60;
 
-/// Server error codes that mean the login itself was refused.
-const ER_ACCESS_DENIED: u16 = 1045;
-const ER_ACCESS_DENIED_NO_PASSWORD: u16 = 1698;
-const ER_ACCOUNT_HAS_BEEN_LOCKED: u16 = 4151;
-const ER_MUST_CHANGE_PASSWORD_LOGIN: u16 = 1862;
 
 /// The guardian of one instance; stops when dropped (with the supervisor's entry).
 pub(crate) struct GuardianTask {
@@ -203,13 +198,7 @@ impl Guardian {
                 Ok(conn)
             }
             Err(source) => {
-                let refused = matches!(&source, mysql_async::Error::Server(e) if matches!(
-                    e.code,
-                    ER_ACCESS_DENIED
-                        | ER_ACCESS_DENIED_NO_PASSWORD
-                        | ER_ACCOUNT_HAS_BEEN_LOCKED
-                        | ER_MUST_CHANGE_PASSWORD_LOGIN
-                ));
+                let refused = ferry_engine::is_login_refused(&source);
                 let error = EngineError::Connect {
                     endpoint: self.watch.socket.to_string(),
                     user: admin.user.clone(),
