@@ -35,10 +35,12 @@ impl Scratch {
         self.dir.path().join("out")
     }
     /// Lays out `(fixture set dir, path in the tree)` pairs under a fresh tree directory.
+    /// Copies, not hard links: tar refuses a file whose inode changes while it reads it, and
+    /// tests running beside this one hard-link the same fixture files.
     fn tree(&self, name: &str, sets: &[(PathBuf, &str)]) -> PathBuf {
         let root = self.dir.path().join(name);
         for (from, to) in sets {
-            link_copy(from, &root.join(to));
+            copy_tree(from, &root.join(to));
         }
         root
     }
@@ -53,6 +55,19 @@ impl Scratch {
             .arg("--target-dir")
             .arg(&target));
         (r, target)
+    }
+}
+
+fn copy_tree(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for entry in std::fs::read_dir(src).unwrap() {
+        let entry = entry.unwrap();
+        let to = dst.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &to);
+        } else {
+            std::fs::copy(entry.path(), &to).unwrap();
+        }
     }
 }
 
@@ -90,8 +105,7 @@ fn shuffled_files(root: &Path) -> Vec<String> {
 /// order instead of the directory walk's.
 fn tar_gz(archive: &Path, root: &Path, entries: &[&str], shuffle: bool) {
     let mut cmd = std::process::Command::new("tar");
-    cmd.arg("--hard-dereference")
-        .arg("-czf")
+    cmd.arg("-czf")
         .arg(archive)
         .arg("-C")
         .arg(root);
