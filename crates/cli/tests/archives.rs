@@ -105,10 +105,7 @@ fn shuffled_files(root: &Path) -> Vec<String> {
 /// order instead of the directory walk's.
 fn tar_gz(archive: &Path, root: &Path, entries: &[&str], shuffle: bool) {
     let mut cmd = std::process::Command::new("tar");
-    cmd.arg("-czf")
-        .arg(archive)
-        .arg("-C")
-        .arg(root);
+    cmd.arg("-czf").arg(archive).arg("-C").arg(root);
     if shuffle {
         let list = root.with_extension("list");
         std::fs::write(&list, shuffled_files(root).join("\n")).unwrap();
@@ -338,4 +335,107 @@ fn corrupt_data_inside_an_archive_is_refused_naming_it() {
     assert_eq!(r.status, 1, "{}\n{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("all.tar.gz"), "{}", r.stderr);
     assert_no_leftovers(&s.out());
+}
+
+/// `mbstream -c` of the tree's files in a shuffled order: an uncompressed xbstream, whose
+/// tail holds no metadata at its root, so inspect reads it whole.
+fn xbstream(archive: &Path, root: &Path) {
+    let out = std::fs::File::create(archive).unwrap();
+    let status = std::process::Command::new("mbstream")
+        .arg("-c")
+        .arg("-C")
+        .arg(root)
+        .args(shuffled_files(root))
+        .stdout(out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn a_backup_tree_in_an_xbstream_or_a_split_tar_zst_reads_the_same() {
+    let s = Scratch::new();
+    let tree = s.tree(
+        "tree",
+        &[
+            (raw("full"), BASE),
+            (raw("inc1"), INC1),
+            (raw("inc2"), INC2),
+        ],
+    );
+    let names = |archive: &str| {
+        [BASE, INC1, INC2]
+            .iter()
+            .map(|p| format!("{archive}:{p}"))
+            .collect::<Vec<_>>()
+    };
+
+    // tar.zst, split in parts, alone under the prefix.
+    let zst = s.source().join("all.tar.zst");
+    let status = std::process::Command::new("tar")
+        .arg("--zstd")
+        .arg("-cf")
+        .arg(&zst)
+        .arg("-C")
+        .arg(&tree)
+        .args(["incr", "base"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    split(&zst, 2);
+    let r = s.inspect();
+    r.assert_ok();
+    let chain_line = format!("Chain (apply order): {}", names("all.tar.zst").join(" -> "));
+    assert!(r.stdout.contains(&chain_line), "{}", r.stdout);
+
+    // xbstream, restored.
+    for e in std::fs::read_dir(s.source()).unwrap() {
+        std::fs::remove_file(e.unwrap().path()).unwrap();
+    }
+    xbstream(&s.source().join("all.xbstream"), &tree);
+    let r = s.inspect();
+    r.assert_ok();
+    let names = names("all.xbstream");
+    let chain_line = format!("Chain (apply order): {}", names.join(" -> "));
+    assert!(r.stdout.contains(&chain_line), "{}", r.stdout);
+    assert_restored(&s, &names.iter().map(String::as_str).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_backup_tree_as_the_only_object_in_a_bucket_restores_from_s3() {
+    let s = Scratch::new();
+    let tree = s.tree(
+        "tree",
+        &[
+            (raw("full"), BASE),
+            (raw("inc1"), INC1),
+            (raw("inc2"), INC2),
+        ],
+    );
+    tar_gz(&s.source().join("all-backups.tar.gz"), &tree, &[], true);
+    let root = tempfile::tempdir().unwrap();
+    let s3 = ferry_testkit::S3Server::start(root.path()).unwrap();
+    s3.create_bucket("backups").unwrap();
+    s3.put_tree("backups", "nightly", &s.source()).unwrap();
+    let names: Vec<String> = [BASE, INC1, INC2]
+        .iter()
+        .map(|p| format!("all-backups.tar.gz:{p}"))
+        .collect();
+
+    let r = run(ferry()
+        .envs(s3.env_vars())
+        .args(["backup", "inspect", "s3://backups/nightly"]));
+    r.assert_ok();
+    let chain_line = format!("Chain (apply order): {}", names.join(" -> "));
+    assert!(r.stdout.contains(&chain_line), "{}", r.stdout);
+
+    let target = s.out().join("datadir");
+    let r = run(ferry()
+        .envs(s3.env_vars())
+        .args(["backup", "restore", "s3://backups/nightly", "--target-dir"])
+        .arg(&target));
+    r.assert_ok();
+    assert!(r.stdout.contains(&names.join(" -> ")), "{}", r.stdout);
+    assert!(!target.join("incr").exists());
+    verify_datadir(&target, &expected_for("dir"));
 }
