@@ -439,3 +439,62 @@ fn a_backup_tree_as_the_only_object_in_a_bucket_restores_from_s3() {
     assert!(!target.join("incr").exists());
     verify_datadir(&target, &expected_for("dir"));
 }
+
+#[test]
+fn an_interrupted_restore_of_archives_resumes_with_their_sets_found_again() {
+    use ferry_testkit::{FaultPlan, FaultProxy, FaultRule};
+    let s = Scratch::new();
+    // The base with inc1 nested inside it (moved apart in staging), and inc2 in an archive of
+    // its own that cannot be fetched at first.
+    let tree = s.tree("tree", &[(raw("full"), "full"), (raw("inc1"), "full/inc1")]);
+    tar_gz(&s.source().join("all.tar.gz"), &tree, &["full"], false);
+    let tree2 = s.tree("tree2", &[(raw("inc2"), "inc2")]);
+    tar_gz(&s.source().join("zz.tar.gz"), &tree2, &["inc2"], false);
+    let root = tempfile::tempdir().unwrap();
+    let s3 = ferry_testkit::S3Server::start(root.path()).unwrap();
+    s3.create_bucket("backups").unwrap();
+    s3.put_tree("backups", "nightly", &s.source()).unwrap();
+    let proxy = FaultProxy::start(
+        s3.addr(),
+        FaultPlan::single(FaultRule::status(503).always().path_contains("zz.tar.gz")),
+    )
+    .unwrap();
+    let env = s3.env_vars_via(&proxy.endpoint());
+    let target = s.out().join("datadir");
+    let restore = |extra: &[&str]| {
+        run(ferry()
+            .envs(env.iter().cloned())
+            .args(["backup", "restore", "s3://backups/nightly", "--target-dir"])
+            .arg(&target)
+            .args(extra))
+    };
+    let first = restore(&[
+        "--max-attempts",
+        "2",
+        "--retry-backoff-ms",
+        "10",
+        "--sets-parallel",
+        "1",
+    ]);
+    assert_eq!(first.status, 1, "{}\n{}", first.stdout, first.stderr);
+    assert!(first.stderr.contains("zz.tar.gz"), "{}", first.stderr);
+    assert!(s.out().join(".datadir.ferry-staging").is_dir());
+
+    proxy.set_plan(FaultPlan::none());
+    let second = restore(&[]);
+    second.assert_ok();
+    assert!(
+        second.stdout.contains("reused from an earlier run"),
+        "{}",
+        second.stdout
+    );
+    assert!(
+        second
+            .stdout
+            .contains("all.tar.gz:full -> all.tar.gz:full/inc1 -> zz.tar.gz:inc2"),
+        "{}",
+        second.stdout
+    );
+    assert!(!target.join("inc1").exists());
+    verify_datadir(&target, &expected_for("dir"));
+}
