@@ -113,6 +113,16 @@ pub struct Discovery {
     pub warnings: Vec<String>,
 }
 
+/// The name of a backup set found inside an archive (a stream set) under the directory
+/// `prefix` (`""` or ending with `/`): the archive's own name for a set at its root, else
+/// `archive:prefix` without the trailing `/` (`all-backups.tar.gz:incr/2026-12-01_12-00-00`).
+pub fn archive_set_name(archive: &str, prefix: &str) -> String {
+    match prefix.trim_end_matches('/') {
+        "" => archive.to_string(),
+        dir => format!("{archive}:{dir}"),
+    }
+}
+
 fn parent_prefix(key: &str) -> &str {
     match key.rfind('/') {
         Some(i) => &key[..=i],
@@ -371,6 +381,15 @@ mod tests {
         assert_eq!(d.warnings.len(), 1);
         assert!(
             d.warnings[0].starts_with("full/ holds xtrabackup_checkpoints next to stream objects")
+        );
+    }
+
+    #[test]
+    fn sets_inside_archives_are_named_by_their_path() {
+        assert_eq!(archive_set_name("full.tar.gz", ""), "full.tar.gz");
+        assert_eq!(
+            archive_set_name("b/all.tar.gz", "incr/2026-12-01_12-00-00/"),
+            "b/all.tar.gz:incr/2026-12-01_12-00-00"
         );
     }
 

@@ -20,16 +20,24 @@ pub fn inspect_text(r: &InspectReport) -> String {
         "NAME", "KIND", "FORMAT", "PARTS", "BYTES", "FROM_LSN", "TO_LSN", "LAST_LSN", "PARTIAL",
         "SERVER", "BINLOG",
     ];
+    // Sets held by one archive share its parts and bytes: shown on the first row only.
     let rows: Vec<Vec<String>> = r
         .sets
         .iter()
-        .map(|s| {
+        .enumerate()
+        .map(|(i, s)| {
+            let same_archive = i > 0 && s.archive.is_some() && r.sets[i - 1].archive == s.archive;
+            let (parts, bytes) = if same_archive {
+                ("-".to_string(), "-".to_string())
+            } else {
+                (s.parts.to_string(), human_bytes(s.bytes))
+            };
             vec![
                 s.name.clone(),
                 s.kind.clone(),
                 s.format.clone(),
-                s.parts.to_string(),
-                human_bytes(s.bytes),
+                parts,
+                bytes,
                 opt(&s.from_lsn),
                 opt(&s.to_lsn),
                 opt(&s.last_lsn),

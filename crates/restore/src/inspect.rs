@@ -3,12 +3,16 @@
 //!
 //! Directory sets cost three small GETs each (their metadata files). A stream set has its
 //! metadata inside the stream, so the stream is read through the unpacker with a sink that
-//! keeps only the metadata files and writes nothing.
+//! keeps only the metadata files and writes nothing (an uncompressed xbstream is first tried
+//! from its last 2 MiB). The metadata files are kept at any depth: an archive holding a
+//! backup tree shows each set it holds, named `archive:prefix`. Reading a compressed archive
+//! costs one pass over all its bytes (download and decompression, nothing written): a tar.gz
+//! has no index, and tar writes the metadata wherever the directory walk put it.
 
 use std::sync::Arc;
 
 use ferry_backup::chain::{self, SetMeta};
-use ferry_backup::discover::{SetLayout, SetSource};
+use ferry_backup::discover::{archive_set_name, SetLayout, SetSource};
 use ferry_backup::format::{Compression, Container};
 use ferry_backup::meta::{BackupType, BinlogInfo};
 use ferry_backup::sink::MetaSink;
@@ -27,6 +31,9 @@ use crate::source::Source;
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct SetReport {
     pub name: String,
+    /// The archive holding this set under a directory prefix (`name` is then
+    /// `archive:prefix`); `None` for a directory set and a set at an archive's root.
+    pub archive: Option<String>,
     /// `full`, `incremental`, or `unknown` when its metadata could not be read.
     pub kind: String,
     /// `directory`, `xbstream`, `tar`, `tar.gz`, `xbstream.zst`, ...
@@ -93,23 +100,41 @@ pub(crate) async fn directory_set_meta(
     })
 }
 
+/// What a listed set holds: one backup set for a directory, one or more for an archive, each
+/// named, with its metadata or why it cannot be read.
+type Found = Vec<(String, Result<SetMeta, RestoreError>)>;
+
+/// The backup sets an archive holds, from its metadata files at any depth ([`MetaSink`] keeps
+/// them by member path). A stream without a checkpoints file anywhere is one set named by the
+/// archive whose checkpoints are missing.
 async fn stream_set_meta(
     source: &Source,
     fetcher: &Fetcher,
     set: &SetSource,
     listing: &Listing,
-) -> Result<(SetMeta, Vec<String>), RestoreError> {
+) -> Result<(Found, Vec<String>), RestoreError> {
     let objects = sets::set_objects(source, set, &listing.etags);
     if let Some(meta) = xbstream_tail_meta(fetcher, set, &objects).await? {
-        return Ok((meta, Vec::new()));
+        return Ok((vec![(set.name.clone(), Ok(meta))], Vec::new()));
     }
     let window = fetcher.options().parallel.max(2);
     let (sink, warnings) =
         sets::fetch_stream_set(fetcher, set, objects, window, || Ok(MetaSink::discard())).await?;
-    let meta = metadata::set_meta(&set.name, |name| {
-        Ok(sink.captured(name).map(|b| b.to_vec()))
-    })?;
-    Ok((meta, warnings))
+    let mut prefixes = sink.set_prefixes();
+    if prefixes.is_empty() {
+        prefixes.push(String::new());
+    }
+    let found = prefixes
+        .iter()
+        .map(|prefix| {
+            let name = archive_set_name(&set.name, prefix);
+            let meta = metadata::set_meta(&name, |file| {
+                Ok(sink.captured_in(prefix, file).map(|b| b.to_vec()))
+            });
+            (name, meta)
+        })
+        .collect();
+    Ok((found, warnings))
 }
 
 /// How much of an uncompressed xbstream's end is read to find its metadata.
@@ -173,9 +198,12 @@ fn about_set(set: &str, e: &RestoreError) -> String {
     }
 }
 
-fn report_for(set: &SetSource, meta: Result<&SetMeta, String>) -> SetReport {
+/// The row of backup set `name`, found in the listed set `set` (itself, or the archive that
+/// holds it: then `archive` names it, and `parts` and `bytes` are the archive's).
+fn report_for(set: &SetSource, name: &str, meta: Result<&SetMeta, String>) -> SetReport {
     let mut r = SetReport {
-        name: set.name.clone(),
+        name: name.to_string(),
+        archive: (name != set.name).then(|| set.name.clone()),
         kind: "unknown".into(),
         format: set.kind_label().to_string(),
         parts: set.part_count(),
@@ -232,7 +260,7 @@ pub async fn inspect(
     progress.set_totals(stream_bytes, discovery.sets.len() as u64);
     progress.set_phase(Phase::Download, "reading backup metadata");
 
-    let results: Vec<Result<(SetMeta, Vec<String>), RestoreError>> =
+    let results: Vec<Result<(Found, Vec<String>), RestoreError>> =
         stream::iter(discovery.sets.iter())
             .map(|set| {
                 let fetcher = &fetcher;
@@ -241,9 +269,8 @@ pub async fn inspect(
                 async move {
                     let r = match set.layout {
                         SetLayout::Directory { .. } => {
-                            directory_set_meta(source, fetcher, set, listing)
-                                .await
-                                .map(|m| (m, Vec::new()))
+                            let meta = directory_set_meta(source, fetcher, set, listing).await;
+                            Ok((vec![(set.name.clone(), meta)], Vec::new()))
                         }
                         SetLayout::Stream { .. } => {
                             stream_set_meta(source, fetcher, set, listing).await
@@ -262,28 +289,33 @@ pub async fn inspect(
     let mut metas = Vec::new();
     let mut warnings = discovery.warnings.clone();
     for (set, res) in discovery.sets.iter().zip(results) {
-        match res {
-            Ok((m, w)) => {
-                warnings.extend(w);
-                set_reports.push(report_for(set, Ok(&m)));
-                metas.push(m);
-            }
-            Err(e) => {
-                // Transport failures are not a verdict on the backup: surface them as errors.
-                if let RestoreError::Fetch { kind, .. } = &e {
-                    if kind.is_retryable() {
-                        return Err(e);
-                    }
+        // A failure to read the whole archive is about the listed set itself.
+        let (found, w) = res.unwrap_or_else(|e| (vec![(set.name.clone(), Err(e))], Vec::new()));
+        warnings.extend(w);
+        for (name, meta) in found {
+            match meta {
+                Ok(m) => {
+                    set_reports.push(report_for(set, &name, Ok(&m)));
+                    metas.push(m);
                 }
-                problems.push(about_set(&set.name, &e));
-                // The report row carries the set's name already.
-                let text = e.to_string();
-                let prefix = format!("backup set {}: ", set.name);
-                let text = text
-                    .strip_prefix(&prefix)
-                    .map(str::to_string)
-                    .unwrap_or(text);
-                set_reports.push(report_for(set, Err(text)));
+                Err(e) => {
+                    // Transport failures are not a verdict on the backup: surface them as
+                    // errors.
+                    if let RestoreError::Fetch { kind, .. } = &e {
+                        if kind.is_retryable() {
+                            return Err(e);
+                        }
+                    }
+                    problems.push(about_set(&name, &e));
+                    // The report row carries the set's name already.
+                    let text = e.to_string();
+                    let prefix = format!("backup set {name}: ");
+                    let text = text
+                        .strip_prefix(&prefix)
+                        .map(str::to_string)
+                        .unwrap_or(text);
+                    set_reports.push(report_for(set, &name, Err(text)));
+                }
             }
         }
     }

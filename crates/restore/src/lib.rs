@@ -4,6 +4,7 @@
 //! Entry points: [`inspect::inspect`] (what would be restored, and whether it can be) and
 //! [`restore::restore`] (do it). Both report through a shared [`progress::Progress`].
 
+pub mod archive;
 pub mod error;
 pub mod fetch;
 pub mod inspect;

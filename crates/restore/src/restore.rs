@@ -2,8 +2,10 @@
 //!
 //! ```text
 //! list -> discover sets -> (directory sets: metadata first, refuse early)
-//!      -> fetch every set into staging, `sets_parallel` at a time, skipping complete ones
-//!      -> read each set's metadata -> chain plan (refuse partial, gaps, ...)
+//!      -> fetch every set into staging, `sets_parallel` at a time, skipping complete ones;
+//!         an archive is unpacked in one streaming pass and may hold several backup sets
+//!         (found by their checkpoints at any depth, nested ones moved apart: `archive`)
+//!      -> read each backup set's metadata -> chain plan (refuse partial, gaps, ...)
 //!      -> prepare the base, then each incremental in LSN order (the engine's tool)
 //!      -> rename the prepared base to the target directory -> remove staging
 //! ```
@@ -21,6 +23,7 @@ use ferry_engine::prepare::PrepareOptions;
 use ferry_engine::toolbox::Toolbox;
 use futures::stream::{self, StreamExt, TryStreamExt};
 
+use crate::archive::{self, StagedSet};
 use crate::error::RestoreError;
 use crate::fetch::{FetchOptions, Fetcher};
 use crate::listing;
@@ -269,18 +272,22 @@ async fn run(
         .enumerate()
         .map(|(index, set)| fetch_set(ctx, index, set))
         .collect();
-    stream::iter(fetches)
+    let mut fetched: Vec<(usize, Vec<StagedSet>)> = stream::iter(fetches)
         .buffer_unordered(opts.sets_parallel.max(1))
-        .try_collect::<Vec<()>>()
+        .try_collect()
         .await?;
+    fetched.sort_by_key(|(index, _)| *index);
+    // Every backup set in staging, with the index of the listed set (directory or archive)
+    // it came from: an archive may hold several.
+    let staged: Vec<(usize, StagedSet)> = fetched
+        .into_iter()
+        .flat_map(|(index, found)| found.into_iter().map(move |s| (index, s)))
+        .collect();
 
     // Plan the chain from what was unpacked.
-    let mut metas: Vec<SetMeta> = Vec::with_capacity(sets.len());
-    for (index, set) in sets.iter().enumerate() {
-        metas.push(metadata::set_meta_from_dir(
-            &set.name,
-            &staging.set_dir(index, &set.name),
-        )?);
+    let mut metas: Vec<SetMeta> = Vec::with_capacity(staged.len());
+    for (_, set) in &staged {
+        metas.push(metadata::set_meta_from_dir(&set.name, &set.dir)?);
     }
     let plan: Plan = chain::plan(&metas).map_err(RestoreError::plan)?;
     for note in &plan.notes {
@@ -295,20 +302,22 @@ async fn run(
         1 + plan.incrementals.len()
     };
     progress.set_totals(total, steps as u64);
-    let base_dir = staging.set_dir(plan.base, &sets[plan.base].name);
+    let base_dir = staged[plan.base].1.dir.clone();
+    // Preparing changes a set's files: the listed set it came from is no longer complete.
+    let consume = |i: usize| {
+        let index = staged[i].0;
+        staging.mark_consumed(index, &sets[index].name)
+    };
     let mut last_binlog = None;
     if !plan.prepared_base {
-        staging.mark_consumed(plan.base, &sets[plan.base].name)?;
+        consume(plan.base)?;
         for step in 0..steps {
             let (label, inc_dir) = if step == 0 {
-                (sets[plan.base].name.clone(), None)
+                (staged[plan.base].1.name.clone(), None)
             } else {
                 let i = plan.incrementals[step - 1];
-                staging.mark_consumed(i, &sets[i].name)?;
-                (
-                    sets[i].name.clone(),
-                    Some(staging.set_dir(i, &sets[i].name)),
-                )
+                consume(i)?;
+                (staged[i].1.name.clone(), Some(staged[i].1.dir.clone()))
             };
             progress.set_phase(
                 Phase::Prepare,
@@ -361,8 +370,8 @@ async fn run(
     let coords = recovered_coordinates(newest_meta, last_binlog.clone());
     let snap = progress.snapshot();
     progress.set_phase(Phase::Done, "restore complete");
-    let mut chain_names = vec![sets[plan.base].name.clone()];
-    chain_names.extend(plan.incrementals.iter().map(|&i| sets[i].name.clone()));
+    let mut chain_names = vec![staged[plan.base].1.name.clone()];
+    chain_names.extend(plan.incrementals.iter().map(|&i| staged[i].1.name.clone()));
     Ok(RestoreReport {
         target_dir: target.clone(),
         chain: chain_names,
@@ -470,9 +479,15 @@ struct SetFetch<'a> {
     window: usize,
 }
 
-/// Fetches (or reuses from staging) one backup set. A named function rather than a closure's
-/// async block, so that the restore future is `Send` for every lifetime and can be spawned.
-async fn fetch_set(ctx: &SetFetch<'_>, index: usize, set: &SetSource) -> Result<(), RestoreError> {
+/// Fetches (or reuses from staging) one listed set, and returns the backup sets it holds in
+/// staging (an archive may hold several: [`archive::staged_sets`]). A named function rather
+/// than a closure's async block, so that the restore future is `Send` for every lifetime and
+/// can be spawned.
+async fn fetch_set(
+    ctx: &SetFetch<'_>,
+    index: usize,
+    set: &SetSource,
+) -> Result<(usize, Vec<StagedSet>), RestoreError> {
     let SetFetch {
         source,
         listing,
@@ -486,9 +501,10 @@ async fn fetch_set(ctx: &SetFetch<'_>, index: usize, set: &SetSource) -> Result<
     let objects = sets::set_objects(source, set, &listing.etags);
     if staging.set_is_complete(index, &set.name, &objects) {
         tracing::info!(set = %set.name, "already complete in staging: reused");
+        let found = staged_sets_of(staging, index, set).await?;
         progress.add_reused(set.total_bytes());
         progress.set_done();
-        return Ok(());
+        return Ok((index, found));
     }
     match &set.layout {
         SetLayout::Stream { .. } => {
@@ -525,9 +541,35 @@ async fn fetch_set(ctx: &SetFetch<'_>, index: usize, set: &SetSource) -> Result<
     if n > 0 {
         tracing::info!(set = %set.name, files = n, "decompressed qpress (.qp) files");
     }
+    // Before the set is marked complete: nested sets of an archive are moved apart first.
+    let found = staged_sets_of(staging, index, set).await?;
     staging.mark_complete(index, &set.name, &objects)?;
     ferry_base::fail_point!("restore.after-set-downloaded");
     progress.set_done();
-    tracing::info!(set = %set.name, "fetched");
-    Ok::<(), RestoreError>(())
+    tracing::info!(set = %set.name, sets = found.len(), "fetched");
+    Ok((index, found))
+}
+
+/// The backup sets listed set `index` holds in staging: a directory set is one, an archive
+/// holds one or more ([`archive::staged_sets`], on a blocking thread: it walks the tree).
+async fn staged_sets_of(
+    staging: &Staging,
+    index: usize,
+    set: &SetSource,
+) -> Result<Vec<StagedSet>, RestoreError> {
+    let dir = staging.set_dir(index, &set.name);
+    if let SetLayout::Directory { .. } = set.layout {
+        return Ok(vec![StagedSet {
+            name: set.name.clone(),
+            dir,
+        }]);
+    }
+    let nested = staging.nested_dir(index, &set.name);
+    let name = set.name.clone();
+    tokio::task::spawn_blocking(move || archive::staged_sets(&name, &dir, &nested))
+        .await
+        .map_err(|e| RestoreError::Unpack {
+            set: set.name.clone(),
+            reason: e.to_string(),
+        })?
 }

@@ -8,6 +8,8 @@
 //!   sets/<NN>-<set name>.complete  JSON list of the objects the set was made from; present
 //!                                only while the set is complete, verified and unmodified
 //!   sets/<NN>-<set name>.files   journal of the files of a directory set already downloaded
+//!   sets/<NN>-<set name>.nested/<escaped path>/  a backup set an archive held inside another
+//!                                of its sets, moved apart before any prepare (`crate::archive`)
 //!   logs/prepare-<NN>.log        the backup tool's output of each prepare step
 //!   ferry-<tool>-<hex>.lease     while a prepare runs: held by the tool, so a later ferry
 //!                                finds one left running (`ferry_engine::process::stop_left_behind`)
@@ -109,6 +111,13 @@ impl Staging {
         self.root.join("sets").join(Self::set_stem(index, name))
     }
 
+    /// Where the sets an archive held nested inside its other sets are moved apart.
+    pub fn nested_dir(&self, index: usize, name: &str) -> PathBuf {
+        self.root
+            .join("sets")
+            .join(format!("{}.nested", Self::set_stem(index, name)))
+    }
+
     fn marker(&self, index: usize, name: &str) -> PathBuf {
         self.root
             .join("sets")
@@ -164,6 +173,10 @@ impl Staging {
     /// Empties a set's directory for a fresh download.
     pub fn reset_set(&self, index: usize, name: &str) -> Result<PathBuf, RestoreError> {
         self.mark_consumed(index, name)?;
+        let nested = self.nested_dir(index, name);
+        if nested.exists() {
+            std::fs::remove_dir_all(&nested).map_err(|e| RestoreError::staging(&nested, e))?;
+        }
         let dir = self.set_dir(index, name);
         if dir.exists() {
             std::fs::remove_dir_all(&dir).map_err(|e| RestoreError::staging(&dir, e))?;

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::{NullSink, Sink, SinkError, SinkStats};
-use crate::meta::METADATA_FILES;
+use crate::meta::{CHECKPOINTS_FILES, METADATA_FILES};
 use crate::path::SafePath;
 
 /// Largest metadata file kept in memory; a bigger one is not metadata we understand.
@@ -36,9 +36,10 @@ struct Capture {
     too_big: bool,
 }
 
-/// Wraps a sink (or nothing) and keeps copies of the metadata files at the root of the set
+/// Wraps a sink (or nothing) and keeps copies of the metadata files of the set
 /// ([`METADATA_FILES`]: checkpoints, info, binlog info, `backup-my.cnf`), so the caller can
-/// plan without reading them back from disk. In a `--compress` backup these files arrive as
+/// plan without reading them back from disk. They are kept at any depth, by their member path:
+/// an archive may hold several backup sets under directory prefixes ([`MetaSink::set_prefixes`]). In a `--compress` backup these files arrive as
 /// `xtrabackup_info.qp` etc.; they are decompressed and kept under their plain names.
 #[derive(Debug)]
 pub struct MetaSink<S> {
@@ -68,8 +69,8 @@ impl<S: Sink> MetaSink<S> {
         }
     }
 
-    /// The complete content of the metadata file `name` (e.g. `xtrabackup_checkpoints`), if
-    /// the stream had it at its root.
+    /// The complete content of the metadata file at member path `name` (e.g.
+    /// `xtrabackup_checkpoints` at the stream's root, `incr/2026-12-01/xtrabackup_checkpoints`).
     pub fn captured(&self, name: &str) -> Option<&[u8]> {
         self.captures
             .get(name)
@@ -77,7 +78,31 @@ impl<S: Sink> MetaSink<S> {
             .map(|c| c.data.as_slice())
     }
 
-    /// Every complete metadata file, by name.
+    /// The complete content of the metadata file `name` of the set under `prefix` (`""` for
+    /// the stream's root, else a directory path ending with `/`).
+    pub fn captured_in(&self, prefix: &str, name: &str) -> Option<&[u8]> {
+        self.captured(&format!("{prefix}{name}"))
+    }
+
+    /// The directories of the stream that hold a checkpoints file, i.e. the backup sets it
+    /// carries: `""` for its root, else the directory path with a trailing `/`; sorted.
+    pub fn set_prefixes(&self) -> Vec<String> {
+        let mut prefixes: Vec<String> = self
+            .captured_files()
+            .filter_map(|(path, _)| {
+                let (dir, file) = match path.rfind('/') {
+                    Some(i) => (&path[..=i], &path[i + 1..]),
+                    None => ("", path),
+                };
+                CHECKPOINTS_FILES.contains(&file).then(|| dir.to_string())
+            })
+            .collect();
+        prefixes.sort();
+        prefixes.dedup();
+        prefixes
+    }
+
+    /// Every complete metadata file, by member path.
     pub fn captured_files(&self) -> impl Iterator<Item = (&str, &[u8])> {
         self.captures
             .iter()
@@ -108,7 +133,8 @@ impl<S: Sink> MetaSink<S> {
     fn capture_slot(&mut self, path: &SafePath) -> Option<&mut Capture> {
         let name = path.as_str();
         let plain = name.strip_suffix(".qp").unwrap_or(name);
-        if !path.is_top_level() || !METADATA_FILES.contains(&plain) {
+        let file = plain.rsplit('/').next().unwrap_or(plain);
+        if !METADATA_FILES.contains(&file) {
             return None;
         }
         Some(self.captures.entry(path.as_str().to_string()).or_default())
@@ -202,7 +228,7 @@ mod tests {
     }
 
     #[test]
-    fn keeps_root_metadata_files_only() {
+    fn keeps_metadata_files_by_path() {
         let mut sink = MetaSink::discard();
         sink.write_at(&p("xtrabackup_checkpoints"), 0, b"backup_type = ")
             .unwrap();
@@ -224,13 +250,45 @@ mod tests {
             Some(&b"backup_type = incremental\n"[..])
         );
         assert_eq!(sink.captured("xtrabackup_info"), None);
-        assert_eq!(sink.captured_files().count(), 1);
+        assert_eq!(
+            sink.captured_in("db/", "xtrabackup_info"),
+            Some(&b"nested"[..])
+        );
+        assert_eq!(sink.captured_files().count(), 2);
+        assert_eq!(sink.set_prefixes(), [""]);
         assert_eq!(
             sink.stats(),
             SinkStats {
                 files: 3,
                 bytes: 132
             }
+        );
+    }
+
+    #[test]
+    fn finds_the_sets_of_a_tree_at_any_depth() {
+        let mut sink = MetaSink::discard();
+        for path in [
+            "incr/2026-12-01_12-00-00/xtrabackup_checkpoints",
+            "base/2026-12-01_10-00-00/ibdata1",
+            "base/2026-12-01_10-00-00/mariadb_backup_checkpoints",
+            "base/2026-12-01_10-00-00/inc/xtrabackup_checkpoints",
+            "notes/xtrabackup_checkpoints.txt",
+        ] {
+            sink.write_at(&p(path), 0, b"x").unwrap();
+            sink.finish_file(&p(path), 1).unwrap();
+        }
+        assert_eq!(
+            sink.set_prefixes(),
+            [
+                "base/2026-12-01_10-00-00/",
+                "base/2026-12-01_10-00-00/inc/",
+                "incr/2026-12-01_12-00-00/"
+            ]
+        );
+        assert_eq!(
+            sink.captured_in("incr/2026-12-01_12-00-00/", "xtrabackup_checkpoints"),
+            Some(&b"x"[..])
         );
     }
 
