@@ -229,7 +229,7 @@ impl Serve {
 import json, sys, boto3, botocore.exceptions
 client = boto3.client("rds", endpoint_url=sys.argv[1])
 try:
-    client.get_waiter(sys.argv[2]).wait(WaiterConfig={"Delay": 1, "MaxAttempts": 900}, **json.loads(sys.argv[3]))
+    client.get_waiter(sys.argv[2]).wait(WaiterConfig={"Delay": 1, "MaxAttempts": 300}, **json.loads(sys.argv[3]))
 except botocore.exceptions.WaiterError as e:
     print("waiter failed:", e, json.dumps(e.last_response, default=str)[:4000])
     sys.exit(1)

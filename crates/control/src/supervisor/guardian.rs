@@ -32,7 +32,6 @@ use crate::model::{ClusterId, InstanceId};
 /// fingerprint did not change.
 const DEEP_EVERY: u64 = 60;
 
-
 /// The guardian of one instance; stops when dropped (with the supervisor's entry).
 pub(crate) struct GuardianTask {
     task: tokio::task::AbortHandle,
