@@ -33,6 +33,7 @@ pub const FAILPOINTS: &[&str] = &[
     "restore.after-volume-rename",
     "engine.before-install-db",
     "engine.after-install-db",
+    "engine.mid-hand-over",
     "engine.after-boot",
     "engine.before-bootstrap-admin",
     "engine.after-bootstrap-admin",

@@ -352,6 +352,44 @@ fn killed_during_engine_set_up() {
     });
 }
 
+/// Killed while the restored volume was being handed to the cluster's OS user (some files
+/// chowned, most not): the next start must finish the hand-over, not take the volume's top
+/// directory for proof that it was done (the server could then not read its own tables, and the
+/// cluster ended `migration-failed` with "Table 'mysql.db' doesn't exist").
+#[test]
+fn killed_while_handing_the_volume_over() {
+    if !ferry_engine::running_as_root() {
+        return; // no OS identity to hand over to
+    }
+    let (_tmp, dir) = data_dir();
+    let root = common::fixtures().join("chains").display().to_string();
+    let mut serve = Serve::launch(
+        &dir,
+        &["--file-root", &root],
+        vec![(
+            "FERRY_FAILPOINTS".to_string(),
+            "engine.mid-hand-over=kill".to_string(),
+        )],
+    );
+    let port = ferry_testkit::free_port().to_string();
+    serve.aws(&restore_args("handover", "dir", &port)).json();
+    let deadline = std::time::Instant::now() + Duration::from_secs(300);
+    while !serve.exited() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the failpoint never fired:\n{}",
+            serve.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    serve.set_env(Vec::new());
+    serve.start_again();
+    serve.wait(
+        "db_cluster_available",
+        json!({"DBClusterIdentifier": "handover"}),
+    );
+}
+
 /// Whether `pid` is a live process (not gone, not a zombie waiting to be reaped).
 fn running(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {

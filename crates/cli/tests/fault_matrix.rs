@@ -84,6 +84,9 @@ const ENGINE_CASES: &[Case] = &[
     case("engine.before-install-db", Kill, Empty),
     case("engine.after-install-db", Kill, Empty),
     case("engine.after-install-db", Error, Empty),
+    // Killed while the restored volume is handed to the cluster's OS user: the next start
+    // must hand over the rest, not take the half-done tree for done.
+    case("engine.mid-hand-over", Kill, Restore),
     case("engine.after-boot", Kill, Empty),
     case("engine.after-boot", Error, Empty),
     case("engine.before-bootstrap-admin", Kill, Empty),

@@ -76,9 +76,14 @@ pub(crate) fn server_config(
         Role::OneOff { skip_grants } => {
             cfg.skip_networking = true;
             cfg.skip_grant_tables = *skip_grants;
-            // Keep the redo log the size it has: the server's default would resize it, and
-            // the next instance start would resize it back.
-            cfg.redo_log_bytes = ferry_engine::redo_log_size(layout.volume(cluster).as_std_path());
+            // Keep the redo log the size it has (the server's default would resize it, and
+            // the next instance start back), but not below the smallest class's: a prepared
+            // backup's log is a few KiB.
+            let size = ferry_engine::redo_log_size(layout.volume(cluster).as_std_path());
+            cfg.redo_log_bytes = Some(
+                size.unwrap_or(0)
+                    .max(crate::instance_class::INITIAL_REDO_LOG_BYTES),
+            );
         }
     }
     let files = private_dir(&layout.cluster_files(cluster))?;

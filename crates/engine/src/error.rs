@@ -180,6 +180,10 @@ pub enum EngineError {
         #[source]
         source: std::io::Error,
     },
+
+    /// A test's failpoint failed the step (only in builds with the `failpoints` feature).
+    #[error(transparent)]
+    Injected(#[from] ferry_base::failpoint::Injected),
 }
 
 impl EngineError {
@@ -218,7 +222,8 @@ impl EngineError {
             | EngineError::LeftBehindUnidentified { .. }
             | EngineError::LeftBehindSignal { .. }
             | EngineError::LeftBehindSurvived { .. }
-            | EngineError::Io { .. } => None,
+            | EngineError::Io { .. }
+            | EngineError::Injected(_) => None,
         }
     }
 }

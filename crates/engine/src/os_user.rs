@@ -69,27 +69,28 @@ impl OsUser {
 
     /// Gives `root` and everything below it to this user.
     pub fn chown_tree(&self, root: &Path) -> Result<(), EngineError> {
-        self.chown(root)?;
         let meta = std::fs::symlink_metadata(root).map_err(EngineError::io("read", root))?;
-        if !meta.is_dir() {
-            return Ok(());
-        }
-        let mut stack = vec![root.to_path_buf()];
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir).map_err(EngineError::io("list", &dir))? {
-                let entry = entry.map_err(EngineError::io("list", &dir))?;
-                let path = entry.path();
-                self.chown(&path)?;
-                if entry
-                    .file_type()
-                    .map_err(EngineError::io("read", &path))?
-                    .is_dir()
-                {
-                    stack.push(path);
+        if meta.is_dir() {
+            let mut stack = vec![root.to_path_buf()];
+            while let Some(dir) = stack.pop() {
+                for entry in std::fs::read_dir(&dir).map_err(EngineError::io("list", &dir))? {
+                    let entry = entry.map_err(EngineError::io("list", &dir))?;
+                    let path = entry.path();
+                    self.chown(&path)?;
+                    ferry_base::fail_point!("engine.mid-hand-over");
+                    if entry
+                        .file_type()
+                        .map_err(EngineError::io("read", &path))?
+                        .is_dir()
+                    {
+                        stack.push(path);
+                    }
                 }
             }
         }
-        Ok(())
+        // The root last: its owner says the whole tree was handed over, so a hand-over cut
+        // short (ferry killed, an error) is done again rather than taken as complete.
+        self.chown(root)
     }
 
     /// The first ancestor of `path` (or `path` itself) this user cannot pass through, if any.
