@@ -29,6 +29,9 @@ use crate::error::ReplicationError;
 use crate::source::BinlogCoord;
 use crate::status::ReplicaStatus;
 
+/// The longest the check may take (connecting included): resuming, and every procedure call,
+/// waits for it.
+pub const CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Rows read per `SHOW BINLOG EVENTS` page.
 const PAGE: usize = 200;
 /// Pages read at most (a group of huge row events spans many rows).
@@ -202,18 +205,40 @@ pub(super) async fn find(
     let Some(secret) = SourceSecret::load(&ctx.source_secret)? else {
         return Err(ReplicationError::NoSourceCredentials);
     };
-    let endpoint = crate::monitor::endpoint(&secret, &ctx.ssl);
-    let mut source = endpoint.connect().await?;
-    let mut walk = Walk {
-        applied: &applied,
-        max_groups: 1 + usize::try_from(threads.unwrap_or(0)).unwrap_or(usize::MAX - 1),
-        groups: 0,
-        open: None,
-    };
     let from = BinlogCoord::new(
         current.relay_master_log_file.clone(),
         current.exec_master_log_pos,
     );
+    let endpoint = crate::monitor::endpoint(&secret, &ctx.ssl);
+    let threads = usize::try_from(threads.unwrap_or(0)).unwrap_or(usize::MAX - 1);
+    match tokio::time::timeout(
+        CHECK_TIMEOUT,
+        walk_source(&endpoint, &applied, threads, from),
+    )
+    .await
+    {
+        Ok(result) => result,
+        Err(_) => Err(ReplicationError::Timeout(format!(
+            "reading the binary log of the source {endpoint} took over {} s",
+            CHECK_TIMEOUT.as_secs()
+        ))),
+    }
+}
+
+/// Reads the source's binary log from `from` for the group `applied` says was applied last.
+async fn walk_source(
+    endpoint: &crate::source::SourceEndpoint,
+    applied: &HashMap<u32, Gtid>,
+    threads: usize,
+    from: BinlogCoord,
+) -> Result<Option<Realigned>, ReplicationError> {
+    let mut source = endpoint.connect().await?;
+    let mut walk = Walk {
+        applied,
+        max_groups: 1 + threads,
+        groups: 0,
+        open: None,
+    };
     let (mut file, mut pos) = (from.file.clone(), from.pos);
     let endpoint_text = endpoint.to_string();
     let mut step = Step::Continue;
