@@ -271,6 +271,34 @@ pub struct CutoverDone {
     pub blocked: Option<Duration>,
 }
 
+/// How long a failed cutover waits for a sample of the cluster taken after the failure.
+const FRESH_SAMPLE_WAIT: Duration = Duration::from_secs(15);
+
+/// Whether the cluster's replication runs, judged from a sample taken after this call began
+/// (the latest one when a cutover fails may predate its `STOP SLAVE`): the first sample
+/// newer than the one ferry had when asked. `None` when ferry cannot be asked or has no
+/// newer sample within [`FRESH_SAMPLE_WAIT`].
+async fn runs_now(client: &Client, cluster: &str) -> Option<bool> {
+    let first = match describe(client, cluster).await {
+        Ok(Some(view)) => view,
+        Ok(None) => return Some(false),
+        Err(_) => return None,
+    };
+    let deadline = Instant::now() + FRESH_SAMPLE_WAIT;
+    while Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        match describe(client, cluster).await {
+            Ok(Some(view)) if view.sampled_at > first.sampled_at => {
+                return Some(view.sql_thread_running)
+            }
+            Ok(Some(_)) => {}
+            Ok(None) => return Some(false),
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
 /// The cutover itself (see the module docs), for `ferry replication cutover` and the demo.
 pub async fn cut_over(
     client: &Client,
@@ -342,10 +370,20 @@ pub async fn cut_over(
             // The wait may have failed (timeout, broken replication: replication runs on or
             // is broken) or only its answer was lost (the cluster stopped at the target).
             // Only in the first case is the source the primary still.
-            let still_replicating = match describe(client, cluster).await {
-                Ok(Some(now)) => now.sql_thread_running,
-                Ok(None) => false,
-                Err(_) => true,
+            // Unknown when ferry cannot be asked (it may have died after stopping
+            // replication): the source stays read-only, so it cannot take writes the
+            // cluster would miss.
+            let still_replicating = runs_now(client, cluster).await;
+            let Some(still_replicating) = still_replicating else {
+                return Err(anyhow::Error::from(e).context(format!(
+                    "the cutover call for DB cluster {cluster} failed and ferry could not be asked whether its replication still runs: check `ferry replication status {cluster}` (executed position against {}) and run the cutover again{}",
+                    target.coord,
+                    if set_read_only {
+                        "; the source stays read-only"
+                    } else {
+                        ""
+                    }
+                )));
             };
             if still_replicating {
                 undo_read_only(&mut conn, endpoint, set_read_only).await;

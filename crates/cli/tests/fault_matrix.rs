@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use common::cutover_faults::{run_cutover_case, CutoverFault};
 use common::serve::{data_dir, Serve, PASSWORD, ROLE};
 use ferry_api::client::{Client, ClientError, Response};
 
@@ -134,16 +135,13 @@ const INSTANCE_CASES: &[Case] = &[
     case("instance.before-row-delete", Kill, Empty),
 ];
 
-/// Points the matrix does not reach, and why.
-const NOT_IN_MATRIX: &[(&str, &str)] = &[
-    (
-        "cutover.before-stop",
-        "a cutover needs a replicating source: tests/replication.rs",
-    ),
-    (
-        "cutover.after-stop",
-        "a cutover needs a replicating source: tests/replication.rs",
-    ),
+/// The cutover's points need a replicating source: they run on the replication fault
+/// tests' rig (`common::cutover_faults`).
+const CUTOVER_CASES: &[(&str, CutoverFault)] = &[
+    ("cutover.before-stop", CutoverFault::Kill),
+    ("cutover.before-stop", CutoverFault::Error),
+    ("cutover.after-stop", CutoverFault::Kill),
+    ("cutover.after-stop", CutoverFault::Error),
 ];
 
 #[test]
@@ -160,7 +158,7 @@ fn every_failpoint_is_in_the_matrix() {
     .collect();
     for name in ferry_base::failpoint::FAILPOINTS {
         let covered =
-            all.iter().any(|c| c.point == *name) || NOT_IN_MATRIX.iter().any(|(n, _)| n == name);
+            all.iter().any(|c| c.point == *name) || CUTOVER_CASES.iter().any(|(n, _)| n == name);
         assert!(covered, "failpoint {name} has no case in the matrix");
     }
     for c in &all {
@@ -190,6 +188,21 @@ fn faults_in_the_store_and_cluster_steps() {
 #[test]
 fn faults_in_instances() {
     run_cases(INSTANCE_CASES);
+}
+
+#[test]
+fn faults_in_the_cutover() {
+    let only = std::env::var("FERRY_FAULT_ONLY").ok();
+    for (point, fault) in CUTOVER_CASES {
+        if only
+            .as_deref()
+            .is_some_and(|o| !o.split(',').any(|p| p == *point))
+        {
+            continue;
+        }
+        eprintln!("case {point} {fault:?}");
+        run_cutover_case(point, *fault);
+    }
 }
 
 /// `FERRY_FAULT_ONLY=restore.before-prepare,job.before-failed` runs only those points' cases.

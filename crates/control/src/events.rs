@@ -389,10 +389,24 @@ fn replication_notice(notice: &ReplicationNotice) -> (String, &'static str) {
         ),
         N::SslMaterialImported => ("Replication SSL material imported.".into(), CONFIGURATION),
         N::SslMaterialRemoved => ("Replication SSL material removed.".into(), CONFIGURATION),
-        N::Resumed => (
-            "Replication resumed after the DB instance started.".into(),
-            NOTIFICATION,
-        ),
+        N::Resumed {
+            realigned,
+            unchecked,
+        } => {
+            let mut text = "Replication resumed after the DB instance started.".to_owned();
+            if let Some(r) = realigned {
+                text.push_str(&format!(
+                    " The replica had committed transaction {} after it last recorded its position: it resumed after it, at {}:{} of the source's binary log, rather than at {}:{}.",
+                    r.gtid, r.to.file, r.to.pos, r.from.file, r.from.pos
+                ));
+            }
+            if let Some(why) = unchecked {
+                text.push_str(&format!(
+                    " ferry could not check the replica's position against the source's binary log ({why}); after an unclean stop one transaction may be applied twice."
+                ));
+            }
+            (text, NOTIFICATION)
+        }
         N::ResumeFailed { error } => (
             format!("Replication could not be resumed after the DB instance started: {error}"),
             FAILURE,

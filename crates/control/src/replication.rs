@@ -253,7 +253,7 @@ struct Announced {
 impl Announced {
     fn note(&mut self, notice: &Notice) {
         match notice {
-            Notice::Started | Notice::Resumed | Notice::MasterLogAdvanced { .. } => {
+            Notice::Started | Notice::Resumed { .. } | Notice::MasterLogAdvanced { .. } => {
                 self.started = true
             }
             Notice::Stopped | Notice::Reset => self.stopped = true,

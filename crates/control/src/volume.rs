@@ -102,7 +102,8 @@ pub(crate) fn server_config(
     // otherwise be fetched twice), and that position is synced after every transaction. With
     // GTID auto position the position that counts, `mysql.gtid_slave_pos`, commits with each
     // transaction; by file and position a kill between a commit and the `relay-log.info`
-    // write can still replay it (MariaDB keeps no transactional file position).
+    // write leaves that file one transaction behind, which the replication agent corrects
+    // from `gtid_slave_pos` before it resumes (`ferry_replication::agent::realign`).
     for (name, value) in [("relay-log-recovery", "ON"), ("sync-relay-log-info", "1")] {
         cfg.extra.push((name.to_string(), value.to_string()));
     }

@@ -18,6 +18,7 @@
 mod actions;
 mod args;
 pub mod messages;
+pub mod realign;
 pub(crate) mod record;
 mod request;
 mod secret;
@@ -74,7 +75,15 @@ pub enum Notice {
     SslMaterialImported,
     SslMaterialRemoved,
     /// Replication was restarted after the server started.
-    Resumed,
+    Resumed {
+        /// A file-and-position replica whose `relay-log.info` was behind what it had
+        /// committed (its server was killed between the two) resumed after the last
+        /// transaction it committed instead ([`realign`]).
+        realigned: Option<realign::Realigned>,
+        /// Why ferry could not check that (the source could not be asked); the replica
+        /// resumed from `relay-log.info`.
+        unchecked: Option<String>,
+    },
     /// Replication should have been restarted after the server started, but the server
     /// refused `START SLAVE` (e.g. error 1201 when its relay logs are damaged). The procedures
     /// keep working, so the master user can stop or reset replication.
@@ -105,7 +114,9 @@ impl Agent {
     /// After the server started: opens the request table with binary logging off (the first
     /// open of a MEMORY table after a restart writes a `TRUNCATE` to the binary log otherwise)
     /// and restarts replication if `rds_replication_status` says it was started and not
-    /// stopped, and it is configured and not running. `Some(Notice::Resumed)` when it did,
+    /// stopped, and it is configured and not running; a replica positioned by file and
+    /// position first moves past a transaction it committed after `relay-log.info` was last
+    /// written ([`realign`]). `Some(Notice::Resumed)` when it did,
     /// `Some(Notice::ResumeFailed)` when the server refused (recorded in the history; not an
     /// `Err`, which would keep the agent from ever answering a procedure call).
     pub async fn resume(
@@ -114,7 +125,8 @@ impl Agent {
     ) -> Result<Option<Notice>, ReplicationError> {
         record::without_binlog(conn).await?;
         request::open_table(conn).await?;
-        actions::resume(conn).await
+        let no_backslash_escapes = no_backslash_escapes(conn).await?;
+        actions::resume(&self.ctx, conn, no_backslash_escapes).await
     }
 
     /// Handles every pending procedure call, in order, and answers each. Returns what changed.

@@ -57,6 +57,10 @@ pub enum ReplicationError {
     /// without quoting secrets).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// ferry keeps no credentials for the source (they could not be written when replication
+    /// was set up), so it cannot ask the source anything.
+    #[error("ferry does not keep the source's credentials")]
+    NoSourceCredentials,
     /// Replication is not configured on the cluster's server (`SHOW SLAVE STATUS` is empty).
     #[error("replication is not configured on the cluster's server")]
     NotConfigured,

@@ -481,7 +481,14 @@ async fn replica_restart_resumes(
         "skip-slave-start"
     );
     let mut agent = Agent::new(pair.ctx.clone());
-    assert_eq!(agent.resume(&mut rep).await?, Some(Notice::Resumed));
+    assert_eq!(
+        agent.resume(&mut rep).await?,
+        Some(Notice::Resumed {
+            realigned: None,
+            unchecked: None
+        }),
+        "a clean restart: relay-log.info is right"
+    );
     assert_eq!(agent.resume(&mut rep).await?, None, "already running");
     src.query_drop("INSERT INTO shop.items VALUES (7000, 'after the replica restart')")
         .await?;

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod cutover_faults;
+pub mod replication;
 pub mod serve;
 
 use std::path::{Path, PathBuf};

@@ -9,6 +9,7 @@ use tokio::time::Instant;
 
 use super::args::{self, SourceArgs, StartFrom};
 use super::messages;
+use super::realign::{self, Realigned};
 use super::record::{self, IntendedState, StateRow};
 use super::secret::SourceSecret;
 use super::{AgentContext, Notice, FERRY_CALLER, START_WAIT};
@@ -535,7 +536,9 @@ async fn remove_ssl(
 
 /// [`super::Agent::resume`]'s work, on a session with binary logging off.
 pub(super) async fn resume(
+    ctx: &AgentContext,
     conn: &mut mysql_async::Conn,
+    no_backslash_escapes: bool,
 ) -> Result<Option<Notice>, ReplicationError> {
     if record::latest_state(conn).await? != Some(IntendedState::Started) {
         return Ok(None);
@@ -545,6 +548,35 @@ pub(super) async fn resume(
     };
     if current.any_running() {
         return Ok(None);
+    }
+    let (realigned, unchecked) = match realign::find(ctx, conn, &current).await {
+        Ok(found) => (found, None),
+        // The agent's own connection failed: `serve` reconnects and resumes again.
+        Err(error @ ReplicationError::Replica { .. }) => return Err(error),
+        Err(other) => {
+            let text = flatten(&other);
+            tracing::warn!(error = %text, "cannot check the replica's position against the source's binary log; resuming from relay-log.info");
+            (None, Some(text))
+        }
+    };
+    if let Some(r) = &realigned {
+        let statement = format!(
+            "CHANGE MASTER TO MASTER_LOG_FILE = {}, MASTER_LOG_POS = {}",
+            args::quote(&r.to.file, no_backslash_escapes),
+            r.to.pos
+        );
+        sql(
+            conn,
+            &statement,
+            "move past the last committed transaction (CHANGE MASTER)",
+        )
+        .await?;
+        tracing::warn!(
+            gtid = %r.gtid,
+            recorded = %format!("{}:{}", r.from.file, r.from.pos),
+            resumed_at = %format!("{}:{}", r.to.file, r.to.pos),
+            "the replica had committed a transaction relay-log.info did not record (an unclean stop); resuming after it"
+        );
     }
     match sql(conn, "START SLAVE", "resume replication (START SLAVE)").await {
         Ok(()) => {}
@@ -584,7 +616,7 @@ pub(super) async fn resume(
             action: "resume_replication",
             arguments: "",
             ok: true,
-            message: "Replication resumed after the server started.",
+            message: &resumed_history(realigned.as_ref(), unchecked.as_deref()),
         },
     )
     .await?;
@@ -592,7 +624,27 @@ pub(super) async fn resume(
         source = %format!("{}:{}", current.master_host, current.master_port),
         "replication resumed after the server started"
     );
-    Ok(Some(Notice::Resumed))
+    Ok(Some(Notice::Resumed {
+        realigned,
+        unchecked,
+    }))
+}
+
+/// The history's message for a resume.
+fn resumed_history(realigned: Option<&Realigned>, unchecked: Option<&str>) -> String {
+    let mut text = "Replication resumed after the server started.".to_owned();
+    if let Some(r) = realigned {
+        text.push_str(&format!(
+            " It resumed at {}:{}, after transaction {} which it had committed, rather than at {}:{} as relay-log.info said.",
+            r.to.file, r.to.pos, r.gtid, r.from.file, r.from.pos
+        ));
+    }
+    if let Some(why) = unchecked {
+        text.push_str(&format!(
+            " ferry could not check its position against the source's binary log: {why}"
+        ));
+    }
+    text
 }
 
 #[cfg(test)]
