@@ -60,7 +60,16 @@ impl ControlPlane {
                     return Err(ControlError::InvalidClusterState(flatten(&e)));
                 }
             };
-        ferry_base::fail_point!("cutover.after-stop");
+        // Replication is stopped now. Should anything fail before the cutover's event, the
+        // note is taken back, so the sampler's own "stopped" event tells what happened.
+        let after_stop = || -> Result<(), ControlError> {
+            ferry_base::fail_point!("cutover.after-stop");
+            Ok(())
+        };
+        if let Err(e) = after_stop() {
+            self.ctx().samples.take_quiet_stop(&c.id);
+            return Err(e);
+        }
         self.ctx().samples.quiet_stop(&c.id, true);
         self.ctx().cluster_event(
             &c.id,
