@@ -81,6 +81,12 @@ pub struct RestoreReport {
     pub server_version: Option<String>,
     pub bytes_downloaded: u64,
     pub bytes_reused: u64,
+    /// Objects fetched this run (files of directory sets, parts of stream sets).
+    #[serde(default)]
+    pub files_downloaded: u64,
+    /// Objects reused from an interrupted earlier run.
+    #[serde(default)]
+    pub files_reused: u64,
     pub retries: u64,
     pub elapsed_secs: f64,
 }
@@ -245,10 +251,17 @@ async fn run(
 ) -> Result<RestoreReport, RestoreError> {
     let sets = &discovery.sets;
     let total: u64 = sets.iter().map(|s| s.total_bytes()).sum();
+    let files: u64 = sets.iter().map(|s| s.part_count() as u64).sum();
     progress.set_totals(total, sets.len() as u64);
+    progress.set_files_total(files);
     progress.set_phase(
         Phase::Download,
-        format!("fetching {} backup sets ({} bytes)", sets.len(), total),
+        format!(
+            "fetching {} backup sets ({} files, {} bytes)",
+            sets.len(),
+            files,
+            total
+        ),
     );
 
     // Fetch every set.
@@ -386,6 +399,8 @@ async fn run(
         server_version: newest_meta.info.as_ref().map(|i| i.server_version.clone()),
         bytes_downloaded: snap.bytes_done - snap.bytes_reused,
         bytes_reused: snap.bytes_reused,
+        files_downloaded: snap.files_done.saturating_sub(snap.files_reused),
+        files_reused: snap.files_reused,
         retries: snap.retries,
         elapsed_secs: snap.elapsed_secs,
     })
@@ -503,6 +518,7 @@ async fn fetch_set(
         tracing::info!(set = %set.name, "already complete in staging: reused");
         let found = staged_sets_of(staging, index, set).await?;
         progress.add_reused(set.total_bytes());
+        progress.add_files_reused(objects.len() as u64);
         progress.set_done();
         return Ok((index, found));
     }
@@ -522,12 +538,13 @@ async fn fetch_set(
             // As many files at once as requests may be in flight: a file of a directory
             // set of many tables is typically one small GET.
             let files_parallel = fetcher.options().parallel;
-            let reused =
+            let (reused, reused_files) =
                 sets::fetch_directory_set(fetcher, set, &objects, &dir, &journal, files_parallel)
                     .await?;
             if reused > 0 {
                 progress.add_reused(reused);
             }
+            progress.add_files_reused(reused_files);
         }
     }
     let dir = staging.set_dir(index, &set.name);

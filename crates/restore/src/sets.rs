@@ -199,7 +199,7 @@ pub fn relative_in_set(set: &SetSource, key: &str) -> Result<SafePath, RestoreEr
 }
 
 /// Downloads a directory set into `dir`, skipping files the journal says are already there
-/// (same size and ETag, file present with that size). Returns the bytes reused.
+/// (same size and ETag, file present with that size). Returns the bytes and files reused.
 ///
 /// Files are started `files_parallel` at a time; what bounds the requests in flight is the
 /// fetcher's restore-wide limiter, so `files_parallel` only needs to be large enough to keep
@@ -211,7 +211,7 @@ pub async fn fetch_directory_set(
     dir: &Path,
     journal: &Path,
     files_parallel: usize,
-) -> Result<u64, RestoreError> {
+) -> Result<(u64, u64), RestoreError> {
     let done = read_journal(journal);
     let journal_file = std::fs::OpenOptions::new()
         .create(true)
@@ -220,6 +220,7 @@ pub async fn fetch_directory_set(
         .map_err(|e| RestoreError::staging(journal, e))?;
     let journal_file = Arc::new(Mutex::new(journal_file));
     let mut reused = 0u64;
+    let mut reused_files = 0u64;
     let mut todo = Vec::new();
     for obj in objects {
         let rel = relative_in_set(set, &obj.key)?;
@@ -230,6 +231,7 @@ pub async fn fetch_directory_set(
                 .unwrap_or(false);
         if have {
             reused += obj.size;
+            reused_files += 1;
         } else {
             todo.push((obj.clone(), dest));
         }
@@ -253,7 +255,7 @@ pub async fn fetch_directory_set(
         .buffer_unordered(files_parallel.max(1))
         .try_collect::<Vec<()>>()
         .await?;
-    Ok(reused)
+    Ok((reused, reused_files))
 }
 
 fn read_journal(path: &Path) -> HashMap<String, (u64, String)> {
