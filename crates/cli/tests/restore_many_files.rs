@@ -3,6 +3,10 @@
 //! object is retried and resumed, an interrupted run fetches only what it lacks, and the result
 //! is the source, file for file.
 //!
+//! The source is the set's own directory (`s3://backups/many/full`), so the restore fetches
+//! its files while the listing goes on; one test proves that, and that from the prefix above
+//! it (a set in a subdirectory) the listing comes first.
+//!
 //! The set is synthetic, made in milliseconds: the fixture full set's real metadata files
 //! (`backup-my.cnf`, `xtrabackup_info`, `xtrabackup_binlog_info`) with `xtrabackup_checkpoints`
 //! saying `full-prepared`, plus 3,000 small files of random bytes in 30 schema directories.
@@ -129,21 +133,27 @@ fn assert_same_tree(restored: &Path, source: &Path) {
     assert!(got == want, "the restored tree differs from the source");
 }
 
+/// The source is the set's own directory, as a user who copied the backup directory as it is
+/// would give it: the restore fetches while it lists (`ferry_restore::pipeline`).
 fn restore_cmd(
     b: &Bucket,
     proxy: &FaultProxy,
     target: &Path,
     parallel: u16,
 ) -> std::process::Command {
+    restore_from(b, proxy, target, parallel, "s3://backups/many/full")
+}
+
+fn restore_from(
+    b: &Bucket,
+    proxy: &FaultProxy,
+    target: &Path,
+    parallel: u16,
+    source: &str,
+) -> std::process::Command {
     let mut cmd = ferry();
     cmd.envs(b.s3.env_vars_via(&proxy.endpoint()))
-        .args([
-            "backup",
-            "restore",
-            "s3://backups/many",
-            "--json",
-            "--target-dir",
-        ])
+        .args(["backup", "restore", source, "--json", "--target-dir"])
         .arg(target)
         .args([
             "--parallel",
@@ -197,12 +207,12 @@ fn a_broken_small_object_is_retried_and_resumed() {
         .with(
             FaultRule::stall_after(40_000, Duration::from_secs(20))
                 .first(1)
-                .path_contains(&format!("/many/full/{BIG}")),
+                .path_contains(format!("/many/full/{BIG}")),
         )
         .with(
             FaultRule::reset_after(30_000)
                 .first(1)
-                .path_contains(&format!("/many/full/{BIG2}")),
+                .path_contains(format!("/many/full/{BIG2}")),
         )
         .with(
             FaultRule::status(500)
@@ -259,7 +269,7 @@ fn an_interrupted_restore_fetches_only_the_files_it_lacks() {
     let plan = FaultPlan::single(
         FaultRule::stall(Duration::from_secs(120))
             .first(1)
-            .path_contains(&format!("/many/full/{stuck}")),
+            .path_contains(format!("/many/full/{stuck}")),
     );
     let proxy = FaultProxy::start(b.s3.addr(), plan).unwrap();
     let out = tempfile::tempdir().unwrap();
@@ -288,7 +298,8 @@ fn an_interrupted_restore_fetches_only_the_files_it_lacks() {
     assert!(!target.exists());
 
     // The rerun: every GET is recorded (a stall of 1 ms each); only the missing file's data
-    // is fetched again, beside the three metadata files the pre-check reads.
+    // is fetched again, beside the metadata files (read by the probe for fetching while
+    // listing, which a rerun then does not do, and by the pre-check: three each).
     proxy.set_plan(FaultPlan::single(
         FaultRule::stall(Duration::from_millis(1)).always(),
     ));
@@ -308,11 +319,77 @@ fn an_interrupted_restore_fetches_only_the_files_it_lacks() {
     assert_eq!(data_gets.len(), 1, "only the missing file: {data_gets:?}");
     assert!(data_gets[0].contains(stuck), "{data_gets:?}");
     assert!(
-        gets.len() <= 4,
+        gets.len() <= 7,
         "the missing file and the metadata: {gets:?}"
     );
     assert_eq!(rep["files_reused"], FILES as u64 - 1, "{rep}");
     assert_eq!(rep["files_downloaded"], 1, "{rep}");
     assert_same_tree(&target, b.src.path());
     assert!(!staging.exists(), "staging is removed after success");
+}
+
+/// Index of the last LIST request among the recorded events.
+fn last_list(events: &[ferry_testkit::FaultEvent]) -> usize {
+    events
+        .iter()
+        .rposition(|e| e.target.contains("list-type"))
+        .expect("the restore listed")
+}
+
+#[test]
+fn fetching_starts_while_the_listing_goes_on() {
+    let b = bucket();
+    // Every page of the listing after the first waits 2 s; every other GET is recorded.
+    let plan = FaultPlan::none()
+        .with(
+            FaultRule::stall(Duration::from_secs(2))
+                .always()
+                .path_contains("continuation-token"),
+        )
+        .with(FaultRule::stall(Duration::from_millis(1)).always());
+    let proxy = FaultProxy::start(b.s3.addr(), plan).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let target = out.path().join("datadir");
+    let rep = report(&run(&mut restore_cmd(&b, &proxy, &target, 8)));
+    let events = proxy.stats().events;
+    let pages = events
+        .iter()
+        .filter(|e| e.target.contains("list-type"))
+        .count();
+    assert!(pages >= 3, "a listing of several pages: {pages}");
+    let before_end = events[..last_list(&events)]
+        .iter()
+        .filter(|e| e.target.contains("/many/full/db"))
+        .count();
+    assert!(
+        before_end >= 1000,
+        "files of the first pages are fetched before the last page is asked for: {before_end}"
+    );
+    assert_eq!(rep["files_downloaded"], FILES as u64, "{rep}");
+    assert_eq!(rep["files_reused"], 0, "{rep}");
+    assert_same_tree(&target, b.src.path());
+
+    // From the prefix above the set, nothing is fetched before the listing ended.
+    proxy.set_plan(FaultPlan::single(
+        FaultRule::stall(Duration::from_millis(1)).always(),
+    ));
+    proxy.reset_stats();
+    let target = out.path().join("datadir2");
+    report(&run(&mut restore_from(
+        &b,
+        &proxy,
+        &target,
+        8,
+        "s3://backups/many",
+    )));
+    let events = proxy.stats().events;
+    let early = events[..last_list(&events)]
+        .iter()
+        .filter(|e| e.target.contains("/many/full/"))
+        .count();
+    assert_eq!(
+        early, 0,
+        "no set at the prefix's root: the listing comes first"
+    );
+    assert_same_tree(&target, b.src.path());
 }

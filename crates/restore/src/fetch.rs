@@ -100,7 +100,7 @@ impl Fetcher {
     }
 
     /// The restore-wide bound on requests in flight (its current limit, its peak so far).
-    pub fn limiter(&self) -> &Limiter {
+    pub fn limiter(&self) -> &Arc<Limiter> {
         &self.limiter
     }
 

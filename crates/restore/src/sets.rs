@@ -294,21 +294,30 @@ pub async fn fetch_directory_set(
                 let obj = &objects[i];
                 let dest = dest_of(obj)?;
                 fetcher.download_file(obj, &dest).await?;
-                let line = format!(
-                    "{}\t{}\t{}\n",
-                    obj.size,
-                    obj.etag.as_deref().unwrap_or(""),
-                    obj.key
-                );
-                let mut f = journal_file.lock().map_err(|_| RestoreError::Interrupted)?;
-                f.write_all(line.as_bytes())
-                    .map_err(|e| RestoreError::staging(journal, e))
+                append_journal(&journal_file, journal, obj)
             }
         })
         .buffer_unordered(files_parallel.max(1))
         .try_collect::<Vec<()>>()
         .await?;
     Ok((reused, reused_files))
+}
+
+/// Records in a set's journal that `obj` is downloaded (after its bytes were written).
+pub fn append_journal(
+    file: &Mutex<std::fs::File>,
+    path: &Path,
+    obj: &RemoteObject,
+) -> Result<(), RestoreError> {
+    let line = format!(
+        "{}\t{}\t{}\n",
+        obj.size,
+        obj.etag.as_deref().unwrap_or(""),
+        obj.key
+    );
+    let mut f = file.lock().map_err(|_| RestoreError::Interrupted)?;
+    f.write_all(line.as_bytes())
+        .map_err(|e| RestoreError::staging(path, e))
 }
 
 fn read_journal(path: &Path) -> HashMap<String, (u64, String)> {
