@@ -222,7 +222,7 @@ fn a_broken_small_object_is_retried_and_resumed() {
     let proxy = FaultProxy::start(b.s3.addr(), plan).unwrap();
     let out = tempfile::tempdir().unwrap();
     let target = out.path().join("datadir");
-    let r = run(restore_cmd(&b, &proxy, &target, 8).args(["--stall-timeout", "1"]));
+    let r = run(restore_cmd(&b, &proxy, &target, 8).args(["--stall-timeout", "3"]));
     let rep = report(&r);
     let stats = proxy.stats();
     assert_eq!(
