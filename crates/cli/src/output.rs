@@ -115,17 +115,21 @@ pub fn restore_text(r: &RestoreReport) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "Restored {} backup set{} ({}) into {} in {:.1}s: {} downloaded{}{}.",
+        "Restored {} backup set{} ({}) into {} in {:.1}s: {} in {} file{} downloaded{}{}.",
         r.chain.len(),
         if r.chain.len() == 1 { "" } else { "s" },
         r.chain.join(" -> "),
         r.target_dir.display(),
         r.elapsed_secs,
         human_bytes(r.bytes_downloaded),
-        if r.bytes_reused > 0 {
+        r.files_downloaded,
+        if r.files_downloaded == 1 { "" } else { "s" },
+        if r.bytes_reused > 0 || r.files_reused > 0 {
             format!(
-                ", {} reused from an earlier run",
-                human_bytes(r.bytes_reused)
+                ", {} in {} file{} reused from an earlier run",
+                human_bytes(r.bytes_reused),
+                r.files_reused,
+                if r.files_reused == 1 { "" } else { "s" }
             )
         } else {
             String::new()

@@ -100,7 +100,7 @@ impl Fetcher {
     }
 
     /// The restore-wide bound on requests in flight (its current limit, its peak so far).
-    pub fn limiter(&self) -> &Limiter {
+    pub fn limiter(&self) -> &Arc<Limiter> {
         &self.limiter
     }
 
@@ -236,13 +236,19 @@ impl Fetcher {
     }
 
     /// The concatenation of `parts` as an ordered stream of blocks, fetched `window` at a
-    /// time. Memory held: at most `window` blocks.
+    /// time. Memory held: at most `window` blocks. Each part counts as one file done in the
+    /// progress once its last block arrived.
     pub fn stream_blocks(
         &self,
         parts: Vec<RemoteObject>,
         window: usize,
     ) -> BoxStream<'static, Result<Bytes, RestoreError>> {
         let bs = self.opts.block_size.max(1);
+        // An empty part has no block: it is complete at once.
+        let empty = parts.iter().filter(|p| p.size == 0).count();
+        for _ in 0..empty {
+            self.progress.add_file();
+        }
         let blocks: Vec<(RemoteObject, Range<u64>)> = parts
             .into_iter()
             .flat_map(|p| {
@@ -254,14 +260,21 @@ impl Fetcher {
         stream::iter(blocks)
             .map(move |(obj, range)| {
                 let me = me.clone();
-                async move { me.fetch_range(&obj, range).await }
+                async move {
+                    let data = me.fetch_range(&obj, range.clone()).await?;
+                    // The part's last block: one more object complete.
+                    if range.end == obj.size {
+                        me.progress.add_file();
+                    }
+                    Ok(data)
+                }
             })
             .buffered(window.max(1))
             .boxed()
     }
 
     /// Downloads `obj` into `dest` (created or truncated, its parent directories too),
-    /// blocks written at their offsets. A file of one block (most files of a directory set of
+    /// blocks written at their offsets, and counts one file done in the progress. A file of one block (most files of a directory set of
     /// many tables) is one GET and one blocking write; larger ones are split into ranges
     /// fetched concurrently under the restore-wide bound.
     ///
@@ -280,16 +293,19 @@ impl Fetcher {
             .map_err(|e| RestoreError::staging(dest, e))?;
         let bs = self.opts.block_size.max(1);
         if obj.size == 0 {
+            self.progress.add_file();
             return Ok(());
         }
         if obj.size <= bs {
             let _buffer = self.buffer_slot().await?;
             let data = self.fetch_range(obj, 0..obj.size).await?;
-            return blocking(dest, move || {
+            blocking(dest, move || {
                 use std::io::Write;
                 (&file).write_all(&data)
             })
-            .await;
+            .await?;
+            self.progress.add_file();
+            return Ok(());
         }
         file.set_len(obj.size)
             .map_err(|e| RestoreError::staging(dest, e))?;
@@ -316,6 +332,7 @@ impl Fetcher {
             .buffer_unordered(window)
             .try_collect::<Vec<()>>()
             .await?;
+        self.progress.add_file();
         Ok(())
     }
 

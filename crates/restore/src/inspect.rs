@@ -78,7 +78,7 @@ pub(crate) async fn directory_set_meta(
     let SetLayout::Directory { root, files } = &set.layout else {
         unreachable!("directory_set_meta is only called for directory sets")
     };
-    let objects = sets::set_objects(source, set, &listing.etags);
+    // Only the metadata files are made into fetchable objects, not the whole set.
     let mut found: Vec<(String, Vec<u8>)> = Vec::new();
     for name in metadata::CHECKPOINTS
         .iter()
@@ -86,9 +86,9 @@ pub(crate) async fn directory_set_meta(
         .chain(metadata::BINLOG_INFO.iter())
     {
         let key = format!("{root}{name}");
-        if let Some(pos) = files.iter().position(|f| f.key == key) {
-            let obj = &objects[pos];
-            let bytes = fetcher.fetch_range(obj, 0..obj.size).await?;
+        if let Some(file) = files.iter().find(|f| f.key == key) {
+            let obj = sets::remote_object(source, file, &listing.etags);
+            let bytes = fetcher.fetch_range(&obj, 0..obj.size).await?;
             found.push((name.to_string(), bytes.to_vec()));
         }
     }

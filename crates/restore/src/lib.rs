@@ -11,6 +11,7 @@ pub mod inspect;
 pub mod limit;
 pub mod listing;
 pub mod metadata;
+pub mod pipeline;
 pub mod progress;
 pub mod restore;
 pub mod sets;

@@ -28,6 +28,7 @@ use crate::error::RestoreError;
 use crate::fetch::{FetchOptions, Fetcher};
 use crate::listing;
 use crate::metadata;
+use crate::pipeline;
 use crate::progress::{Phase, Progress};
 use crate::sets;
 use crate::source::Source;
@@ -81,6 +82,12 @@ pub struct RestoreReport {
     pub server_version: Option<String>,
     pub bytes_downloaded: u64,
     pub bytes_reused: u64,
+    /// Objects fetched this run (files of directory sets, parts of stream sets).
+    #[serde(default)]
+    pub files_downloaded: u64,
+    /// Objects reused from an interrupted earlier run.
+    #[serde(default)]
+    pub files_reused: u64,
     pub retries: u64,
     pub elapsed_secs: f64,
 }
@@ -112,8 +119,17 @@ pub(crate) async fn discover_sets(
     source: &Source,
     progress: &Progress,
 ) -> Result<(Discovery, listing::Listing), RestoreError> {
+    discover_sets_with(source, progress, |_, _| {}).await
+}
+
+/// [`discover_sets`], handing each object to `each` as the listing goes.
+async fn discover_sets_with(
+    source: &Source,
+    progress: &Progress,
+    each: impl FnMut(&ferry_backup::discover::ObjectEntry, &Option<String>),
+) -> Result<(Discovery, listing::Listing), RestoreError> {
     progress.set_phase(Phase::Listing, format!("listing {}", source.url.display()));
-    let listing = listing::list(source).await?;
+    let listing = listing::list_each(source, each).await?;
     let discovery = discover::discover(&listing.objects);
     if discovery.sets.is_empty() && discovery.problems.is_empty() {
         return Err(RestoreError::NoSets {
@@ -121,6 +137,9 @@ pub(crate) async fn discover_sets(
             objects: listing.objects.len(),
         });
     }
+    // The sets hold their own copies of the entries: the flat list is not needed again.
+    let mut listing = listing;
+    listing.objects = Vec::new();
     Ok((discovery, listing))
 }
 
@@ -143,36 +162,62 @@ pub async fn restore(
         .await
         .map_err(|e| RestoreError::Engine(e.to_string()))?;
 
-    let (discovery, listing) = discover_sets(source, &progress).await?;
-    ferry_base::fail_point!("restore.after-listing");
-    if !discovery.problems.is_empty() {
-        return Err(RestoreError::Plan(
-            discovery.problems.iter().map(|p| p.to_string()).collect(),
-        ));
-    }
     let fetcher = Fetcher::new(source.store.clone(), opts.fetch.clone(), progress.clone());
 
-    // Directory sets: read their metadata before downloading anything, so that a partial
-    // backup or a broken chain is refused at once.
-    precheck_directory_sets(source, &fetcher, &discovery.sets, &listing).await?;
-
-    if let Some(parent) = target.parent() {
-        if !parent.as_os_str().is_empty() {
-            std::fs::create_dir_all(parent).map_err(|e| RestoreError::Target {
-                path: target.clone(),
-                reason: format!("cannot create parent directory: {e}"),
-            })?;
-        }
+    // A prefix that is itself one directory set is fetched while it is listed (`pipeline`);
+    // otherwise staging is made once the listing and the pre-check accepted the backup.
+    let mut staging = None;
+    let mut early = None;
+    if pipeline::probe(source, &fetcher).await? {
+        let st = open_staging(opts, source, &target)?;
+        early = pipeline::start(source, &fetcher, &st)?;
+        staging = Some(st);
     }
-    let staging_root = opts
-        .staging_dir
-        .clone()
-        .unwrap_or_else(|| Staging::default_for(&target));
-    let staging = Staging::open(&staging_root, &source.url.display())?;
-    same_filesystem(&staging, &target)?;
+    let listed = match early {
+        Some((mut dispatcher, early_fetch)) => {
+            // The listing is a request in flight too: it holds one of the `--parallel` slots
+            // while the early fetch uses the others.
+            let slot = fetcher.limiter().acquire().await;
+            let listed =
+                discover_sets_with(source, &progress, |e, t| dispatcher.on_object(e, t)).await;
+            drop(slot);
+            dispatcher.finish();
+            match listed {
+                Ok(l) => early_fetch.finish().await.map(|done| (l, done)),
+                Err(e) => {
+                    early_fetch.stop().await;
+                    Err(e)
+                }
+            }
+        }
+        None => discover_sets(source, &progress).await.map(|l| (l, (0, 0))),
+    };
+    let prepared = async {
+        let ((discovery, listing), early_done) = listed?;
+        if early_done.1 > 0 {
+            tracing::info!(files = early_done.1, "fetched while listing");
+        }
+        ferry_base::fail_point!("restore.after-listing");
+        if !discovery.problems.is_empty() {
+            return Err(RestoreError::Plan(
+                discovery.problems.iter().map(|p| p.to_string()).collect(),
+            ));
+        }
+        // Directory sets: read their metadata before downloading anything, so that a partial
+        // backup or a broken chain is refused at once.
+        precheck_directory_sets(source, &fetcher, &discovery.sets, &listing).await?;
+        Ok((discovery, listing, early_done))
+    }
+    .await;
+    let (discovery, listing, early_done, staging) = match (prepared, staging) {
+        (Ok((d, l, e)), Some(st)) => (d, l, e, st),
+        (Ok((d, l, e)), None) => (d, l, e, open_staging(opts, source, &target)?),
+        (Err(e), None) => return Err(e),
+        (Err(e), Some(st)) => return Err(settle_failure(st, e)),
+    };
 
     let result = run(
-        source, opts, &progress, &toolbox, &fetcher, &discovery, &listing, &staging,
+        source, opts, &progress, &toolbox, &fetcher, &discovery, &listing, &staging, early_done,
     )
     .await;
     match result {
@@ -180,20 +225,44 @@ pub async fn restore(
             staging.remove()?;
             Ok(report)
         }
-        Err(e) if e.keeps_staging() => {
-            tracing::warn!(
-                staging = %staging.root().display(),
-                "keeping staging: run the same command again to resume"
-            );
-            Err(e)
-        }
-        Err(e) => {
-            if let Err(cleanup) = staging.remove() {
-                tracing::error!("{cleanup}");
-            }
-            Err(e)
+        Err(e) => Err(settle_failure(staging, e)),
+    }
+}
+
+/// Keeps staging for a rerun after a transient failure, removes it otherwise.
+fn settle_failure(staging: Staging, e: RestoreError) -> RestoreError {
+    if e.keeps_staging() {
+        tracing::warn!(
+            staging = %staging.root().display(),
+            "keeping staging: run the same command again to resume"
+        );
+    } else if let Err(cleanup) = staging.remove() {
+        tracing::error!("{cleanup}");
+    }
+    e
+}
+
+/// Makes the target's parent and opens staging beside it (same filesystem, checked).
+fn open_staging(
+    opts: &RestoreOptions,
+    source: &Source,
+    target: &Path,
+) -> Result<Staging, RestoreError> {
+    if let Some(parent) = target.parent() {
+        if !parent.as_os_str().is_empty() {
+            std::fs::create_dir_all(parent).map_err(|e| RestoreError::Target {
+                path: target.to_path_buf(),
+                reason: format!("cannot create parent directory: {e}"),
+            })?;
         }
     }
+    let staging_root = opts
+        .staging_dir
+        .clone()
+        .unwrap_or_else(|| Staging::default_for(target));
+    let staging = Staging::open(&staging_root, &source.url.display())?;
+    same_filesystem(&staging, target)?;
+    Ok(staging)
 }
 
 async fn precheck_directory_sets(
@@ -242,13 +311,21 @@ async fn run(
     discovery: &Discovery,
     listing: &listing::Listing,
     staging: &Staging,
+    early_done: (u64, u64),
 ) -> Result<RestoreReport, RestoreError> {
     let sets = &discovery.sets;
     let total: u64 = sets.iter().map(|s| s.total_bytes()).sum();
+    let files: u64 = sets.iter().map(|s| s.part_count() as u64).sum();
     progress.set_totals(total, sets.len() as u64);
+    progress.set_files_total(files);
     progress.set_phase(
         Phase::Download,
-        format!("fetching {} backup sets ({} bytes)", sets.len(), total),
+        format!(
+            "fetching {} backup sets ({} files, {} bytes)",
+            sets.len(),
+            files,
+            total
+        ),
     );
 
     // Fetch every set.
@@ -263,6 +340,7 @@ async fn run(
         progress,
         warnings,
         window,
+        early_done,
     };
     let ctx = &ctx;
     // The futures are made up front, not by a closure inside the stream: a closure over
@@ -386,6 +464,8 @@ async fn run(
         server_version: newest_meta.info.as_ref().map(|i| i.server_version.clone()),
         bytes_downloaded: snap.bytes_done - snap.bytes_reused,
         bytes_reused: snap.bytes_reused,
+        files_downloaded: snap.files_done.saturating_sub(snap.files_reused),
+        files_reused: snap.files_reused,
         retries: snap.retries,
         elapsed_secs: snap.elapsed_secs,
     })
@@ -477,6 +557,9 @@ struct SetFetch<'a> {
     progress: &'a Progress,
     warnings: &'a std::sync::Mutex<Vec<String>>,
     window: usize,
+    /// Bytes and files of the root set fetched while listing (`pipeline`): the set's fetch
+    /// finds them in its journal, but they were downloaded, not reused.
+    early_done: (u64, u64),
 }
 
 /// Fetches (or reuses from staging) one listed set, and returns the backup sets it holds in
@@ -496,6 +579,7 @@ async fn fetch_set(
         progress,
         warnings,
         window,
+        early_done,
     } = *ctx;
 
     let objects = sets::set_objects(source, set, &listing.etags);
@@ -503,6 +587,7 @@ async fn fetch_set(
         tracing::info!(set = %set.name, "already complete in staging: reused");
         let found = staged_sets_of(staging, index, set).await?;
         progress.add_reused(set.total_bytes());
+        progress.add_files_reused(objects.len() as u64);
         progress.set_done();
         return Ok((index, found));
     }
@@ -522,12 +607,17 @@ async fn fetch_set(
             // As many files at once as requests may be in flight: a file of a directory
             // set of many tables is typically one small GET.
             let files_parallel = fetcher.options().parallel;
-            let reused =
+            let (mut reused, mut reused_files) =
                 sets::fetch_directory_set(fetcher, set, &objects, &dir, &journal, files_parallel)
                     .await?;
+            if index == pipeline::ROOT_INDEX && set.name == pipeline::ROOT_SET {
+                reused = reused.saturating_sub(early_done.0);
+                reused_files = reused_files.saturating_sub(early_done.1);
+            }
             if reused > 0 {
                 progress.add_reused(reused);
             }
+            progress.add_files_reused(reused_files);
         }
     }
     let dir = staging.set_dir(index, &set.name);

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use bytes::{Buf, Bytes};
-use ferry_backup::discover::{SetLayout, SetSource};
+use ferry_backup::discover::{ObjectEntry, SetLayout, SetSource};
 use ferry_backup::path::SafePath;
 use ferry_backup::sink::{DirSink, Sink};
 use futures::stream::{self, StreamExt, TryStreamExt};
@@ -31,13 +31,22 @@ pub fn set_objects(
     };
     entries
         .iter()
-        .map(|e| RemoteObject {
-            key: e.key.clone(),
-            location: source.location(&e.key).to_string(),
-            size: e.size,
-            etag: etags.get(&e.key).cloned().flatten(),
-        })
+        .map(|e| remote_object(source, e, etags))
         .collect()
+}
+
+/// One listed object as the fetcher wants it.
+pub fn remote_object(
+    source: &Source,
+    entry: &ObjectEntry,
+    etags: &HashMap<String, Option<String>>,
+) -> RemoteObject {
+    RemoteObject {
+        key: entry.key.clone(),
+        location: source.location(&entry.key).to_string(),
+        size: entry.size,
+        etag: etags.get(&entry.key).cloned().flatten(),
+    }
 }
 
 /// A `Read` over blocks arriving on a channel. A fetch error is parked in `failure` (so the
@@ -199,11 +208,17 @@ pub fn relative_in_set(set: &SetSource, key: &str) -> Result<SafePath, RestoreEr
 }
 
 /// Downloads a directory set into `dir`, skipping files the journal says are already there
-/// (same size and ETag, file present with that size). Returns the bytes reused.
+/// (same size and ETag, file present with that size). Returns the bytes and files reused.
+///
+/// Resume at scale: the journal (`<set>.files`, one line appended per file as it completes)
+/// is read once, and a file it lists is checked with one `stat` (its length: a journal line
+/// is written only after the file's bytes, but neither is fsynced), on a blocking thread;
+/// no complete file is read or requested again. A first run (no journal) stats nothing.
 ///
 /// Files are started `files_parallel` at a time; what bounds the requests in flight is the
 /// fetcher's restore-wide limiter, so `files_parallel` only needs to be large enough to keep
 /// it busy (the restore passes `parallel`: with many small files, that many GETs at once).
+/// What is left to fetch is held as indices into `objects` (8 bytes per file).
 pub async fn fetch_directory_set(
     fetcher: &Fetcher,
     set: &SetSource,
@@ -211,49 +226,98 @@ pub async fn fetch_directory_set(
     dir: &Path,
     journal: &Path,
     files_parallel: usize,
-) -> Result<u64, RestoreError> {
-    let done = read_journal(journal);
+) -> Result<(u64, u64), RestoreError> {
+    let path = journal.to_path_buf();
+    let done = tokio::task::spawn_blocking(move || read_journal(&path))
+        .await
+        .map_err(|e| RestoreError::staging(journal, e))?;
+    // Every path is checked before anything is fetched (and made again, not kept, below).
+    for obj in objects {
+        relative_in_set(set, &obj.key)?;
+    }
+    let dest_of = |obj: &RemoteObject| -> Result<std::path::PathBuf, RestoreError> {
+        Ok(dir.join(relative_in_set(set, &obj.key)?.as_str()))
+    };
+    // Files the journal lists with this size and ETag: still there with that length?
+    let mut listed: Vec<(usize, std::path::PathBuf, u64)> = Vec::new();
+    for (i, obj) in objects.iter().enumerate() {
+        let same = done.get(&obj.key).is_some_and(|(size, etag)| {
+            *size == obj.size && etag.as_str() == obj.etag.as_deref().unwrap_or("")
+        });
+        if same {
+            listed.push((i, dest_of(obj)?, obj.size));
+        }
+    }
+    drop(done);
+    let mut have = vec![false; objects.len()];
+    if !listed.is_empty() {
+        let present = tokio::task::spawn_blocking(move || {
+            listed
+                .into_iter()
+                .filter(|(_, dest, size)| {
+                    std::fs::metadata(dest)
+                        .map(|m| m.len() == *size)
+                        .unwrap_or(false)
+                })
+                .map(|(i, _, _)| i)
+                .collect::<Vec<usize>>()
+        })
+        .await
+        .map_err(|e| RestoreError::staging(dir, e))?;
+        for i in present {
+            have[i] = true;
+        }
+    }
+    let mut reused = 0u64;
+    let mut reused_files = 0u64;
+    let mut todo: Vec<usize> = Vec::new();
+    for (i, obj) in objects.iter().enumerate() {
+        if have[i] {
+            reused += obj.size;
+            reused_files += 1;
+        } else {
+            todo.push(i);
+        }
+    }
+    drop(have);
     let journal_file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(journal)
         .map_err(|e| RestoreError::staging(journal, e))?;
     let journal_file = Arc::new(Mutex::new(journal_file));
-    let mut reused = 0u64;
-    let mut todo = Vec::new();
-    for obj in objects {
-        let rel = relative_in_set(set, &obj.key)?;
-        let dest = dir.join(rel.as_str());
-        let have = done.get(&obj.key) == Some(&(obj.size, obj.etag.clone().unwrap_or_default()))
-            && std::fs::metadata(&dest)
-                .map(|m| m.len() == obj.size)
-                .unwrap_or(false);
-        if have {
-            reused += obj.size;
-        } else {
-            todo.push((obj.clone(), dest));
-        }
-    }
+    let dest_of = &dest_of;
     stream::iter(todo)
-        .map(|(obj, dest)| {
+        .map(|i| {
             let journal_file = journal_file.clone();
             async move {
-                fetcher.download_file(&obj, &dest).await?;
-                let line = format!(
-                    "{}\t{}\t{}\n",
-                    obj.size,
-                    obj.etag.as_deref().unwrap_or(""),
-                    obj.key
-                );
-                let mut f = journal_file.lock().map_err(|_| RestoreError::Interrupted)?;
-                f.write_all(line.as_bytes())
-                    .map_err(|e| RestoreError::staging(journal, e))
+                let obj = &objects[i];
+                let dest = dest_of(obj)?;
+                fetcher.download_file(obj, &dest).await?;
+                append_journal(&journal_file, journal, obj)
             }
         })
         .buffer_unordered(files_parallel.max(1))
         .try_collect::<Vec<()>>()
         .await?;
-    Ok(reused)
+    Ok((reused, reused_files))
+}
+
+/// Records in a set's journal that `obj` is downloaded (after its bytes were written).
+pub fn append_journal(
+    file: &Mutex<std::fs::File>,
+    path: &Path,
+    obj: &RemoteObject,
+) -> Result<(), RestoreError> {
+    let line = format!(
+        "{}\t{}\t{}\n",
+        obj.size,
+        obj.etag.as_deref().unwrap_or(""),
+        obj.key
+    );
+    let mut f = file.lock().map_err(|_| RestoreError::Interrupted)?;
+    f.write_all(line.as_bytes())
+        .map_err(|e| RestoreError::staging(path, e))
 }
 
 fn read_journal(path: &Path) -> HashMap<String, (u64, String)> {

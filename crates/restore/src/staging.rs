@@ -136,6 +136,11 @@ impl Staging {
             .join(format!("prepare-{step:02}.log"))
     }
 
+    /// Whether a completion marker exists for set `index` (whatever objects it names).
+    pub fn has_marker(&self, index: usize, name: &str) -> bool {
+        self.marker(index, name).exists()
+    }
+
     /// Whether set `index` is complete and was made from exactly `objects`.
     pub fn set_is_complete(&self, index: usize, name: &str, objects: &[RemoteObject]) -> bool {
         let Ok(text) = std::fs::read_to_string(self.marker(index, name)) else {
