@@ -136,16 +136,16 @@ impl Containment {
         if let Some(uid) = read_record(&record)? {
             return Ok(Some(cluster_user(uid)));
         }
+        // Every other cluster's record, read the one way: a damaged record is an error, not a
+        // free uid (two clusters must never share one).
         let mut used = HashSet::new();
         let clusters = layout.clusters_dir();
         if let Ok(entries) = std::fs::read_dir(&clusters) {
             for entry in entries.flatten() {
-                let path = entry.path().join(crate::layout::SERVER_UID_FILE);
-                if let Ok(text) = std::fs::read_to_string(&path) {
-                    if let Ok(uid) = text.trim().parse::<u32>() {
-                        used.insert(uid);
-                    }
-                }
+                let Ok(dir) = camino::Utf8PathBuf::from_path_buf(entry.path()) else {
+                    continue;
+                };
+                used.extend(read_record(&dir.join(crate::layout::SERVER_UID_FILE))?);
             }
         }
         let uid = (range.first..=range.last)
@@ -154,9 +154,8 @@ impl Containment {
                 path: clusters.clone(),
                 problem: format!("every uid of server_uids ({range}) is taken by a cluster"),
             })?;
-        let tmp = record.with_extension("tmp");
-        std::fs::write(&tmp, format!("{uid}\n")).map_err(ControlError::io("write", &tmp))?;
-        std::fs::rename(&tmp, &record).map_err(ControlError::io("replace", &record))?;
+        ferry_base::fs::write_private_file(&record, format!("{uid}\n").as_bytes())
+            .map_err(ControlError::io("write", &record))?;
         tracing::info!(cluster = %cluster, uid, "the cluster's servers run as uid {uid}");
         Ok(Some(cluster_user(uid)))
     }

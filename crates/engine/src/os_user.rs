@@ -1,9 +1,9 @@
 //! The OS user a server process runs as.
 //!
 //! `mariadbd` refuses to run as root unless told `--user=root`. When ferry runs as root it can
-//! instead start each server as an unprivileged user (Debian's `mysql`), so that a database
-//! account that gains `SUPER` (MariaDB has no protected accounts) writes files as that user,
-//! not as root. The server's datadir, run directory and `secure_file_priv` directory must then
+//! instead start each server as an unprivileged user (a cluster's own uid, which needs no
+//! passwd entry, or a named user such as Debian's `mysql`), so that a database account that
+//! gains `SUPER` (MariaDB has no protected accounts) writes files as that user, not as root. The server's datadir, run directory and `secure_file_priv` directory must then
 //! belong to that user, and every ancestor directory must let it pass.
 
 use std::ffi::CString;

@@ -240,8 +240,9 @@ pub enum GrantLevel {
 /// ferry's set-up (see [`capture`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Expected {
-    /// ferry's row in `mysql.global_priv` (`Priv`), if it was sound when captured.
-    admin_priv: Option<String>,
+    /// ferry's row in `mysql.global_priv` (`Priv`), if it was sound when captured. It holds
+    /// the account's password hash, so it never shows in a log (`Secret`'s Debug).
+    admin_priv: Option<ferry_base::Secret>,
     /// ferry's routines in `mysql`: `(type, name)` to a checksum of their definition.
     routines: BTreeMap<(String, String), String>,
 }
@@ -289,7 +290,7 @@ pub async fn capture(
         .find(|row| row.host == ADMIN_HOST);
     let admin_priv = admin_row
         .filter(|row| row.drift(admin).is_none())
-        .map(|row| row.priv_json);
+        .map(|row| ferry_base::Secret::new(row.priv_json));
     let routines = read_definer_routines(&mut session)
         .await?
         .into_iter()
@@ -328,7 +329,7 @@ pub async fn enforce(
     let own = rows.iter().find(|r| r.host == ADMIN_HOST);
     let drift = match (own, &expected.admin_priv) {
         (None, _) => Some(AdminDrift::Missing),
-        (Some(row), Some(priv_json)) if row.priv_json == *priv_json => None,
+        (Some(row), Some(priv_json)) if row.priv_json == priv_json.expose() => None,
         (Some(row), _) => Some(row.drift(admin).unwrap_or(AdminDrift::Changed)),
     };
     for row in rows.iter().filter(|r| r.host != ADMIN_HOST) {
