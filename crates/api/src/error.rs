@@ -88,6 +88,10 @@ impl From<ControlError> for ApiError {
             ControlError::InvalidS3Bucket(_) => (400, "InvalidS3BucketFault"),
             ControlError::ParameterGroupNotFound(_) => (404, "DBClusterParameterGroupNotFound"),
             ControlError::AccessDenied { .. } => (403, "AccessDenied"),
+            ControlError::Iam(e) => {
+                let (code, status) = e.code_and_status();
+                (status, code)
+            }
             ControlError::Store(_)
             | ControlError::Engine(_)
             | ControlError::Replication(_)

@@ -9,9 +9,11 @@
 
 pub mod client;
 pub mod error;
+pub mod iam;
 pub mod params;
 pub mod rds;
 pub mod replication;
 pub mod server;
 pub mod sigv4;
+pub mod sts;
 pub mod xml;

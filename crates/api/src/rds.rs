@@ -158,8 +158,11 @@ struct Handler<'a> {
 }
 
 impl Handler<'_> {
+    /// Authorizes RDS action `action` (its API name: `rds:` is added) on `resource`.
     fn authorize(&self, action: &str, resource: &str) -> Result<(), ApiError> {
-        Ok(self.cp.authorize(self.principal, action, resource)?)
+        Ok(self
+            .cp
+            .authorize(self.principal, &format!("rds:{action}"), resource)?)
     }
 
     fn cluster_arn_for(&self, raw: &str) -> String {

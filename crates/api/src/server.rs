@@ -27,7 +27,7 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use crate::error::ApiError;
 use crate::params::{ParamError, Params, MAX_BODY_BYTES};
-use crate::{rds, sigv4};
+use crate::{iam, rds, sigv4, sts};
 
 /// How much of a too-large body is read and thrown away before the 413 answer, so that a
 /// client still sending reads the answer rather than a connection reset. Past it (or past
@@ -249,11 +249,14 @@ async fn handle(
             user: k.user_name,
         })
     };
+    // One endpoint serves three Query APIs; the credential scope says which one the client
+    // signed for, and the signature is then checked for exactly that service.
+    let service = Service::claimed(headers, &cp.config().region);
     let verified = sigv4::verify(
         &parts,
         &lookup,
-        "rds",
-        &cp.config().region,
+        service.name(),
+        &service.region(headers, &cp.config().region),
         time::OffsetDateTime::now_utc(),
     )
     .map_err(|e| fail(e.into()))?;
@@ -261,8 +264,52 @@ async fn handle(
         access_key_id: verified.access_key_id,
         user_name: verified.user,
     };
-    let xml = rds::dispatch(cp, &principal, &params, request_id)
-        .await
-        .map_err(fail)?;
+    let xml = match service {
+        Service::Rds => rds::dispatch(cp, &principal, &params, request_id).await,
+        Service::Iam => iam::dispatch(cp, &principal, &params, request_id).await,
+        Service::Sts => sts::dispatch(cp, &principal, &params, request_id),
+    }
+    .map_err(fail)?;
     Ok((action, xml))
+}
+
+/// The Query API a request is for, from the service its signature is scoped to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Service {
+    Rds,
+    Iam,
+    Sts,
+}
+
+impl Service {
+    /// `iam` and `sts` go to those APIs; anything else (and an unsigned request) is taken as
+    /// RDS, whose signature check then names the service it expected.
+    fn claimed(headers: &HeaderMap, _region: &str) -> Service {
+        match sigv4::claimed_scope(headers).map(|(service, _)| service) {
+            Some(s) if s == "iam" => Service::Iam,
+            Some(s) if s == "sts" => Service::Sts,
+            _ => Service::Rds,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Service::Rds => "rds",
+            Service::Iam => "iam",
+            Service::Sts => "sts",
+        }
+    }
+
+    /// The region the signature must be scoped to: the configured one, except that IAM is a
+    /// global service that clients sign for `us-east-1` whatever their region.
+    fn region(self, headers: &HeaderMap, configured: &str) -> String {
+        if self == Service::Iam {
+            if let Some((_, region)) = sigv4::claimed_scope(headers) {
+                if region == "us-east-1" {
+                    return region;
+                }
+            }
+        }
+        configured.to_string()
+    }
 }

@@ -101,6 +101,16 @@ impl CredentialScope<'_> {
     }
 }
 
+/// The service and region a request's `Authorization` header is scoped to, read without
+/// verifying anything (so the endpoint can route the request to the service it names before
+/// [`verify`] checks it); `None` when there is no readable scope.
+pub fn claimed_scope(headers: &HeaderMap) -> Option<(String, String)> {
+    let authorization = headers.get("authorization")?.to_str().ok()?;
+    let header = parse_authorization(authorization, true).ok()?;
+    let scope = parse_credential(header.credential).ok()?;
+    Some((scope.service.to_owned(), scope.region.to_owned()))
+}
+
 /// Authenticates a request signed with SigV4 by one of the keys `lookup` knows.
 ///
 /// `expected_service` / `expected_region` are what this endpoint serves (`rds`, `us-east-1`);

@@ -160,22 +160,43 @@ impl XmlWriter {
     }
 }
 
-/// A successful response of `action` whose output has members: `body` writes the inside of
-/// `<{action}Result>`.
+/// The XML namespace of every IAM response.
+pub const IAM_NAMESPACE: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
+
+/// The XML namespace of every STS response.
+pub const STS_NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
+
+/// A successful RDS response of `action` whose output has members: `body` writes the inside
+/// of `<{action}Result>`.
 pub fn response(action: &str, request_id: &str, body: impl FnOnce(&mut XmlWriter)) -> String {
-    let mut w = open_response(action);
+    response_in(RDS_NAMESPACE, action, request_id, body)
+}
+
+/// [`response`] for the API whose namespace is `namespace` (IAM, STS).
+pub fn response_in(
+    namespace: &str,
+    action: &str,
+    request_id: &str,
+    body: impl FnOnce(&mut XmlWriter),
+) -> String {
+    let mut w = open_response(namespace, action);
     w.start(&format!("{action}Result"));
     body(&mut w);
     w.end();
     close_response(w, request_id)
 }
 
-/// A successful response of an action with no output members: no `<{action}Result>`.
+/// A successful RDS response of an action with no output members: no `<{action}Result>`.
 pub fn empty_response(action: &str, request_id: &str) -> String {
-    close_response(open_response(action), request_id)
+    empty_response_in(RDS_NAMESPACE, action, request_id)
 }
 
-fn open_response(action: &str) -> XmlWriter {
+/// [`empty_response`] for the API whose namespace is `namespace` (IAM, STS).
+pub fn empty_response_in(namespace: &str, action: &str, request_id: &str) -> String {
+    close_response(open_response(namespace, action), request_id)
+}
+
+fn open_response(namespace: &str, action: &str) -> XmlWriter {
     let root = name(&format!("{action}Response")).into_owned();
     let mut w = XmlWriter {
         out: String::with_capacity(4096),
@@ -183,8 +204,7 @@ fn open_response(action: &str) -> XmlWriter {
     };
     w.out
         .push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    w.out
-        .push_str(&format!("<{root} xmlns=\"{RDS_NAMESPACE}\">"));
+    w.out.push_str(&format!("<{root} xmlns=\"{namespace}\">"));
     w.open.push(root);
     w
 }

@@ -8,15 +8,25 @@
 use crate::error::ControlError;
 use crate::store::Store;
 
-/// Who signed a request: the access key and the user it belongs to.
+/// Who signed a request: the access key and the IAM user it belongs to ([`ROOT_USER`] for
+/// the account root).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     pub access_key_id: String,
     pub user_name: String,
 }
 
-/// The user ferry creates on first start.
-pub const ADMIN_USER: &str = "admin";
+impl Principal {
+    /// The account root (the bootstrap admin `ferry serve` creates on first start), which
+    /// no policy restricts.
+    pub fn is_root(&self) -> bool {
+        self.user_name == ROOT_USER
+    }
+}
+
+/// The user name under which the account root's access keys are stored: not a valid IAM
+/// user name (`:` is outside `[\w+=,.@-]`), so no IAM user can ever hold it.
+pub const ROOT_USER: &str = ":root";
 
 pub fn authorize(
     _store: &Store,
@@ -24,7 +34,7 @@ pub fn authorize(
     action: &str,
     resource: &str,
 ) -> Result<(), ControlError> {
-    if principal.user_name == ADMIN_USER {
+    if principal.is_root() {
         return Ok(());
     }
     Err(ControlError::AccessDenied {

@@ -8,7 +8,7 @@ use ferry_base::fs::write_private_file;
 use rand::Rng;
 use time::OffsetDateTime;
 
-use crate::auth::ADMIN_USER;
+use crate::auth::ROOT_USER;
 use crate::config::Config;
 use crate::error::ControlError;
 use crate::layout::Layout;
@@ -20,7 +20,7 @@ pub fn ensure_admin(
     layout: &Layout,
     config: &Config,
 ) -> Result<AccessKey, ControlError> {
-    let key = match store.access_keys_of(ADMIN_USER)?.into_iter().next() {
+    let key = match store.access_keys_of(ROOT_USER)?.into_iter().next() {
         Some(k) => k,
         None => {
             let key = AccessKey {
@@ -31,7 +31,7 @@ pub fn ensure_admin(
                     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
                 )
                 .into(),
-                user_name: ADMIN_USER.to_string(),
+                user_name: ROOT_USER.to_string(),
                 created_at: OffsetDateTime::now_utc(),
             };
             store.put_access_key(&key)?;

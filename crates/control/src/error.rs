@@ -41,14 +41,16 @@ pub enum ControlError {
     #[error("DBClusterParameterGroup not found: {0}")]
     ParameterGroupNotFound(String),
 
-    #[error(
-        "User: {principal} is not authorized to perform: rds:{action} on resource: {resource}"
-    )]
+    #[error("User: {principal} is not authorized to perform: {action} on resource: {resource}")]
     AccessDenied {
         principal: String,
         action: String,
         resource: String,
     },
+
+    /// An IAM call refused (no such entity, already exists, malformed policy, quota, ...).
+    #[error("{0}")]
+    Iam(#[from] crate::iam::IamError),
 
     #[error("metadata store")]
     Store(#[from] StoreError),

@@ -12,6 +12,7 @@ mod credentials;
 mod ctx;
 pub mod error;
 mod events;
+pub mod iam;
 mod identity;
 pub mod instance_class;
 mod jobs;

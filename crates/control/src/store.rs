@@ -23,6 +23,8 @@
 mod access_keys;
 mod clusters;
 mod events;
+mod iam_identities;
+mod iam_policies;
 mod jobs;
 #[cfg(test)]
 mod lifecycle_tests;

@@ -56,6 +56,92 @@ pub(super) const MIGRATIONS: &[&str] = &[
          created_at        INTEGER NOT NULL
      ) STRICT;
      CREATE INDEX access_keys_by_user ON access_keys (user_name);",
+    // 2: IAM. Names of users, groups, roles and policies are unique regardless of case, as in
+    // IAM, and keep the case they were created with. `entity_kind` is 'user', 'group' or
+    // 'role'. The bootstrap admin's keys belong to the account root (user name ':root', which
+    // no IAM user can have).
+    "CREATE TABLE iam_users (
+         name       TEXT PRIMARY KEY NOT NULL COLLATE NOCASE,
+         id         TEXT NOT NULL UNIQUE,
+         path       TEXT NOT NULL,
+         created_at INTEGER NOT NULL
+     ) STRICT;
+
+     CREATE TABLE iam_groups (
+         name       TEXT PRIMARY KEY NOT NULL COLLATE NOCASE,
+         id         TEXT NOT NULL UNIQUE,
+         path       TEXT NOT NULL,
+         created_at INTEGER NOT NULL
+     ) STRICT;
+
+     CREATE TABLE iam_group_members (
+         group_name TEXT NOT NULL COLLATE NOCASE REFERENCES iam_groups (name),
+         user_name  TEXT NOT NULL COLLATE NOCASE REFERENCES iam_users (name),
+         added_at   INTEGER NOT NULL,
+         PRIMARY KEY (group_name, user_name)
+     ) STRICT;
+     CREATE INDEX iam_group_members_by_user ON iam_group_members (user_name);
+
+     CREATE TABLE iam_roles (
+         name                 TEXT PRIMARY KEY NOT NULL COLLATE NOCASE,
+         id                   TEXT NOT NULL UNIQUE,
+         path                 TEXT NOT NULL,
+         created_at           INTEGER NOT NULL,
+         assume_role_policy   TEXT NOT NULL,
+         description          TEXT,
+         max_session_duration INTEGER NOT NULL
+     ) STRICT;
+
+     CREATE TABLE iam_policies (
+         arn             TEXT PRIMARY KEY NOT NULL,
+         name            TEXT NOT NULL UNIQUE COLLATE NOCASE,
+         id              TEXT NOT NULL UNIQUE,
+         path            TEXT NOT NULL,
+         description     TEXT,
+         default_version TEXT NOT NULL,
+         next_version    INTEGER NOT NULL,
+         created_at      INTEGER NOT NULL,
+         updated_at      INTEGER NOT NULL
+     ) STRICT;
+
+     CREATE TABLE iam_policy_versions (
+         policy_arn TEXT NOT NULL REFERENCES iam_policies (arn),
+         version_id TEXT NOT NULL,
+         document   TEXT NOT NULL,
+         created_at INTEGER NOT NULL,
+         PRIMARY KEY (policy_arn, version_id)
+     ) STRICT;
+
+     CREATE TABLE iam_attachments (
+         entity_kind TEXT NOT NULL,
+         entity_name TEXT NOT NULL COLLATE NOCASE,
+         policy_arn  TEXT NOT NULL,
+         attached_at INTEGER NOT NULL,
+         PRIMARY KEY (entity_kind, entity_name, policy_arn)
+     ) STRICT;
+     CREATE INDEX iam_attachments_by_policy ON iam_attachments (policy_arn);
+
+     CREATE TABLE iam_inline_policies (
+         entity_kind TEXT NOT NULL,
+         entity_name TEXT NOT NULL COLLATE NOCASE,
+         policy_name TEXT NOT NULL COLLATE NOCASE,
+         document    TEXT NOT NULL,
+         PRIMARY KEY (entity_kind, entity_name, policy_name)
+     ) STRICT;
+
+     CREATE TABLE iam_tags (
+         entity_kind TEXT NOT NULL,
+         entity_name TEXT NOT NULL COLLATE NOCASE,
+         key         TEXT NOT NULL COLLATE NOCASE,
+         value       TEXT NOT NULL,
+         PRIMARY KEY (entity_kind, entity_name, key)
+     ) STRICT;
+
+     ALTER TABLE access_keys ADD COLUMN status TEXT NOT NULL DEFAULT 'Active';
+     ALTER TABLE access_keys ADD COLUMN last_used_at INTEGER;
+     ALTER TABLE access_keys ADD COLUMN last_used_service TEXT;
+     ALTER TABLE access_keys ADD COLUMN last_used_region TEXT;
+     UPDATE access_keys SET user_name = ':root' WHERE user_name = 'admin';",
 ];
 
 /// Brings the database at `path` to the current schema.

@@ -1,0 +1,93 @@
+//! The IAM Query API (version 2010-05-08, SigV4 service `iam`) on the same endpoint as RDS:
+//! parameters in, a control-plane call, XML out with the element names of botocore's IAM
+//! service model (`botocore/data/iam/2010-05-08/service-2.json`).
+//!
+//! Users, groups, access keys and user tags are in [`identities`]; roles, managed policies
+//! and their versions, attachments, inline policies and the policy simulator in
+//! [`policies`]. Every action is authorized (`iam:<Action>` on the entity's ARN) before it
+//! acts.
+
+use ferry_control::{ControlPlane, Principal};
+
+use crate::error::ApiError;
+use crate::params::Params;
+use crate::xml::{self, XmlWriter, IAM_NAMESPACE};
+
+mod identities;
+mod policies;
+
+pub const API_VERSION: &str = "2010-05-08";
+
+/// What an action answers: the inside of `<{Action}Result>`, or nothing for actions whose
+/// output has no members (`DeleteUser`, ...).
+pub(crate) type Reply = Option<Box<dyn FnOnce(&mut XmlWriter) + Send>>;
+
+/// One IAM request being served.
+#[allow(dead_code)] // until the actions land
+pub(crate) struct Handler<'a> {
+    pub cp: &'a ControlPlane,
+    pub principal: &'a Principal,
+    pub params: &'a Params,
+    pub action: &'a str,
+}
+
+#[allow(dead_code)] // until the actions land
+impl Handler<'_> {
+    /// Authorizes IAM action `action` (its API name: `iam:` is added) on `resource`.
+    pub fn authorize(&self, action: &str, resource: &str) -> Result<(), ApiError> {
+        Ok(self
+            .cp
+            .authorize(self.principal, &format!("iam:{action}"), resource)?)
+    }
+}
+
+/// Runs one IAM action and renders its XML response.
+pub async fn dispatch(
+    cp: &ControlPlane,
+    principal: &Principal,
+    params: &Params,
+    request_id: &str,
+) -> Result<String, ApiError> {
+    let action = params
+        .action()
+        .ok_or_else(|| ApiError::new(400, "MissingAction", "Missing Action"))?
+        .to_string();
+    match params.version() {
+        Some(API_VERSION) => {}
+        Some(other) => {
+            return Err(ApiError::invalid_value(format!(
+                "Version {other} is not supported; ferry implements IAM API version {API_VERSION}."
+            )))
+        }
+        None => {
+            return Err(ApiError::new(
+                400,
+                "MissingParameter",
+                "The request must contain the parameter Version",
+            ))
+        }
+    }
+    let h = Handler {
+        cp,
+        principal,
+        params,
+        action: &action,
+    };
+    let reply = match identities::handle(&h).await {
+        Some(reply) => reply?,
+        None => match policies::handle(&h).await {
+            Some(reply) => reply?,
+            None => {
+                return Err(ApiError::new(
+                    400,
+                    "InvalidAction",
+                    format!("The action {action} is not valid for this web service."),
+                ))
+            }
+        },
+    };
+    Ok(match reply {
+        Some(body) => xml::response_in(IAM_NAMESPACE, &action, request_id, body),
+        None => xml::empty_response_in(IAM_NAMESPACE, &action, request_id),
+    })
+}

@@ -1,0 +1,13 @@
+//! IAM roles, managed policies and their versions, attachments, inline policies and the
+//! policy simulator.
+
+use super::{Handler, Reply};
+use crate::error::ApiError;
+
+/// Runs `h.action` if it is one of this module's; `None` otherwise.
+#[allow(clippy::match_single_binding)] // until the actions land
+pub(super) async fn handle(h: &Handler<'_>) -> Option<Result<Reply, ApiError>> {
+    match h.action {
+        _ => None,
+    }
+}

@@ -1,0 +1,1 @@
+//! IAM users, groups, group membership and tags of users in the store.

@@ -1,0 +1,1 @@
+//! IAM roles, managed policies and versions, attachments and inline policies in the store.
