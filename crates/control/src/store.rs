@@ -25,6 +25,8 @@ mod clusters;
 mod events;
 mod iam_identities;
 mod iam_policies;
+mod iam_shim;
+pub use iam_shim::{AppliedPolicy, IamRole, IamUser, PolicySourceType};
 mod jobs;
 #[cfg(test)]
 mod lifecycle_tests;
