@@ -212,7 +212,12 @@ fn principal_matches(p: Option<&Principals>, who: &PrincipalRef<'_>) -> bool {
     let hit = p.anyone
         || match who {
             PrincipalRef::Service(name) => p.services.iter().any(|s| s.eq_ignore_ascii_case(name)),
-            PrincipalRef::Aws(arn) => p.aws.iter().any(|a| a == arn || same_account_root(a, arn)),
+            // In `NotPrincipal` an account's root ARN names the root only (AWS documents
+            // listing it beside a user's ARN so that the user is excluded).
+            PrincipalRef::Aws(arn) => p
+                .aws
+                .iter()
+                .any(|a| a == arn || (!p.negated && same_account_root(a, arn))),
         };
     hit != p.negated
 }

@@ -173,7 +173,8 @@ fn identity(doc: &RawDoc<'_>) -> Result<(), Malformed> {
 fn trust(doc: &RawDoc<'_>) -> Result<(), Malformed> {
     let allowed = |a: &str| {
         TRUST_ACTIONS.contains(&a)
-            || (a.len() > 4 && a[..4].eq_ignore_ascii_case("sts:") && a.contains(['*', '?']))
+            || (a.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("sts:"))
+                && a.contains(['*', '?']))
     };
     for s in &doc.statements {
         let ok = !s.action_negated
