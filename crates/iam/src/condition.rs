@@ -11,7 +11,7 @@ use std::net::IpAddr;
 
 use crate::date;
 use crate::eval::Context;
-use crate::pattern::{matches, Template};
+use crate::pattern::{matches, Piece, Template};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Cmp {
@@ -128,6 +128,8 @@ struct Value {
     /// The number, date (epoch seconds) or network, when the value has no variables.
     number: Option<f64>,
     net: Option<(IpAddr, u8)>,
+    /// The six parts of an `Arn*` value, compiled, when the value has no variables.
+    arn: Option<Vec<Vec<Piece>>>,
 }
 
 /// One key under one operator: `"StringEquals": {"aws:username": ["a", "b"]}`.
@@ -159,10 +161,15 @@ impl Condition {
                     Family::Ip => fixed.and_then(cidr),
                     _ => None,
                 };
+                let arn = match op.family {
+                    Family::Arn => fixed.and_then(arn_parts),
+                    _ => None,
+                };
                 Value {
                     template,
                     number,
                     net,
+                    arn,
                 }
             })
             .collect();
@@ -210,7 +217,7 @@ impl Condition {
                 }
                 return match self.op.set {
                     SetOp::AllValues => true,
-                    SetOp::AnyValue => false,
+                    SetOp::AnyValue => self.op.if_exists,
                     SetOp::Single => self.op.if_exists || self.op.negated,
                 };
             }
@@ -271,9 +278,13 @@ impl Condition {
                     _ => false,
                 }
             }
-            Family::Arn => match v.template.resolve_text(ctx) {
-                Some(t) => arn_like(&t, request),
-                None => false,
+            Family::Arn => match &v.arn {
+                Some(parts) => arn_like(parts, request),
+                None => v
+                    .template
+                    .resolve_text(ctx)
+                    .and_then(|t| arn_parts(&t))
+                    .is_some_and(|parts| arn_like(&parts, request)),
             },
             Family::Null | Family::Unknown => false,
         }
@@ -343,18 +354,29 @@ fn in_network(ip: IpAddr, (net, bits): (IpAddr, u8)) -> bool {
     }
 }
 
-/// `ArnLike`: both split into their six parts, each part matched with wildcards.
-fn arn_like(pattern: &str, arn: &str) -> bool {
-    let p: Vec<&str> = pattern.splitn(6, ':').collect();
-    let a: Vec<&str> = arn.splitn(6, ':').collect();
-    if p.len() != 6 || a.len() != 6 {
-        return false;
+/// An `Arn*` value split into its six parts, each compiled with wildcards.
+fn arn_parts(pattern: &str) -> Option<Vec<Vec<Piece>>> {
+    let parts: Vec<&str> = pattern.splitn(6, ':').collect();
+    if parts.len() != 6 {
+        return None;
     }
-    p.iter().zip(a.iter()).all(|(pp, aa)| {
-        let t = Template::compile(pp, false, true);
-        t.resolve(&Context::new())
-            .is_some_and(|pieces| matches(&pieces, aa, false))
-    })
+    parts
+        .iter()
+        .map(|p| {
+            Template::compile(p, false, true)
+                .resolve(&Context::new())
+                .map(|c| c.into_owned())
+        })
+        .collect()
+}
+
+/// `ArnLike`: the ARN split into its six parts, each matched against the value's part.
+fn arn_like(pattern: &[Vec<Piece>], arn: &str) -> bool {
+    let mut parts = arn.splitn(6, ':');
+    let matched = pattern
+        .iter()
+        .all(|p| parts.next().is_some_and(|a| matches(p, a, false)));
+    matched && parts.next().is_none()
 }
 
 #[cfg(test)]
@@ -390,13 +412,58 @@ mod tests {
         assert_eq!(number("-2.5"), Some(-2.5));
         assert_eq!(number("1e3"), None);
         assert_eq!(number("inf"), None);
-        assert!(arn_like(
-            "arn:aws:iam::*:role/S3*",
-            "arn:aws:iam::123456789012:role/S3Access"
+        let p = arn_parts("arn:aws:iam::*:role/S3*").expect("six parts");
+        assert!(arn_like(&p, "arn:aws:iam::123456789012:role/S3Access"));
+        assert!(!arn_like(&p, "arn:aws:iam::1:user/S3"));
+        assert!(!arn_like(&p, "arn:aws:iam"));
+        assert!(arn_parts("arn:aws:iam").is_none());
+    }
+
+    fn holds(op: &str, values: &[&str], request: Option<&[&str]>) -> bool {
+        let op = Operator::parse(op).expect("known operator");
+        let values: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+        let c = Condition::new(op, "K:Key", &values, true);
+        let mut ctx = Context::new();
+        if let Some(r) = request {
+            ctx.set_multi("k:key", r.iter().map(|v| v.to_string()).collect());
+        }
+        c.holds(&ctx, &mut Vec::new())
+    }
+
+    #[test]
+    fn absent_keys() {
+        assert!(!holds("StringEquals", &["a"], None));
+        assert!(holds("StringEqualsIfExists", &["a"], None));
+        assert!(holds("StringNotEquals", &["a"], None));
+        assert!(holds("ForAllValues:StringEquals", &["a"], None));
+        assert!(holds("ForAllValues:StringEquals", &["a"], Some(&[])));
+        assert!(!holds("ForAnyValue:StringEquals", &["a"], None));
+        assert!(holds("ForAnyValue:StringEqualsIfExists", &["a"], None));
+        assert!(holds("Null", &["true"], None));
+        assert!(!holds("Null", &["false"], None));
+        assert!(holds("Null", &["false"], Some(&["x"])));
+    }
+
+    #[test]
+    fn negated_operators_on_several_values() {
+        assert!(!holds("StringNotEquals", &["a", "b"], Some(&["b"])));
+        assert!(holds("StringNotEquals", &["a", "b"], Some(&["c"])));
+        assert!(holds(
+            "ForAnyValue:StringNotEquals",
+            &["a"],
+            Some(&["a", "c"])
         ));
-        assert!(!arn_like(
-            "arn:aws:iam::*:role/S3*",
-            "arn:aws:iam::1:user/S3"
+        assert!(!holds(
+            "ForAllValues:StringNotEquals",
+            &["a"],
+            Some(&["a", "c"])
         ));
+        assert!(holds("NumericGreaterThanEquals", &["5"], Some(&["5.0"])));
+        assert!(holds(
+            "DateEquals",
+            &["2020-01-01T00:00:00Z"],
+            Some(&["1577836800"])
+        ));
+        assert!(holds("Bool", &["True"], Some(&["true"])));
     }
 }
