@@ -21,7 +21,10 @@ pub struct Listing {
 /// control plane evaluates the ingestion role's `s3:GetObject` here): `Err(reason)` refuses
 /// the object, and the restore fails before reading it.
 #[derive(Clone)]
-pub struct ObjectGate(pub Arc<dyn Fn(&str) -> Result<(), String> + Send + Sync>);
+pub struct ObjectGate(pub Arc<GateFn>);
+
+/// The decision of an [`ObjectGate`]: `Err` holds why the object may not be read.
+pub type GateFn = dyn Fn(&str) -> Result<(), String> + Send + Sync;
 
 impl std::fmt::Debug for ObjectGate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
