@@ -63,12 +63,7 @@ impl Principal {
     }
 }
 
-/// The user name under which the account root's access keys are stored: not a valid IAM
-/// user name (`:` is outside `[\w+=,.@-]`), so no IAM user can ever hold it.
-pub const ROOT_USER: &str = ":root";
-
-/// The service principal that assumes a restore's ingestion role.
-pub const RDS_SERVICE: &str = "rds.amazonaws.com";
+pub use crate::iam::{RDS_SERVICE, ROOT_USER};
 
 /// How many parsed documents are kept; past it the cache starts again (documents change
 /// rarely, a principal has at most a few dozen).

@@ -60,6 +60,13 @@ impl IamError {
     }
 }
 
+/// The user name under which the account root's access keys are stored: not a valid IAM
+/// user name (`:` is outside `[\w+=,.@-]`), so no IAM user can ever hold it.
+pub const ROOT_USER: &str = ":root";
+
+/// The service principal that assumes a restore's ingestion role.
+pub const RDS_SERVICE: &str = "rds.amazonaws.com";
+
 /// The kinds of IAM entity that hold policies and tags, as stored (`entity_kind`) and as
 /// spelled in ARNs (`user/`, `group/`, `role/`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -129,7 +136,7 @@ pub mod ingestion {
             "Version": "2012-10-17",
             "Statement": [{
                 "Effect": "Allow",
-                "Principal": {"Service": crate::auth::RDS_SERVICE},
+                "Principal": {"Service": super::RDS_SERVICE},
                 "Action": "sts:AssumeRole"
             }]
         })
