@@ -89,7 +89,8 @@ pub(super) fn update(h: &Handler<'_>) -> Result<Reply, ApiError> {
         h.params.get("Description"),
         h.params.i64("MaxSessionDuration")?,
     )?;
-    Ok(None)
+    // UpdateRoleResponse has no members but a result wrapper botocore looks for.
+    reply(|_| {})
 }
 
 pub(super) fn update_description(h: &Handler<'_>) -> Result<Reply, ApiError> {
