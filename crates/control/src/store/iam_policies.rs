@@ -285,7 +285,7 @@ impl Store {
         out.retain(|p| {
             p.path.starts_with(path_prefix) && (!only_attached || p.attachment_count > 0)
         });
-        out.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        out.sort_by_key(|a| a.name.to_lowercase());
         Ok(out)
     }
 

@@ -139,7 +139,7 @@ impl Store {
             };
             out.push(AttachedPolicy { name, arn, path });
         }
-        out.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        out.sort_by_key(|a| a.name.to_lowercase());
         Ok(Ok(out))
     }
 
