@@ -147,3 +147,48 @@ fn write_result(w: &mut XmlWriter, r: &Evaluation, per_resource: bool) {
     }
     w.end();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_result_names_the_deciding_statement_and_its_sid() {
+        let r = Evaluation {
+            action: "iam:PassRole".into(),
+            resource: "arn:aws:iam::123456789012:role/S3Access".into(),
+            decision: Effect::Allow,
+            matched: vec![MatchedStatement {
+                source_id: "PolicyInputList.1".into(),
+                source_type: "IAM Policy".into(),
+                sid: Some("AllowS3AccessRole".into()),
+                index: 0,
+            }],
+            missing_context: vec!["aws:SourceIp".into()],
+        };
+        let mut w = XmlWriter::new();
+        write_result(&mut w, &r, true);
+        let xml = w.finish();
+        let matched = "<MatchedStatements><member><SourcePolicyId>PolicyInputList.1</SourcePolicyId>\
+                       <SourcePolicyType>IAM Policy</SourcePolicyType></member></MatchedStatements>";
+        assert!(
+            xml.starts_with(&format!(
+                "<member><EvalActionName>iam:PassRole</EvalActionName>\
+             <EvalResourceName>arn:aws:iam::123456789012:role/S3Access</EvalResourceName>\
+             <EvalDecision>allowed</EvalDecision>{matched}\
+             <MissingContextValues><member>aws:SourceIp</member></MissingContextValues>\
+             <ResourceSpecificResults><member>\
+             <EvalResourceName>arn:aws:iam::123456789012:role/S3Access</EvalResourceName>\
+             <EvalResourceDecision>allowed</EvalResourceDecision>{matched}"
+            )),
+            "{xml}"
+        );
+        assert!(
+            xml.ends_with(
+                "<FerryDecidingSid>AllowS3AccessRole</FerryDecidingSid>\
+             <FerryDecidingStatementIndex>0</FerryDecidingStatementIndex></member>"
+            ),
+            "{xml}"
+        );
+    }
+}
