@@ -30,9 +30,14 @@ use crate::requests::{
 };
 use crate::store::{EventQuery, Store};
 use crate::supervisor::Supervisor;
+
 use crate::{instance_class, secrets};
+pub use iam_policies::{
+    ContextEntry, CreateRoleRequest, Evaluation, MatchedStatement, PolicyScope, SimulatedPolicy,
+};
 
 mod clusters;
+mod iam_policies;
 mod instances;
 mod replication;
 mod tags;

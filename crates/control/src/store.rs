@@ -43,6 +43,10 @@ use time::OffsetDateTime;
 
 pub use access_keys::AccessKey;
 pub use events::{EventQuery, NewEvent};
+pub use iam_policies::{
+    AppliedPolicy, AttachedPolicy, IamResult, IamRole, ManagedPolicy, PolicySourceType,
+    PolicyVersion,
+};
 
 #[cfg(doc)]
 use crate::model::{Cluster, Instance};
