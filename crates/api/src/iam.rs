@@ -23,7 +23,6 @@ pub const API_VERSION: &str = "2010-05-08";
 pub(crate) type Reply = Option<Box<dyn FnOnce(&mut XmlWriter) + Send>>;
 
 /// One IAM request being served.
-#[allow(dead_code)] // until the actions land
 pub(crate) struct Handler<'a> {
     pub cp: &'a ControlPlane,
     pub principal: &'a Principal,
@@ -31,7 +30,6 @@ pub(crate) struct Handler<'a> {
     pub action: &'a str,
 }
 
-#[allow(dead_code)] // until the actions land
 impl Handler<'_> {
     /// Authorizes IAM action `action` (its API name: `iam:` is added) on `resource`.
     pub fn authorize(&self, action: &str, resource: &str) -> Result<(), ApiError> {

@@ -10,6 +10,7 @@
 pub mod client;
 pub mod error;
 pub mod iam;
+mod ingestion;
 pub mod params;
 pub mod rds;
 pub mod replication;

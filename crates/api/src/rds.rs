@@ -134,6 +134,7 @@ pub async fn dispatch(
                 }
             })
         }
+        "FerryCreateIngestionRole" => Box::new(crate::ingestion::create(cp, principal, params)?),
         "FerryCutover" => {
             let raw = params.required("DBClusterIdentifier")?;
             h.authorize_ferry("Cutover", &h.cluster_arn_for(raw))?;

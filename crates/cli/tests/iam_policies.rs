@@ -467,16 +467,18 @@ fn managed_policies_versions_attachments_and_the_simulator() {
     let local = serve
         .aws(&["iam", "list-policies", "--scope", "Local"])
         .json();
-    assert_eq!(local["Policies"].as_array().unwrap().len(), 2);
+    // The two made here and the harness's ingestion role policy (attached to its role).
+    assert_eq!(local["Policies"].as_array().unwrap().len(), 3);
     let attached_only = serve
         .aws(&["iam", "list-policies", "--only-attached"])
         .json();
-    assert_eq!(attached_only["Policies"].as_array().unwrap().len(), 3);
+    assert_eq!(attached_only["Policies"].as_array().unwrap().len(), 4);
     // Paging as the CLI does it (MaxItems + Marker, followed until IsTruncated is false).
     let paged = serve
         .aws(&["iam", "list-policies", "--page-size", "2"])
         .json();
-    assert_eq!(paged["Policies"].as_array().unwrap().len(), 8);
+    // Six AWS managed ones and the three local ones, across pages of two.
+    assert_eq!(paged["Policies"].as_array().unwrap().len(), 9);
 
     // Versions: at most five, the default cannot be deleted, documents round-trip.
     let v2_doc = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Two","Effect":"Allow","Action":"iam:ListRoles","Resource":"*"}]}"#;
@@ -648,8 +650,11 @@ fn managed_policies_versions_attachments_and_the_simulator() {
         results[0]["EvalResourceName"],
         "arn:aws:iam::123456789012:role/S3Access"
     );
+    assert_eq!(results[0]["EvalDecision"], "allowed", "{sim}");
+    let matched = &results[0]["MatchedStatements"][0];
+    assert_eq!(matched["SourcePolicyId"], "PolicyInputList.1", "{sim}");
     assert!(
-        ["allowed", "implicitDeny"].contains(&results[0]["EvalDecision"].as_str().unwrap()),
+        matched["StartPosition"]["Line"].as_i64().unwrap() >= 1,
         "{sim}"
     );
     assert_eq!(results[1]["EvalActionName"], "rds:DeleteDBCluster");

@@ -31,7 +31,7 @@ use time::OffsetDateTime;
 use crate::config::{Config, IamMode};
 use crate::error::{ControlError, DenyReason};
 use crate::iam::{self, EntityKind};
-use crate::store::{AppliedPolicy, IamRole, PolicySourceType, Store};
+use crate::store::{AppliedPolicy, IamRole, IamUser, PolicySourceType, Store};
 
 /// Who signed a request: the access key and the IAM user it belongs to ([`ROOT_USER`] for
 /// the account root), and where the request came from.
@@ -166,15 +166,8 @@ impl Authorizer {
             return Ok((arn, implicit_deny()));
         };
         let arn = iam::arn(&self.account_id, "user", &user.path, &user.name);
-        let mut context = keys.clone();
-        context.set("aws:username", &user.name);
-        context.set("aws:userid", &user.id);
-        context.set("aws:PrincipalArn", &arn);
-        context.set("aws:PrincipalAccount", &self.account_id);
-        context.set("aws:PrincipalType", "User");
-        for (k, v) in store.iam_tags(EntityKind::User, &user.name)? {
-            context.set(&format!("aws:PrincipalTag/{k}"), v);
-        }
+        let mut context = self.user_keys(store, &user)?;
+        context.extend(keys);
         if let Some(ip) = principal.source_ip {
             context.set("aws:SourceIp", ip.to_string());
         }
@@ -186,9 +179,43 @@ impl Authorizer {
                 "false"
             },
         );
-        self.add_time_and_region(&mut context);
         let applied = store.policies_of_user(&user.name)?;
         Ok((arn, self.evaluate(&applied, action, resource, &context)))
+    }
+
+    /// The condition keys that describe `user` as a caller (`aws:username`, `aws:userid`,
+    /// `aws:PrincipalArn`, `aws:PrincipalAccount`, `aws:PrincipalType`,
+    /// `aws:PrincipalTag/*`) and the request's time and region: what enforcement evaluates
+    /// with, and what the simulator starts from for a user.
+    pub fn user_keys(&self, store: &Store, user: &IamUser) -> Result<Context, ControlError> {
+        let arn = iam::arn(&self.account_id, "user", &user.path, &user.name);
+        let mut context = Context::new();
+        context.set("aws:username", &user.name);
+        context.set("aws:userid", &user.id);
+        context.set("aws:PrincipalArn", &arn);
+        context.set("aws:PrincipalAccount", &self.account_id);
+        context.set("aws:PrincipalType", "User");
+        for (k, v) in store.iam_tags(EntityKind::User, &user.name)? {
+            context.set(&format!("aws:PrincipalTag/{k}"), v);
+        }
+        self.add_time_and_region(&mut context);
+        Ok(context)
+    }
+
+    /// The condition keys that describe `role` as the caller when a service acts with it.
+    pub fn role_keys(&self, store: &Store, role: &IamRole) -> Result<Context, ControlError> {
+        let arn = iam::arn(&self.account_id, "role", &role.path, &role.name);
+        let mut context = Context::new();
+        context.set("aws:userid", format!("{}:ferry-restore", role.id));
+        context.set("aws:PrincipalArn", &arn);
+        context.set("aws:PrincipalAccount", &self.account_id);
+        context.set("aws:PrincipalType", "AssumedRole");
+        for (k, v) in store.iam_tags(EntityKind::Role, &role.name)? {
+            context.set(&format!("aws:PrincipalTag/{k}"), v);
+        }
+        context.set("aws:SecureTransport", "true");
+        self.add_time_and_region(&mut context);
+        Ok(context)
     }
 
     /// Whether `role`'s permission policies allow `action` on `resource` when a service
@@ -201,17 +228,8 @@ impl Authorizer {
         resource: &str,
         keys: &Context,
     ) -> Result<Decision, ControlError> {
-        let arn = iam::arn(&self.account_id, "role", &role.path, &role.name);
-        let mut context = keys.clone();
-        context.set("aws:userid", format!("{}:ferry-restore", role.id));
-        context.set("aws:PrincipalArn", &arn);
-        context.set("aws:PrincipalAccount", &self.account_id);
-        context.set("aws:PrincipalType", "AssumedRole");
-        for (k, v) in store.iam_tags(EntityKind::Role, &role.name)? {
-            context.set(&format!("aws:PrincipalTag/{k}"), v);
-        }
-        context.set("aws:SecureTransport", "true");
-        self.add_time_and_region(&mut context);
+        let mut context = self.role_keys(store, role)?;
+        context.extend(keys);
         let applied = store.policies_of_role(&role.name)?;
         Ok(self.evaluate(&applied, action, resource, &context))
     }
@@ -230,6 +248,14 @@ impl Authorizer {
             "sts:AssumeRole",
             &context,
         )
+    }
+
+    /// The keys every request has: `aws:CurrentTime`, `aws:EpochTime`,
+    /// `aws:RequestedRegion`.
+    pub fn request_keys(&self) -> Context {
+        let mut context = Context::new();
+        self.add_time_and_region(&mut context);
+        context
     }
 
     fn add_time_and_region(&self, context: &mut Context) {

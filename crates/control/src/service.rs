@@ -38,6 +38,8 @@ pub use iam_policies::{
 
 mod clusters;
 mod iam_policies;
+mod ingestion;
+pub use ingestion::IngestionRole;
 mod instances;
 mod replication;
 mod tags;
@@ -224,6 +226,12 @@ impl ControlPlane {
         let ctx = self.ctx();
         ctx.authz
             .authorize(&ctx.store, principal, action, resource, keys)
+    }
+
+    /// The condition keys every request has (time, region): where a simulation of
+    /// documents with no principal starts.
+    pub fn request_keys(&self) -> ferry_iam::Context {
+        self.ctx().authz.request_keys()
     }
 
     /// The secret for an access key, for SigV4 verification.

@@ -26,7 +26,7 @@ mod events;
 mod iam_identities;
 mod iam_policies;
 mod iam_shim;
-pub use iam_shim::{AppliedPolicy, IamRole, IamUser, PolicySourceType};
+pub use iam_shim::IamUser;
 mod jobs;
 #[cfg(test)]
 mod lifecycle_tests;

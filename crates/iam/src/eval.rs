@@ -31,6 +31,13 @@ impl Context {
         self.values.insert(key.to_ascii_lowercase(), values);
     }
 
+    /// Sets every key of `other` here, replacing what this context had for it.
+    pub fn extend(&mut self, other: &Context) {
+        for (k, v) in &other.values {
+            self.values.insert(k.clone(), v.clone());
+        }
+    }
+
     pub fn get(&self, key: &str) -> Option<&[String]> {
         self.get_lower(&key.to_ascii_lowercase())
     }

@@ -162,14 +162,24 @@ pub fn aws_managed_unmodifiable(arn: &str) -> IamError {
 
 /// Checks a document with IAM's grammar: `MalformedPolicyDocument` with IAM's message.
 pub fn check_document(text: &str, kind: DocumentKind) -> Result<(), IamError> {
-    ferry_iam::parse(text, kind)
-        .map(drop)
-        .map_err(|m| IamError::new(IamErrorKind::MalformedPolicyDocument, m.message))
+    ferry_iam::parse(text, kind).map(drop).map_err(refusal)
 }
 
-/// Checks a managed policy document: the grammar, then the 6,144-character quota.
+/// IAM's answer for a document it refuses: `MalformedPolicyDocument`, or `ValidationError`
+/// for characters outside the allowed set (what IAM's parameter validation says).
+fn refusal(m: ferry_iam::Malformed) -> IamError {
+    let kind = if m.code == "ValidationError" {
+        IamErrorKind::Validation
+    } else {
+        IamErrorKind::MalformedPolicyDocument
+    };
+    IamError::new(kind, m.message)
+}
+
+/// Checks a managed policy document: the grammar (version 2012-10-17 required, as IAM does
+/// for managed policies), then the 6,144-character quota.
 pub fn check_managed_document(text: &str) -> Result<(), IamError> {
-    check_document(text, DocumentKind::Identity)?;
+    ferry_iam::parse_managed(text).map_err(refusal)?;
     if ferry_iam::document_size(text) > MAX_MANAGED_POLICY_SIZE {
         return Err(IamError::new(
             IamErrorKind::LimitExceeded,
@@ -277,7 +287,7 @@ mod tests {
             "The group with name g cannot be found."
         );
         let big = format!(
-            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:GetObject","Resource":"{}"}}]}}"#,
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::{}"}}]}}"#,
             "a".repeat(MAX_MANAGED_POLICY_SIZE)
         );
         assert_eq!(

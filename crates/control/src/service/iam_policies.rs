@@ -58,6 +58,9 @@ pub struct MatchedStatement {
     /// Beyond AWS: the deciding statement's `Sid` and its index in the document.
     pub sid: Option<String>,
     pub index: usize,
+    /// Where the statement starts and ends in its document: (line, column), 1-based.
+    pub start: (usize, usize),
+    pub end: (usize, usize),
 }
 
 /// One simulated (action, resource) pair.
@@ -463,7 +466,7 @@ impl ControlPlane {
     pub fn policies_of_principal(
         &self,
         source_arn: &str,
-    ) -> Result<Vec<SimulatedPolicy>, ControlError> {
+    ) -> Result<(Vec<SimulatedPolicy>, ferry_iam::Context), ControlError> {
         let prefix = format!("arn:aws:iam::{}:", self.account_id());
         let invalid = || {
             iam_err(
@@ -484,12 +487,27 @@ impl ControlPlane {
         if store.iam_entity_path(kind, name)?.is_none() {
             return Err(rules::no_such_entity(kind, name).into());
         }
-        let applied = match kind {
-            EntityKind::User => store.policies_of_user(name)?,
-            EntityKind::Group => store.policies_of_group(name)?,
-            EntityKind::Role => store.policies_of_role(name)?,
+        // The principal's own condition keys, as enforcement sees them; the request's
+        // ContextEntries are laid over them.
+        let authz = &self.ctx().authz;
+        let (applied, keys) = match kind {
+            EntityKind::User => {
+                let keys = match store.iam_user(name)? {
+                    Some(user) => authz.user_keys(store, &user)?,
+                    None => authz.request_keys(),
+                };
+                (store.policies_of_user(name)?, keys)
+            }
+            EntityKind::Group => (store.policies_of_group(name)?, authz.request_keys()),
+            EntityKind::Role => {
+                let keys = match store.iam_role(name)? {
+                    Some(role) => authz.role_keys(store, &role)?,
+                    None => authz.request_keys(),
+                };
+                (store.policies_of_role(name)?, keys)
+            }
         };
-        Ok(applied.into_iter().map(simulated).collect())
+        Ok((applied.into_iter().map(simulated).collect(), keys))
     }
 
     /// Evaluates each action on each resource (`*` when none) against `policies`, as
@@ -500,6 +518,7 @@ impl ControlPlane {
         policies: &[SimulatedPolicy],
         actions: &[String],
         resources: &[String],
+        base: ferry_iam::Context,
         context: &[ContextEntry],
     ) -> Result<Vec<Evaluation>, ControlError> {
         let parsed = policies
@@ -515,7 +534,7 @@ impl ControlPlane {
             .zip(&names)
             .map(|(policy, name)| NamedPolicy { name, policy })
             .collect();
-        let mut ctx = ferry_iam::Context::new();
+        let mut ctx = base;
         for entry in context {
             let multi = entry.kind.as_deref().is_some_and(|k| k.ends_with("List"));
             match entry.values.as_slice() {
@@ -550,6 +569,8 @@ impl ControlPlane {
                             source_type: p.source_type.clone(),
                             sid: d.sid.clone(),
                             index: d.index,
+                            start: (d.start.line, d.start.column),
+                            end: (d.end.line, d.end.column),
                         })
                     })
                     .collect();

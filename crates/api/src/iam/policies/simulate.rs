@@ -20,9 +20,9 @@ use crate::xml::XmlWriter;
 pub(super) fn principal(h: &Handler<'_>) -> Result<Reply, ApiError> {
     let source = h.params.required("PolicySourceArn")?;
     h.authorize("SimulatePrincipalPolicy", source)?;
-    let mut policies = h.cp.policies_of_principal(source)?;
+    let (mut policies, keys) = h.cp.policies_of_principal(source)?;
     policies.extend(input_policies(h));
-    run(h, policies)
+    run(h, policies, keys)
 }
 
 pub(super) fn custom(h: &Handler<'_>) -> Result<Reply, ApiError> {
@@ -31,7 +31,7 @@ pub(super) fn custom(h: &Handler<'_>) -> Result<Reply, ApiError> {
     if policies.is_empty() {
         return Err(crate::params::ParamError::missing("PolicyInputList").into());
     }
-    run(h, policies)
+    run(h, policies, h.cp.request_keys())
 }
 
 /// `PolicyInputList.member.N`, reported as `PolicyInputList.N`.
@@ -79,7 +79,11 @@ fn context(h: &Handler<'_>) -> Result<Vec<ContextEntry>, ApiError> {
     Ok(out)
 }
 
-fn run(h: &Handler<'_>, policies: Vec<SimulatedPolicy>) -> Result<Reply, ApiError> {
+fn run(
+    h: &Handler<'_>,
+    policies: Vec<SimulatedPolicy>,
+    keys: ferry_iam::Context,
+) -> Result<Reply, ApiError> {
     let strings = |name: &str| -> Vec<String> {
         h.params
             .list(name, "member")
@@ -94,7 +98,7 @@ fn run(h: &Handler<'_>, policies: Vec<SimulatedPolicy>) -> Result<Reply, ApiErro
     let resources = strings("ResourceArns");
     let per_resource = !resources.is_empty();
     let results =
-        h.cp.simulate(&policies, &actions, &resources, &context(h)?)?;
+        h.cp.simulate(&policies, &actions, &resources, keys, &context(h)?)?;
     let (results, next) = page(h, results)?;
     reply(move |w| {
         w.start("EvaluationResults");
@@ -119,8 +123,11 @@ fn write_matched(w: &mut XmlWriter, matched: &[MatchedStatement]) {
     for m in matched {
         w.start("member")
             .elem("SourcePolicyId", &m.source_id)
-            .elem("SourcePolicyType", &m.source_type)
-            .end();
+            .elem("SourcePolicyType", &m.source_type);
+        for (tag, (line, column)) in [("StartPosition", m.start), ("EndPosition", m.end)] {
+            w.start(tag).elem("Line", line).elem("Column", column).end();
+        }
+        w.end();
     }
     w.end();
 }
@@ -163,14 +170,20 @@ mod tests {
                 source_type: "IAM Policy".into(),
                 sid: Some("AllowS3AccessRole".into()),
                 index: 0,
+                start: (4, 9),
+                end: (9, 9),
             }],
             missing_context: vec!["aws:SourceIp".into()],
         };
         let mut w = XmlWriter::new();
         write_result(&mut w, &r, true);
         let xml = w.finish();
-        let matched = "<MatchedStatements><member><SourcePolicyId>PolicyInputList.1</SourcePolicyId>\
-                       <SourcePolicyType>IAM Policy</SourcePolicyType></member></MatchedStatements>";
+        let matched =
+            "<MatchedStatements><member><SourcePolicyId>PolicyInputList.1</SourcePolicyId>\
+                       <SourcePolicyType>IAM Policy</SourcePolicyType>\
+                       <StartPosition><Line>4</Line><Column>9</Column></StartPosition>\
+                       <EndPosition><Line>9</Line><Column>9</Column></EndPosition>\
+                       </member></MatchedStatements>";
         assert!(
             xml.starts_with(&format!(
                 "<member><EvalActionName>iam:PassRole</EvalActionName>\
