@@ -44,9 +44,9 @@ use rusqlite::{Connection, ErrorCode};
 use time::OffsetDateTime;
 
 pub use access_keys::{AccessKey, KeyAdded, KeyLastUsed, KeyStatus};
+pub use events::{EventQuery, NewEvent};
 pub use iam_identities::{IamGroup, IamUser, IamWrite, UserConflicts};
 pub use keys_cipher::KEY_FILE as SECRETS_KEY_FILE;
-pub use events::{EventQuery, NewEvent};
 
 #[cfg(doc)]
 use crate::model::{Cluster, Instance};
@@ -170,7 +170,11 @@ impl Store {
     /// A store that lives as long as the value (tests, `--dry-run` tools).
     pub fn open_in_memory() -> Result<Store, StoreError> {
         let conn = Connection::open_in_memory().ctx(|| "open an in-memory database".into())?;
-        Store::init(conn, ":memory:".into(), keys_cipher::KeyCipher::ephemeral()?)
+        Store::init(
+            conn,
+            ":memory:".into(),
+            keys_cipher::KeyCipher::ephemeral()?,
+        )
     }
 
     fn init(

@@ -11,8 +11,7 @@ use super::{new_id, validate_name, validate_path, EntityKind, IamError, IamError
 use crate::auth::ROOT_USER;
 use crate::error::ControlError;
 use crate::store::{
-    AccessKey, IamGroup, IamUser, IamWrite, KeyAdded, KeyLastUsed, KeyStatus, Store,
-    UserConflicts,
+    AccessKey, IamGroup, IamUser, IamWrite, KeyAdded, KeyLastUsed, KeyStatus, Store, UserConflicts,
 };
 
 /// Access keys per user (IAM's default quota, not adjustable).
@@ -236,7 +235,10 @@ pub fn update_user(
         IamWrite::NotFound => Err(no_user(name).into()),
         _ => Err(IamError::new(
             IamErrorKind::EntityAlreadyExists,
-            format!("User with name {} already exists.", new_name.unwrap_or(name)),
+            format!(
+                "User with name {} already exists.",
+                new_name.unwrap_or(name)
+            ),
         )
         .into()),
     }
@@ -348,11 +350,7 @@ pub fn groups_for_user(
 
 /// The stored name of the key holder: `user` as given (checked to exist, in its stored case),
 /// or the caller itself (the root, or the calling IAM user) when `user` is `None`.
-pub fn key_holder(
-    store: &Store,
-    user: Option<&str>,
-    caller: &str,
-) -> Result<String, ControlError> {
+pub fn key_holder(store: &Store, user: Option<&str>, caller: &str) -> Result<String, ControlError> {
     match user {
         Some(name) => Ok(get_user(store, name)?.name),
         None if caller == ROOT_USER => Ok(ROOT_USER.to_string()),
@@ -468,11 +466,7 @@ pub fn note_key_use(
 
 // ---- user tags -------------------------------------------------------------------------------
 
-pub fn tag_user(
-    store: &Store,
-    user: &str,
-    tags: &[(String, String)],
-) -> Result<(), ControlError> {
+pub fn tag_user(store: &Store, user: &str, tags: &[(String, String)]) -> Result<(), ControlError> {
     let u = get_user(store, user)?;
     validate_tags(tags)?;
     match store.put_iam_tags(EntityKind::User, &u.name, tags, TAGS_PER_ENTITY)? {

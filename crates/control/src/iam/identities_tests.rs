@@ -55,12 +55,37 @@ fn users_are_created_listed_paged_renamed_and_deleted() {
     create_group(&store, "devs", None).unwrap();
     add_user_to_group(&store, "devs", "alice").unwrap();
     update_user(&store, "alice", Some("alicia"), Some("/ops/")).unwrap();
-    assert_eq!(err(get_user(&store, "alice").unwrap_err()).kind, IamErrorKind::NoSuchEntity);
+    assert_eq!(
+        err(get_user(&store, "alice").unwrap_err()).kind,
+        IamErrorKind::NoSuchEntity
+    );
     let alicia = get_user(&store, "alicia").unwrap();
-    assert_eq!((alicia.id.as_str(), alicia.path.as_str()), (alice.id.as_str(), "/ops/"));
-    assert_eq!(store.get_access_key(&key.access_key_id).unwrap().unwrap().user_name, "alicia");
-    assert_eq!(groups_for_user(&store, "alicia", &Paging::default()).unwrap().items.len(), 1);
-    assert_eq!(user_tags(&store, "alicia", &Paging::default()).unwrap().items.len(), 2);
+    assert_eq!(
+        (alicia.id.as_str(), alicia.path.as_str()),
+        (alice.id.as_str(), "/ops/")
+    );
+    assert_eq!(
+        store
+            .get_access_key(&key.access_key_id)
+            .unwrap()
+            .unwrap()
+            .user_name,
+        "alicia"
+    );
+    assert_eq!(
+        groups_for_user(&store, "alicia", &Paging::default())
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    assert_eq!(
+        user_tags(&store, "alicia", &Paging::default())
+            .unwrap()
+            .items
+            .len(),
+        2
+    );
     let e = err(update_user(&store, "alicia", Some("bob"), None).unwrap_err());
     assert_eq!(e.kind, IamErrorKind::EntityAlreadyExists);
 
@@ -68,13 +93,22 @@ fn users_are_created_listed_paged_renamed_and_deleted() {
     let e = err(delete_user(&store, "alicia").unwrap_err());
     assert_eq!(
         (e.kind, e.message.as_str()),
-        (IamErrorKind::DeleteConflict, "Cannot delete entity, must delete access keys first.")
+        (
+            IamErrorKind::DeleteConflict,
+            "Cannot delete entity, must delete access keys first."
+        )
     );
     delete_access_key(&store, "alicia", &key.access_key_id).unwrap();
     let e = err(delete_user(&store, "alicia").unwrap_err());
-    assert_eq!(e.message, "Cannot delete entity, must remove from all groups first.");
+    assert_eq!(
+        e.message,
+        "Cannot delete entity, must remove from all groups first."
+    );
     let e = err(delete_group(&store, "devs").unwrap_err());
-    assert_eq!(e.message, "Cannot delete entity, must remove users from group first.");
+    assert_eq!(
+        e.message,
+        "Cannot delete entity, must remove users from group first."
+    );
     remove_user_from_group(&store, "devs", "alicia").unwrap();
     delete_user(&store, "alicia").unwrap();
     delete_group(&store, "devs").unwrap();
@@ -82,7 +116,10 @@ fn users_are_created_listed_paged_renamed_and_deleted() {
     assert_eq!(e.message, "The user with name alicia cannot be found.");
     // Its tags went with it.
     create_user(&store, "alicia", None, &[]).unwrap();
-    assert!(user_tags(&store, "alicia", &Paging::default()).unwrap().items.is_empty());
+    assert!(user_tags(&store, "alicia", &Paging::default())
+        .unwrap()
+        .items
+        .is_empty());
 }
 
 #[test]
@@ -99,13 +136,19 @@ fn access_keys_quota_status_and_last_use() {
     let e = err(create_access_key(&store, &holder).unwrap_err());
     assert_eq!(
         (e.kind, e.message.as_str()),
-        (IamErrorKind::LimitExceeded, "Cannot exceed quota for AccessKeysPerUser: 2")
+        (
+            IamErrorKind::LimitExceeded,
+            "Cannot exceed quota for AccessKeysPerUser: 2"
+        )
     );
     update_access_key(&store, &holder, &k1.access_key_id, "Inactive").unwrap();
     let e = err(update_access_key(&store, &holder, &k1.access_key_id, "Off").unwrap_err());
     assert_eq!(e.kind, IamErrorKind::Validation);
     let e = err(update_access_key(&store, &holder, "AKIANOPE", "Active").unwrap_err());
-    assert_eq!(e.message, "The Access Key with id AKIANOPE cannot be found.");
+    assert_eq!(
+        e.message,
+        "The Access Key with id AKIANOPE cannot be found."
+    );
 
     let now = OffsetDateTime::now_utc();
     let (user, last) = access_key_last_used(&store, &k1.access_key_id).unwrap();
@@ -113,11 +156,25 @@ fn access_keys_quota_status_and_last_use() {
     note_key_use(&store, &k1, "sts", "us-east-1", now).unwrap();
     let k = store.get_access_key(&k1.access_key_id).unwrap().unwrap();
     // Within the granularity, nothing is written again.
-    note_key_use(&store, &k, "sts", "us-east-1", now + time::Duration::seconds(5)).unwrap();
+    note_key_use(
+        &store,
+        &k,
+        "sts",
+        "us-east-1",
+        now + time::Duration::seconds(5),
+    )
+    .unwrap();
     let (_, last) = access_key_last_used(&store, &k1.access_key_id).unwrap();
     let last = last.unwrap();
     assert_eq!((last.service.as_str(), last.at), ("sts", now));
-    note_key_use(&store, &k, "iam", "us-east-1", now + time::Duration::seconds(5)).unwrap();
+    note_key_use(
+        &store,
+        &k,
+        "iam",
+        "us-east-1",
+        now + time::Duration::seconds(5),
+    )
+    .unwrap();
     let (_, last) = access_key_last_used(&store, &k1.access_key_id).unwrap();
     assert_eq!(last.unwrap().service, "iam");
 }
@@ -143,14 +200,38 @@ fn groups_quota_and_tag_rules() {
     let t = user_tags(&store, "u", &Paging::default()).unwrap().items;
     assert_eq!(t.len(), 49);
     assert_eq!(t[0], ("K0".to_string(), "new".to_string()));
-    let e = err(tag_user(&store, "u", &[("a".into(), "".into()), ("b".into(), "".into())]).unwrap_err());
+    let e = err(tag_user(
+        &store,
+        "u",
+        &[("a".into(), "".into()), ("b".into(), "".into())],
+    )
+    .unwrap_err());
     assert_eq!(e.message, "Cannot exceed quota for TagsPerUser: 50");
     let e = err(tag_user(&store, "u", &[("x".repeat(129), "".into())]).unwrap_err());
     assert_eq!(e.kind, IamErrorKind::Validation);
-    let e = err(tag_user(&store, "u", &[("a".into(), "".into()), ("A".into(), "".into())]).unwrap_err());
+    let e = err(tag_user(
+        &store,
+        "u",
+        &[("a".into(), "".into()), ("A".into(), "".into())],
+    )
+    .unwrap_err());
     assert_eq!(e.kind, IamErrorKind::InvalidInput);
     untag_user(&store, "u", &["k1".into(), "absent".into()]).unwrap();
-    assert_eq!(user_tags(&store, "u", &Paging::default()).unwrap().items.len(), 48);
-    let e = err(list_users(&store, None, &Paging { marker: Some("x".into()), max_items: None }).unwrap_err());
+    assert_eq!(
+        user_tags(&store, "u", &Paging::default())
+            .unwrap()
+            .items
+            .len(),
+        48
+    );
+    let e = err(list_users(
+        &store,
+        None,
+        &Paging {
+            marker: Some("x".into()),
+            max_items: None,
+        },
+    )
+    .unwrap_err());
     assert_eq!(e.kind, IamErrorKind::InvalidInput);
 }

@@ -198,12 +198,7 @@ impl Store {
             .execute(
                 "UPDATE access_keys SET last_used_at = ?2, last_used_service = ?3,
                      last_used_region = ?4 WHERE access_key_id = ?1",
-                params![
-                    access_key_id,
-                    to_nanos(used.at),
-                    used.service,
-                    used.region
-                ],
+                params![access_key_id, to_nanos(used.at), used.service, used.region],
             )
             .ctx(|| format!("record the use of access key '{access_key_id}'"))?;
         Ok(())
@@ -240,13 +235,15 @@ impl Store {
                         ),
                     });
                 }
-                self.cipher.open(&id, &stored).map_err(|e| StoreError::Corrupt {
-                    what: format!("access key '{id}' in {}", self.path),
-                    reason: match e {
-                        StoreError::Corrupt { reason, .. } => reason,
-                        other => other.to_string(),
-                    },
-                })?;
+                self.cipher
+                    .open(&id, &stored)
+                    .map_err(|e| StoreError::Corrupt {
+                        what: format!("access key '{id}' in {}", self.path),
+                        reason: match e {
+                            StoreError::Corrupt { reason, .. } => reason,
+                            other => other.to_string(),
+                        },
+                    })?;
                 continue;
             }
             let sealed = self.cipher.seal(&id, &stored.into())?;
@@ -445,7 +442,10 @@ mod tests {
         // The key file lost: said at open, naming it.
         std::fs::remove_file(tmp.path().join(super::super::keys_cipher::KEY_FILE)).unwrap();
         let err = Store::open(&path).unwrap_err().to_string();
-        assert!(err.contains("secrets key file") && err.contains("missing"), "{err}");
+        assert!(
+            err.contains("secrets key file") && err.contains("missing"),
+            "{err}"
+        );
         assert!(!tmp.path().join("secrets.key").exists());
     }
 }

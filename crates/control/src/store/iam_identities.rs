@@ -203,7 +203,8 @@ impl Store {
                 return Ok(IamWrite::Exists);
             }
             // Memberships point at the user's name: checked at commit, once both moved.
-            tx.execute_batch("PRAGMA defer_foreign_keys = ON").ctx(ctx)?;
+            tx.execute_batch("PRAGMA defer_foreign_keys = ON")
+                .ctx(ctx)?;
             for sql in [
                 "UPDATE iam_users SET name = ?2 WHERE name = ?1",
                 "UPDATE iam_group_members SET user_name = ?2 WHERE user_name = ?1",

@@ -159,7 +159,9 @@ mod tests {
     #[test]
     fn seal_and_open_round_trip_bound_to_the_key_id() {
         let c = KeyCipher::ephemeral().unwrap();
-        let secret: Secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".to_string().into();
+        let secret: Secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+            .to_string()
+            .into();
         let sealed = c.seal("AKIA1", &secret).unwrap();
         assert!(is_sealed(&sealed));
         assert!(!sealed.contains("wJalr"), "{sealed}");
