@@ -269,7 +269,7 @@ async fn handle(
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(key) = used_key {
         // GetAccessKeyLastUsed; written at most once a minute per key.
-        let noted = ferry_control::iam::identities::note_key_use(
+        let noted = ferry_control::service::iam_identities::note_key_use(
             cp.store(),
             &key,
             service.name(),

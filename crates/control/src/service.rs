@@ -33,6 +33,7 @@ use crate::supervisor::Supervisor;
 use crate::{instance_class, secrets};
 
 mod clusters;
+pub mod iam_identities;
 mod instances;
 mod replication;
 mod tags;

@@ -1,12 +1,13 @@
 //! IAM users, groups, group membership and user tags (access keys: [`identities_keys`]).
 //!
 //! Each action reads its parameters, authorizes `iam:<Action>` on the entity's ARN, calls
-//! `ferry_control::iam::identities`, and renders the members of botocore's IAM model.
+//! `ferry_control::service::iam_identities`, and renders the members of botocore's IAM model.
 
 use std::collections::BTreeMap;
 
-use ferry_control::iam::identities::{self as ops, Listing, Paging};
+use ferry_control::iam::identities::{Listing, Paging};
 use ferry_control::iam::{self, EntityKind};
+use ferry_control::service::iam_identities as ops;
 use ferry_control::store::IamUser;
 
 use super::identities_keys;

@@ -3,7 +3,7 @@
 //! for the root).
 
 use ferry_control::auth::ROOT_USER;
-use ferry_control::iam::identities as ops;
+use ferry_control::service::iam_identities as ops;
 use ferry_control::store::AccessKey;
 
 use super::identities::write_listing;
