@@ -186,7 +186,27 @@ impl Client {
         action: &str,
         params: &[(&str, &str)],
     ) -> Result<Response, ClientError> {
-        let body = form_body(action, params);
+        self.call_api(SERVICE, API_VERSION, action, params).await
+    }
+
+    /// [`Client::call`] for an IAM action (service `iam`, version 2010-05-08).
+    pub async fn call_iam(
+        &self,
+        action: &str,
+        params: &[(&str, &str)],
+    ) -> Result<Response, ClientError> {
+        self.call_api("iam", crate::iam::API_VERSION, action, params)
+            .await
+    }
+
+    async fn call_api(
+        &self,
+        service: &str,
+        version: &str,
+        action: &str,
+        params: &[(&str, &str)],
+    ) -> Result<Response, ClientError> {
+        let body = form_body(action, version, params);
         let mut headers = HeaderMap::new();
         headers.insert(
             "content-type",
@@ -209,7 +229,7 @@ impl Client {
             &host,
             &credentials,
             &self.region,
-            SERVICE,
+            service,
             OffsetDateTime::now_utc(),
         );
         for (name, value) in signed {
@@ -264,10 +284,10 @@ impl Client {
 }
 
 /// The form body: `Action`, `Version`, then `params` in order, form-urlencoded.
-fn form_body(action: &str, params: &[(&str, &str)]) -> String {
+fn form_body(action: &str, version: &str, params: &[(&str, &str)]) -> String {
     let mut form = form_urlencoded::Serializer::new(String::new());
     form.append_pair("Action", action);
-    form.append_pair("Version", API_VERSION);
+    form.append_pair("Version", version);
     for (name, value) in params {
         form.append_pair(name, value);
     }
@@ -416,7 +436,11 @@ mod tests {
     #[test]
     fn form_body_starts_with_action_and_version() {
         assert_eq!(
-            form_body("DescribeEvents", &[("SourceIdentifier", "c 1&x")]),
+            form_body(
+                "DescribeEvents",
+                API_VERSION,
+                &[("SourceIdentifier", "c 1&x")]
+            ),
             "Action=DescribeEvents&Version=2014-10-31&SourceIdentifier=c+1%26x"
         );
     }

@@ -16,6 +16,7 @@ use crate::error::ApiError;
 use crate::params::Params;
 use crate::xml::{self, XmlWriter};
 
+mod keys;
 pub mod shapes;
 
 use shapes::{write_cluster, write_event, write_instance, write_tags};
@@ -125,7 +126,7 @@ pub async fn dispatch(
         }
         "FerryDescribeReplication" => {
             let raw = params.required("DBClusterIdentifier")?;
-            h.authorize("FerryDescribeReplication", &h.cluster_arn_for(raw))?;
+            h.authorize_ferry("DescribeReplication", &h.cluster_arn_for(raw))?;
             let view = crate::replication::describe(cp, raw)?;
             Box::new(move |w| {
                 if let Some(v) = &view {
@@ -135,7 +136,7 @@ pub async fn dispatch(
         }
         "FerryCutover" => {
             let raw = params.required("DBClusterIdentifier")?;
-            h.authorize("FerryCutover", &h.cluster_arn_for(raw))?;
+            h.authorize_ferry("Cutover", &h.cluster_arn_for(raw))?;
             let req = crate::replication::cutover_request(cp, params)?;
             let outcome = cp.cutover(&req.cluster, &req.target, req.timeout).await?;
             Box::new(move |w| crate::replication::write_cutover(w, &outcome))
@@ -158,11 +159,32 @@ struct Handler<'a> {
 }
 
 impl Handler<'_> {
-    /// Authorizes RDS action `action` (its API name: `rds:` is added) on `resource`.
+    /// Authorizes RDS action `action` (its API name: `rds:` is added) on the existing
+    /// resource `resource`, with its tags as condition keys.
     fn authorize(&self, action: &str, resource: &str) -> Result<(), ApiError> {
+        self.authorize_with(action, resource, &keys::on_resource(self.cp, resource))
+    }
+
+    /// Authorizes ferry's own action `action` (`ferry:` is added) on `resource`.
+    fn authorize_ferry(&self, action: &str, resource: &str) -> Result<(), ApiError> {
+        Ok(self.cp.authorize_with(
+            self.principal,
+            &format!("ferry:{action}"),
+            resource,
+            &keys::on_resource(self.cp, resource),
+        )?)
+    }
+
+    /// Authorizes RDS action `action` on `resource` with the condition keys `keys`.
+    fn authorize_with(
+        &self,
+        action: &str,
+        resource: &str,
+        keys: &ferry_iam::Context,
+    ) -> Result<(), ApiError> {
         Ok(self
             .cp
-            .authorize(self.principal, &format!("rds:{action}"), resource)?)
+            .authorize_with(self.principal, &format!("rds:{action}"), resource, keys)?)
     }
 
     fn cluster_arn_for(&self, raw: &str) -> String {
@@ -333,7 +355,18 @@ impl Handler<'_> {
         let port = self.port()?;
         let settings = self.settings(engine)?;
         let tags = self.tags()?;
-        self.authorize("RestoreDBClusterFromS3", &self.cp.cluster_arn(&id))?;
+        let cluster_arn = self.cp.cluster_arn(&id);
+        self.authorize_with(
+            "RestoreDBClusterFromS3",
+            &cluster_arn,
+            &keys::creating(engine, &tags),
+        )?;
+        // Handing RDS a role is passing it: the caller needs iam:PassRole on it.
+        let mut pass = ferry_iam::Context::new();
+        pass.set("iam:PassedToService", ferry_control::auth::RDS_SERVICE);
+        pass.set("iam:AssociatedResourceArn", &cluster_arn);
+        self.cp
+            .authorize_with(self.principal, "iam:PassRole", role, &pass)?;
         let req = RestoreFromS3Request {
             id,
             engine,
@@ -367,7 +400,11 @@ impl Handler<'_> {
         let port = self.port()?;
         let settings = self.settings(engine)?;
         let tags = self.tags()?;
-        self.authorize("CreateDBCluster", &self.cp.cluster_arn(&id))?;
+        self.authorize_with(
+            "CreateDBCluster",
+            &self.cp.cluster_arn(&id),
+            &keys::creating(engine, &tags),
+        )?;
         let req = CreateClusterRequest {
             id,
             engine,
@@ -521,7 +558,9 @@ impl Handler<'_> {
             None => None,
         };
         let tags = self.tags()?;
-        self.authorize("CreateDBInstance", &self.cp.instance_arn(&id))?;
+        let mut create_keys = keys::creating(engine, &tags);
+        create_keys.set("rds:DatabaseClass", class);
+        self.authorize_with("CreateDBInstance", &self.cp.instance_arn(&id), &create_keys)?;
         let req = CreateInstanceRequest {
             id,
             cluster_id,
@@ -573,7 +612,9 @@ impl Handler<'_> {
                 "The request must contain the parameter Tags",
             ));
         }
-        self.authorize("AddTagsToResource", arn)?;
+        let mut tag_keys = keys::on_resource(self.cp, arn);
+        keys::request_tags(&mut tag_keys, &tags);
+        self.authorize_with("AddTagsToResource", arn, &tag_keys)?;
         Ok(self.cp.add_tags(arn, &tags)?)
     }
 
@@ -587,7 +628,9 @@ impl Handler<'_> {
                 "The request must contain the parameter TagKeys",
             ));
         }
-        self.authorize("RemoveTagsFromResource", arn)?;
+        let mut tag_keys = keys::on_resource(self.cp, arn);
+        tag_keys.set_multi("aws:TagKeys", keys.clone());
+        self.authorize_with("RemoveTagsFromResource", arn, &tag_keys)?;
         Ok(self.cp.remove_tags(arn, &keys)?)
     }
 

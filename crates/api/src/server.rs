@@ -148,8 +148,13 @@ async fn wrong_method(method: Method, uri: Uri) -> Response {
     response
 }
 
+/// The address of the client on the other end of the connection.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Peer(pub std::net::SocketAddr);
+
 async fn query(
     State(cp): State<ControlPlane>,
+    peer: Option<axum::Extension<Peer>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -171,10 +176,12 @@ async fn query(
             return response;
         }
     };
-    let (action, result) = match handle(&cp, &method, &uri, &headers, &body, &ex.request_id).await {
-        Ok((action, xml)) => (action, Ok(xml)),
-        Err((action, e)) => (action, Err(e)),
-    };
+    let peer = peer.map(|axum::Extension(Peer(addr))| addr);
+    let (action, result) =
+        match handle(&cp, peer, &method, &uri, &headers, &body, &ex.request_id).await {
+            Ok((action, xml)) => (action, Ok(xml)),
+            Err((action, e)) => (action, Err(e)),
+        };
     ex.answer(action.as_deref(), result)
 }
 
@@ -225,6 +232,7 @@ type Failed = (Option<String>, ApiError);
 
 async fn handle(
     cp: &ControlPlane,
+    peer: Option<std::net::SocketAddr>,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
@@ -280,10 +288,8 @@ async fn handle(
             tracing::warn!(access_key_id = %key.access_key_id, error = %ferry_base::error::flatten(&e), "cannot record the access key's last use");
         }
     }
-    let principal = Principal {
-        access_key_id: verified.access_key_id,
-        user_name: verified.user,
-    };
+    let mut principal = Principal::new(verified.access_key_id, verified.user);
+    principal.source_ip = peer.map(|a| a.ip());
     let xml = match service {
         Service::Rds => rds::dispatch(cp, &principal, &params, request_id).await,
         Service::Iam => iam::dispatch(cp, &principal, &params, request_id).await,

@@ -18,6 +18,8 @@ use clap::Args;
 use ferry_api::client::Client;
 
 use crate::demo_source::{self, DemoSourceOptions};
+
+mod iam;
 use crate::serve::{self, ServeArgs};
 
 const MARKER: &str = ".ferry-demo";
@@ -106,7 +108,7 @@ async fn drive(
     credentials: &Utf8Path,
     source: &demo_source::DemoSource,
 ) -> anyhow::Result<()> {
-    let client = Client::from_credentials_file(endpoint, credentials.as_std_path())
+    let admin = Client::from_credentials_file(endpoint, credentials.as_std_path())
         .context("read the admin credentials")?;
     let password = demo_source::random_password();
     let password_file = dir.join("master-password");
@@ -118,8 +120,11 @@ async fn drive(
         .collect::<Vec<_>>()
         .join(".");
 
-    say("== RestoreDBClusterFromS3");
-    let role = "arn:aws:iam::000000000000:role/ferry-demo-s3-import";
+    // Everything from here runs as a user holding only the seed's policies.
+    let (client, role, credentials) =
+        iam::restricted_user(&admin, dir, BUCKET, &source.prefix).await?;
+    let credentials = credentials.as_path();
+    say("== RestoreDBClusterFromS3 (as the migrating user)");
     client
         .call(
             "RestoreDBClusterFromS3",
@@ -132,7 +137,7 @@ async fn drive(
                 ("SourceEngineVersion", &series),
                 ("S3BucketName", BUCKET),
                 ("S3Prefix", &source.prefix),
-                ("S3IngestionRoleArn", role),
+                ("S3IngestionRoleArn", &role),
             ],
         )
         .await

@@ -3,6 +3,7 @@
 mod backup;
 mod demo;
 mod demo_source;
+mod iam;
 mod output;
 mod progress;
 mod replication;
@@ -46,6 +47,9 @@ enum Command {
     /// A cluster's replication from its external source: status and cutover.
     #[command(subcommand)]
     Replication(replication::ReplicationCommand),
+    /// IAM conveniences on a running control plane (the API itself is IAM's: use the AWS CLI).
+    #[command(subcommand)]
+    Iam(iam::IamCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -85,6 +89,7 @@ fn main() -> std::process::ExitCode {
             Command::Serve(args) => serve::run(args).await,
             Command::Demo(args) => demo::run(args).await,
             Command::Replication(cmd) => replication::run(cmd).await,
+            Command::Iam(cmd) => iam::run(cmd).await,
         }
     });
     match result {

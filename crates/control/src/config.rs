@@ -22,6 +22,10 @@
 //! body_read_timeout_secs = 60        # and its body within this (then 408)
 //! max_connections = 512              # more wait until one closes
 //!
+//! [iam]
+//! mode = "enforce"                   # every call authorized by IAM policies; "audit": log what
+//!                                    # would be denied and allow it
+//!
 //! [storage]
 //! file_root = "/srv/buckets"         # bucket <name> is the directory /srv/buckets/<name>
 //!
@@ -243,6 +247,18 @@ pub struct Config {
     /// still controls the server and that no account holds more than the master user's
     /// privileges (100 ms to 60 s; 1 s by default).
     pub guardian_interval: Duration,
+    /// `[iam] mode`: whether IAM denials refuse the call (`enforce`, the default) or are only
+    /// logged (`audit`, to ease adoption).
+    pub iam_mode: IamMode,
+}
+
+/// What an IAM denial does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IamMode {
+    /// The call is refused with `AccessDenied`.
+    Enforce,
+    /// The call goes ahead; the log says it would have been denied, and by what.
+    Audit,
 }
 
 /// The default of [`Config::guardian_interval`].
@@ -263,6 +279,7 @@ impl Default for Config {
             buckets: Vec::new(),
             api: ApiLimits::default(),
             guardian_interval: DEFAULT_GUARDIAN_INTERVAL,
+            iam_mode: IamMode::Enforce,
         }
     }
 }
@@ -312,6 +329,7 @@ struct RawConfig {
     storage: Option<RawStorage>,
     api: Option<RawApi>,
     guardian: Option<RawGuardian>,
+    iam: Option<RawIam>,
     #[serde(default)]
     bucket: Vec<RawBucket>,
 }
@@ -328,6 +346,12 @@ struct RawApi {
 #[serde(deny_unknown_fields)]
 struct RawGuardian {
     interval_ms: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIam {
+    mode: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -470,6 +494,16 @@ impl Config {
                 ))
             }
         };
+        let iam_mode = match raw.iam.and_then(|i| i.mode).as_deref() {
+            None | Some("enforce") => IamMode::Enforce,
+            Some("audit") => IamMode::Audit,
+            Some(other) => {
+                return Err(invalid(
+                    "iam.mode",
+                    format!("{other:?} is not \"enforce\" or \"audit\""),
+                ))
+            }
+        };
         let mut buckets: Vec<BucketConfig> = Vec::new();
         for b in raw.bucket {
             let key = format!("bucket '{}'", b.name);
@@ -492,6 +526,7 @@ impl Config {
             buckets,
             api,
             guardian_interval,
+            iam_mode,
         })
     }
 

@@ -13,6 +13,7 @@ use ferry_engine::{OsUser, Toolbox};
 use crate::error::ControlError;
 use crate::identity::Containment;
 
+use crate::auth::Authorizer;
 use crate::config::Config;
 use crate::events::{ClusterEvent, Events, InstanceEvent};
 use crate::layout::Layout;
@@ -29,6 +30,8 @@ pub(crate) struct Ctx {
     pub(crate) containment: Containment,
     /// The latest replication sample of each replicating cluster.
     pub(crate) samples: Samples,
+    /// IAM policy evaluation (with its cache of parsed documents).
+    pub(crate) authz: Authorizer,
     shutting_down: AtomicBool,
 }
 
@@ -41,6 +44,7 @@ impl Ctx {
         containment: Containment,
     ) -> Ctx {
         Ctx {
+            authz: Authorizer::new(&config),
             layout,
             config,
             store,

@@ -41,11 +41,16 @@ pub enum ControlError {
     #[error("DBClusterParameterGroup not found: {0}")]
     ParameterGroupNotFound(String),
 
-    #[error("User: {principal} is not authorized to perform: {action} on resource: {resource}")]
+    #[error(
+        "User: {principal} is not authorized to perform: {action} on resource: {resource} \
+         {because}",
+        because = reason.because(action)
+    )]
     AccessDenied {
         principal: String,
         action: String,
         resource: String,
+        reason: DenyReason,
     },
 
     /// An IAM call refused (no such entity, already exists, malformed policy, quota, ...).
@@ -104,6 +109,35 @@ pub enum ControlError {
     /// A test's failpoint failed the step (only in builds with the `failpoints` feature).
     #[error(transparent)]
     Injected(#[from] ferry_base::failpoint::Injected),
+}
+
+/// Why IAM denied a call, as the end of AWS's `AccessDenied` message says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DenyReason {
+    /// No statement of the caller's identity-based policies allows the action.
+    NoAllow,
+    /// A `Deny` statement matched.
+    ExplicitDeny,
+}
+
+impl DenyReason {
+    /// The end of the message: `because no identity-based policy allows the <action>
+    /// action` / `with an explicit deny in an identity-based policy`.
+    pub fn because(self, action: &str) -> String {
+        match self {
+            DenyReason::NoAllow => {
+                format!("because no identity-based policy allows the {action} action")
+            }
+            DenyReason::ExplicitDeny => "with an explicit deny in an identity-based policy".into(),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DenyReason::NoAllow => "no identity-based policy allows it",
+            DenyReason::ExplicitDeny => "explicit deny",
+        }
+    }
 }
 
 impl ControlError {

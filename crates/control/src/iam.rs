@@ -60,6 +60,13 @@ impl IamError {
     }
 }
 
+/// The user name under which the account root's access keys are stored: not a valid IAM
+/// user name (`:` is outside `[\w+=,.@-]`), so no IAM user can ever hold it.
+pub const ROOT_USER: &str = ":root";
+
+/// The service principal that assumes a restore's ingestion role.
+pub const RDS_SERVICE: &str = "rds.amazonaws.com";
+
 /// The kinds of IAM entity that hold policies and tags, as stored (`entity_kind`) and as
 /// spelled in ARNs (`user/`, `group/`, `role/`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -101,6 +108,67 @@ pub fn arn(account_id: &str, kind: &str, path: &str, name: &str) -> String {
 /// The account root's ARN.
 pub fn root_arn(account_id: &str) -> String {
     format!("arn:aws:iam::{account_id}:root")
+}
+
+/// The path and name of a role ARN of account `account_id`
+/// (`arn:aws:iam::<account>:role/<path...>/<name>`), or `None` when `arn` is not one.
+pub fn parse_role_arn<'a>(account_id: &str, arn: &'a str) -> Option<(String, &'a str)> {
+    let rest = arn.strip_prefix("arn:aws:iam::")?;
+    let (account, resource) = rest.split_once(':')?;
+    if account != account_id {
+        return None;
+    }
+    let path_and_name = resource.strip_prefix("role/")?;
+    let (path, name) = match path_and_name.rsplit_once('/') {
+        Some((path, name)) => (format!("/{path}/"), name),
+        None => ("/".to_string(), path_and_name),
+    };
+    (!name.is_empty()).then_some((path, name))
+}
+
+/// The documents of an S3 ingestion role (the console's "Create a new role"): the trust
+/// policy that lets RDS assume it, and the permissions to list `bucket` and read the objects
+/// under `prefix` (`*` for any bucket), and to decrypt with `kms_key` when given.
+pub mod ingestion {
+    /// The trust policy: `rds.amazonaws.com` may `sts:AssumeRole`.
+    pub fn trust_policy() -> String {
+        serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Principal": {"Service": super::RDS_SERVICE},
+                "Action": "sts:AssumeRole"
+            }]
+        })
+        .to_string()
+    }
+
+    /// The permissions policy, scoped to `bucket` and `prefix`.
+    pub fn permissions_policy(bucket: &str, prefix: &str, kms_key: Option<&str>) -> String {
+        let mut statements = vec![
+            serde_json::json!({
+                "Sid": "ListTheBucket",
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
+                "Resource": format!("arn:aws:s3:::{bucket}")
+            }),
+            serde_json::json!({
+                "Sid": "ReadTheBackup",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+                "Resource": format!("arn:aws:s3:::{bucket}/{prefix}*")
+            }),
+        ];
+        if let Some(key) = kms_key {
+            statements.push(serde_json::json!({
+                "Sid": "DecryptTheBackup",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": key
+            }));
+        }
+        serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string()
+    }
 }
 
 /// A new unique id as IAM forms them: the kind's prefix and 17 characters of `[A-Z2-7]`
@@ -178,6 +246,34 @@ mod tests {
             "arn:aws:iam::123456789012:role/service-role/S3Access"
         );
         assert_eq!(root_arn("123456789012"), "arn:aws:iam::123456789012:root");
+    }
+
+    #[test]
+    fn role_arns() {
+        let acct = "123456789012";
+        assert_eq!(
+            parse_role_arn(acct, "arn:aws:iam::123456789012:role/S3Access"),
+            Some(("/".to_string(), "S3Access"))
+        );
+        assert_eq!(
+            parse_role_arn(
+                acct,
+                "arn:aws:iam::123456789012:role/service-role/a/S3Access"
+            ),
+            Some(("/service-role/a/".to_string(), "S3Access"))
+        );
+        assert_eq!(
+            parse_role_arn(acct, "arn:aws:iam::999999999999:role/S3Access"),
+            None
+        );
+        assert_eq!(
+            parse_role_arn(acct, "arn:aws:iam::123456789012:user/S3Access"),
+            None
+        );
+        assert_eq!(
+            parse_role_arn(acct, "arn:aws:iam::123456789012:role/"),
+            None
+        );
     }
 
     #[test]

@@ -41,6 +41,9 @@ pub(crate) enum JobError {
     /// The bucket could not be opened or listed at all.
     #[error("S3 bucket")]
     BucketUnreachable(#[source] ferry_restore::RestoreError),
+    /// The ingestion role cannot be assumed, or may not list the bucket.
+    #[error("S3 ingestion role")]
+    IngestionRole(#[source] crate::auth::IngestionRefusal),
     #[error(transparent)]
     Restore(ferry_restore::RestoreError),
     #[error(
@@ -303,6 +306,10 @@ fn fail(ctx: &Ctx, job: &Job, cluster: &Cluster, error: JobError) {
     let event = match &error {
         JobError::BucketNotMapped(_) => ClusterEvent::BucketUnreachable { id, cause: None },
         JobError::BucketUnreachable(cause) => ClusterEvent::BucketUnreachable {
+            id,
+            cause: Some(cause),
+        },
+        JobError::IngestionRole(cause) => ClusterEvent::BucketUnreachable {
             id,
             cause: Some(cause),
         },

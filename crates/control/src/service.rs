@@ -11,7 +11,7 @@ use std::sync::Arc;
 use ferry_engine::Toolbox;
 use time::OffsetDateTime;
 
-use crate::auth::{self, Principal};
+use crate::auth::Principal;
 use crate::config::Config;
 use crate::credentials;
 use crate::ctx::Ctx;
@@ -30,10 +30,15 @@ use crate::requests::{
 };
 use crate::store::{EventQuery, Store};
 use crate::supervisor::Supervisor;
+
 use crate::{instance_class, secrets};
+pub use iam_policies::{
+    ContextEntry, CreateRoleRequest, Evaluation, MatchedStatement, PolicyScope, SimulatedPolicy,
+};
 
 mod clusters;
 pub mod iam_identities;
+mod iam_policies;
 mod instances;
 mod replication;
 mod tags;
@@ -196,14 +201,30 @@ impl ControlPlane {
 
     // ---- authorization -------------------------------------------------------------------
 
-    /// The one authorization point: every API action passes through here before acting.
+    /// The one authorization point: every API action passes through here before acting,
+    /// with its IAM action name (`rds:DescribeDBClusters`, `iam:CreateUser`,
+    /// `ferry:Cutover`) and resource ARN.
     pub fn authorize(
         &self,
         principal: &Principal,
         action: &str,
         resource: &str,
     ) -> Result<(), ControlError> {
-        auth::authorize(&self.ctx().store, principal, action, resource)
+        self.authorize_with(principal, action, resource, &ferry_iam::Context::new())
+    }
+
+    /// [`ControlPlane::authorize`] with the request's own condition keys
+    /// (`aws:RequestTag/*`, `aws:TagKeys`, `aws:ResourceTag/*`, `rds:DatabaseEngine`, ...).
+    pub fn authorize_with(
+        &self,
+        principal: &Principal,
+        action: &str,
+        resource: &str,
+        keys: &ferry_iam::Context,
+    ) -> Result<(), ControlError> {
+        let ctx = self.ctx();
+        ctx.authz
+            .authorize(&ctx.store, principal, action, resource, keys)
     }
 
     /// The secret for an access key, for SigV4 verification: `None` for an unknown key and

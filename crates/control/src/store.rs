@@ -46,6 +46,10 @@ use time::OffsetDateTime;
 pub use access_keys::{AccessKey, KeyAdded, KeyLastUsed, KeyStatus};
 pub use events::{EventQuery, NewEvent};
 pub use iam_identities::{IamGroup, IamUser, IamWrite, UserConflicts};
+pub use iam_policies::{
+    AppliedPolicy, AttachedPolicy, IamResult, IamRole, ManagedPolicy, PolicySourceType,
+    PolicyVersion,
+};
 pub use keys_cipher::KEY_FILE as SECRETS_KEY_FILE;
 
 #[cfg(doc)]

@@ -119,6 +119,10 @@ pub enum RestoreError {
 
     #[error("restore interrupted")]
     Interrupted,
+
+    /// The caller's [`crate::listing::ObjectGate`] refused an object before it was read.
+    #[error("object {object} may not be read: {reason}")]
+    Refused { object: String, reason: String },
 }
 
 fn format_problems(problems: &[String]) -> String {
@@ -150,6 +154,7 @@ impl RestoreError {
             | RestoreError::Target { .. }
             | RestoreError::Staging { .. }
             | RestoreError::Prepare { .. }
+            | RestoreError::Refused { .. }
             | RestoreError::Engine(_) => false,
         }
     }

@@ -249,7 +249,7 @@ pub async fn inspect(
     fetch: FetchOptions,
     progress: Arc<Progress>,
 ) -> Result<InspectReport, RestoreError> {
-    let (discovery, listing) = discover_sets(source, &progress).await?;
+    let (discovery, listing) = discover_sets(source, &progress, None).await?;
     let fetcher = Fetcher::new(source.store.clone(), fetch, progress.clone());
     let stream_bytes: u64 = discovery
         .sets

@@ -141,9 +141,26 @@ impl EarlyFetch {
 
 /// Whether the source prefix is itself one directory backup set that is not partial (see
 /// the module documentation): a few HEADs and the metadata files' GETs.
-pub async fn probe(source: &Source, fetcher: &Fetcher) -> Result<bool, RestoreError> {
+pub async fn probe(
+    source: &Source,
+    fetcher: &Fetcher,
+    gate: Option<&crate::listing::ObjectGate>,
+) -> Result<bool, RestoreError> {
     if source.local {
         return Ok(false);
+    }
+    // Every name probed passes the gate first: a HEAD reads an object's metadata.
+    if let Some(crate::listing::ObjectGate(allows)) = gate {
+        for name in std::iter::once(&BACKUP_MY_CNF)
+            .chain(metadata::CHECKPOINTS.iter())
+            .chain(metadata::INFO.iter())
+            .chain(metadata::BINLOG_INFO.iter())
+        {
+            allows(name).map_err(|reason| RestoreError::Refused {
+                object: name.to_string(),
+                reason,
+            })?;
+        }
     }
     let head = |name: &str| {
         let location = source.location(name);

@@ -44,6 +44,8 @@ pub struct RestoreOptions {
     pub sets_parallel: usize,
     /// Bytes for the backup tool's `--use-memory` (default: the engine's).
     pub prepare_memory: Option<u64>,
+    /// Asked for every listed object before anything of it is read.
+    pub object_gate: Option<crate::listing::ObjectGate>,
 }
 
 impl RestoreOptions {
@@ -54,6 +56,7 @@ impl RestoreOptions {
             fetch: FetchOptions::default(),
             sets_parallel: 2,
             prepare_memory: None,
+            object_gate: None,
         }
     }
 }
@@ -118,18 +121,20 @@ fn check_target(target: &Path) -> Result<(), RestoreError> {
 pub(crate) async fn discover_sets(
     source: &Source,
     progress: &Progress,
+    gate: Option<&listing::ObjectGate>,
 ) -> Result<(Discovery, listing::Listing), RestoreError> {
-    discover_sets_with(source, progress, |_, _| {}).await
+    discover_sets_with(source, progress, gate, |_, _| {}).await
 }
 
 /// [`discover_sets`], handing each object to `each` as the listing goes.
 async fn discover_sets_with(
     source: &Source,
     progress: &Progress,
+    gate: Option<&listing::ObjectGate>,
     each: impl FnMut(&ferry_backup::discover::ObjectEntry, &Option<String>),
 ) -> Result<(Discovery, listing::Listing), RestoreError> {
     progress.set_phase(Phase::Listing, format!("listing {}", source.url.display()));
-    let listing = listing::list_each(source, each).await?;
+    let listing = listing::list_each(source, gate, each).await?;
     let discovery = discover::discover(&listing.objects);
     if discovery.sets.is_empty() && discovery.problems.is_empty() {
         return Err(RestoreError::NoSets {
@@ -168,7 +173,7 @@ pub async fn restore(
     // otherwise staging is made once the listing and the pre-check accepted the backup.
     let mut staging = None;
     let mut early = None;
-    if pipeline::probe(source, &fetcher).await? {
+    if pipeline::probe(source, &fetcher, opts.object_gate.as_ref()).await? {
         let st = open_staging(opts, source, &target)?;
         early = pipeline::start(source, &fetcher, &st)?;
         staging = Some(st);
@@ -179,7 +184,10 @@ pub async fn restore(
             // while the early fetch uses the others.
             let slot = fetcher.limiter().acquire().await;
             let listed =
-                discover_sets_with(source, &progress, |e, t| dispatcher.on_object(e, t)).await;
+                discover_sets_with(source, &progress, opts.object_gate.as_ref(), |e, t| {
+                    dispatcher.on_object(e, t)
+                })
+                .await;
             drop(slot);
             dispatcher.finish();
             match listed {
@@ -190,7 +198,9 @@ pub async fn restore(
                 }
             }
         }
-        None => discover_sets(source, &progress).await.map(|l| (l, (0, 0))),
+        None => discover_sets(source, &progress, opts.object_gate.as_ref())
+            .await
+            .map(|l| (l, (0, 0))),
     };
     let prepared = async {
         let ((discovery, listing), early_done) = listed?;

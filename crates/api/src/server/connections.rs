@@ -121,6 +121,8 @@ async fn connection(
 ) {
     let _ = stream.set_nodelay(true);
     let io = TokioIo::new(super::hyper_errors::XmlErrors::new(stream, peer));
+    // The handlers read the client's address (`aws:SourceIp`) from this extension.
+    let app = app.layer(axum::Extension(super::Peer(peer)));
     let conn = builder.serve_connection(io, TowerToHyperService::new(app));
     let mut conn = std::pin::pin!(conn);
     let result = tokio::select! {

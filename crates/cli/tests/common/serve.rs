@@ -78,7 +78,35 @@ impl Serve {
             log,
         };
         s.spawn();
+        s.ensure_test_role();
         s
+    }
+
+    /// The ingestion role every test restore passes ([`ROLE`]): made once per data dir with
+    /// `ferry iam create-ingestion-role`, allowed to read any bucket, as the admin.
+    fn ensure_test_role(&self) {
+        let name = ROLE.rsplit('/').next().expect("a role name");
+        let out = super::ferry()
+            .args([
+                "iam",
+                "create-ingestion-role",
+                "--bucket",
+                "*",
+                "--name",
+                name,
+            ])
+            .arg("--endpoint-url")
+            .arg(self.endpoint())
+            .arg("--credentials")
+            .arg(self.credentials())
+            .output()
+            .expect("run ferry iam create-ingestion-role");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() || stderr.contains("EntityAlreadyExists"),
+            "ferry iam create-ingestion-role failed:\n{stderr}\nserve log:\n{}",
+            self.log_text()
+        );
     }
 
     fn spawn(&mut self) {

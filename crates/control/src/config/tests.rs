@@ -376,3 +376,15 @@ fn guardian_interval() {
         assert!(parse_err(bad).contains("guardian.interval_ms"), "{bad}");
     }
 }
+
+#[test]
+fn iam_mode() {
+    assert_eq!(
+        Config::parse("", "i.toml").unwrap().iam_mode,
+        IamMode::Enforce
+    );
+    let c = Config::parse("[iam]\nmode = \"audit\"\n", "i.toml").unwrap();
+    assert_eq!(c.iam_mode, IamMode::Audit);
+    let e = parse_err("[iam]\nmode = \"log\"");
+    assert!(e.contains("iam.mode") && e.contains("\"log\""), "{e}");
+}

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ferry_base::version::ServerVersion;
+use ferry_restore::listing::ObjectGate;
 use ferry_restore::{Phase, Progress, RestoreOptions, RestoreReport, Source};
 use tokio::task::JoinHandle;
 
@@ -14,6 +15,42 @@ use crate::ctx::Ctx;
 use crate::error::ControlError;
 use crate::events::ClusterEvent;
 use crate::model::{Cluster, ClusterId, S3Origin};
+
+/// The ingestion role as it is now (it may have changed since the API call), and a gate that
+/// lets the restore read an object only when the role's policies allow `s3:GetObject` on it.
+fn ingestion_gate(ctx: &Arc<Ctx>, origin: &S3Origin) -> Result<ObjectGate, JobError> {
+    let role = ctx
+        .authz
+        .ingestion_role(&ctx.store, &origin.ingestion_role_arn)?
+        .map_err(JobError::IngestionRole)?;
+    if let Err(refusal) =
+        ctx.authz
+            .ingestion_may_list(&ctx.store, &role, &origin.bucket, &origin.prefix)?
+    {
+        return Err(JobError::IngestionRole(refusal));
+    }
+    let ctx = ctx.clone();
+    let bucket = origin.bucket.clone();
+    let prefix = origin.prefix.trim_end_matches('/').to_string();
+    Ok(ObjectGate(Arc::new(move |key: &str| {
+        let full = if prefix.is_empty() {
+            key.to_string()
+        } else {
+            format!("{prefix}/{key}")
+        };
+        match ctx
+            .authz
+            .ingestion_may_read(&ctx.store, &role, &bucket, &full)
+        {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(refusal)) => Err(refusal.to_string()),
+            Err(e) => Err(format!(
+                "its policies could not be read: {}",
+                ferry_base::error::flatten(&e)
+            )),
+        }
+    })))
+}
 
 /// Restores the cluster's volume from its S3 origin; returns the pipeline's report.
 pub(super) async fn restore_volume(
@@ -52,6 +89,7 @@ pub(super) async fn restore_volume(
     ctx.cluster_event(id, ClusterEvent::Restoring { origin });
     let mut opts = RestoreOptions::new(restoring.as_std_path());
     opts.staging_dir = Some(layout.staging(id).into_std_path_buf());
+    opts.object_gate = Some(ingestion_gate(ctx, origin)?);
 
     // Aborted with the job too (dropping a JoinHandle would detach the task instead).
     let watcher = AbortOnDrop(tokio::spawn(announce_phases(
@@ -63,9 +101,10 @@ pub(super) async fn restore_volume(
     drop(watcher);
     let report = result.map_err(|e| match e {
         // The bucket could not be listed at all: RDS's "unable to access your bucket" event.
-        ferry_restore::RestoreError::List { .. } | ferry_restore::RestoreError::Store { .. } => {
-            JobError::BucketUnreachable(e)
-        }
+        // ... or the ingestion role may not read an object: the same event, with the reason.
+        ferry_restore::RestoreError::List { .. }
+        | ferry_restore::RestoreError::Store { .. }
+        | ferry_restore::RestoreError::Refused { .. } => JobError::BucketUnreachable(e),
         other => JobError::Restore(other),
     })?;
 

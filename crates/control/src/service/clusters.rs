@@ -15,17 +15,15 @@ impl ControlPlane {
     ) -> Result<ClusterView, ControlError> {
         let _creating = self.inner.create_lock.lock().await;
         self.refuse_existing(&req.id)?;
+        self.check_ingestion_role(&req.ingestion_role_arn, &req.bucket, &req.prefix)?;
         // A bucket ferry cannot map is refused at once, as RDS does for a bucket it cannot see.
         self.ctx()
             .config
             .bucket_source(&req.bucket, &req.prefix)
             .map_err(|e| match e {
-                crate::config::ConfigError::BucketNotFound { .. } => ControlError::InvalidS3Bucket(
-                    format!(
-                        "The specified bucket {} can't be found or Amazon RDS isn't authorized to access the specified Amazon S3 bucket. Verify the SourceS3BucketName and S3IngestionRoleArn values and try again.",
-                        req.bucket
-                    ),
-                ),
+                crate::config::ConfigError::BucketNotFound { .. } => {
+                    ControlError::InvalidS3Bucket(bucket_refusal(&req.bucket))
+                }
                 other => ControlError::InvalidS3Bucket(other.to_string()),
             })?;
         let origin = S3Origin {
@@ -72,6 +70,35 @@ impl ControlPlane {
         )?;
         self.create_cluster_with_job(cluster, req.master.password.expose(), JobKind::InitEmpty)
             .await
+    }
+
+    /// The ingestion role must exist, trust RDS and allow listing the bucket under the
+    /// prefix; refused as RDS refuses: `InvalidParameterValue` for the role,
+    /// `InvalidS3BucketFault` for the bucket, each with ferry's reason appended. Each object's
+    /// `s3:GetObject` is checked by the job as the listing goes, before it is read.
+    fn check_ingestion_role(
+        &self,
+        role_arn: &str,
+        bucket: &str,
+        prefix: &str,
+    ) -> Result<(), ControlError> {
+        let ctx = self.ctx();
+        let refused = |r: crate::auth::IngestionRefusal| {
+            if r.is_about_the_bucket() {
+                ControlError::InvalidS3Bucket(format!("{} ({r}).", bucket_refusal(bucket)))
+            } else {
+                ControlError::invalid_value(format!(
+                    "Files from the specified Amazon S3 bucket cannot be downloaded. Make sure that you have created an AWS Identity and Access Management (IAM) role that lets Amazon RDS access Amazon S3 for you. ({r}.)"
+                ))
+            }
+        };
+        let role = ctx
+            .authz
+            .ingestion_role(&ctx.store, role_arn)?
+            .map_err(refused)?;
+        ctx.authz
+            .ingestion_may_list(&ctx.store, &role, bucket, prefix)?
+            .map_err(refused)
     }
 
     /// `DBClusterAlreadyExistsFault` comes before any other check on the request, as in RDS.
@@ -501,4 +528,11 @@ impl ControlPlane {
             ),
         }
     }
+}
+
+/// RDS's `InvalidS3BucketFault` text.
+fn bucket_refusal(bucket: &str) -> String {
+    format!(
+        "The specified bucket {bucket} can't be found or Amazon RDS isn't authorized to access the specified Amazon S3 bucket. Verify the SourceS3BucketName and S3IngestionRoleArn values and try again."
+    )
 }
