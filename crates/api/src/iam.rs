@@ -14,6 +14,7 @@ use crate::params::Params;
 use crate::xml::{self, XmlWriter, IAM_NAMESPACE};
 
 mod identities;
+mod identities_keys;
 mod policies;
 
 pub const API_VERSION: &str = "2010-05-08";

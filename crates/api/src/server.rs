@@ -251,23 +251,43 @@ async fn handle(
         headers,
         body,
     };
+    // The key the signature is checked with, kept to record its use once verified.
+    let used_key = std::sync::Mutex::new(None);
     let lookup = |akid: &str| {
-        cp.access_key(akid).map(|k| sigv4::Secret {
-            secret_access_key: k.secret_access_key,
-            user: k.user_name,
+        cp.access_key(akid).map(|k| {
+            let secret = sigv4::Secret {
+                secret_access_key: k.secret_access_key.clone(),
+                user: k.user_name.clone(),
+            };
+            *used_key
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(k);
+            secret
         })
     };
     // One endpoint serves three Query APIs; the credential scope says which one the client
     // signed for, and the signature is then checked for exactly that service.
     let service = Service::claimed(headers, &cp.config().region);
-    let verified = sigv4::verify(
-        &parts,
-        &lookup,
-        service.name(),
-        &service.region(headers, &cp.config().region),
-        time::OffsetDateTime::now_utc(),
-    )
-    .map_err(|e| fail(e.into()))?;
+    let region = service.region(headers, &cp.config().region);
+    let now = time::OffsetDateTime::now_utc();
+    let verified =
+        sigv4::verify(&parts, &lookup, service.name(), &region, now).map_err(|e| fail(e.into()))?;
+    let used_key = used_key
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(key) = used_key {
+        // GetAccessKeyLastUsed; written at most once a minute per key.
+        let noted = ferry_control::service::iam_identities::note_key_use(
+            cp.store(),
+            &key,
+            service.name(),
+            &region,
+            now,
+        );
+        if let Err(e) = noted {
+            tracing::warn!(access_key_id = %key.access_key_id, error = %ferry_base::error::flatten(&e), "cannot record the access key's last use");
+        }
+    }
     let mut principal = Principal::new(verified.access_key_id, verified.user);
     principal.source_ip = peer.map(|a| a.ip());
     let xml = match service {

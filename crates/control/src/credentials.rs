@@ -12,7 +12,7 @@ use crate::auth::ROOT_USER;
 use crate::config::Config;
 use crate::error::ControlError;
 use crate::layout::Layout;
-use crate::store::{AccessKey, Store};
+use crate::store::{AccessKey, KeyStatus, Store};
 
 /// Makes sure the admin key exists and its credentials file says so.
 pub fn ensure_admin(
@@ -20,7 +20,11 @@ pub fn ensure_admin(
     layout: &Layout,
     config: &Config,
 ) -> Result<AccessKey, ControlError> {
-    let key = match store.access_keys_of(ROOT_USER)?.into_iter().next() {
+    // The root's first active key (the root may have made others, or deactivated this one,
+    // through IAM; the file follows).
+    let keys = store.access_keys_of(ROOT_USER)?;
+    let active = keys.into_iter().find(|k| k.status == KeyStatus::Active);
+    let key = match active {
         Some(k) => k,
         None => {
             let key = AccessKey {
@@ -33,6 +37,8 @@ pub fn ensure_admin(
                 .into(),
                 user_name: ROOT_USER.to_string(),
                 created_at: OffsetDateTime::now_utc(),
+                status: KeyStatus::Active,
+                last_used: None,
             };
             store.put_access_key(&key)?;
             key

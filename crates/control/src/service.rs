@@ -37,6 +37,7 @@ pub use iam_policies::{
 };
 
 mod clusters;
+pub mod iam_identities;
 mod iam_policies;
 mod ingestion;
 pub use ingestion::IngestionRole;
@@ -234,13 +235,17 @@ impl ControlPlane {
         self.ctx().authz.request_keys()
     }
 
-    /// The secret for an access key, for SigV4 verification.
+    /// The secret for an access key, for SigV4 verification: `None` for an unknown key and
+    /// for an `Inactive` one (which AWS refuses exactly like an unknown one).
     pub fn access_key(&self, access_key_id: &str) -> Option<crate::store::AccessKey> {
-        self.ctx()
-            .store
-            .get_access_key(access_key_id)
-            .ok()
-            .flatten()
+        match self.ctx().store.get_access_key(access_key_id) {
+            Ok(Some(k)) if k.status == crate::store::KeyStatus::Active => Some(k),
+            Ok(_) => None,
+            Err(e) => {
+                tracing::error!(access_key_id, error = %ferry_base::error::flatten(&e), "cannot read the access key");
+                None
+            }
+        }
     }
 
     // ---- ARNs ----------------------------------------------------------------------------

@@ -15,8 +15,11 @@
 //!   [`Instance`] as JSON and is the truth.
 //! - `events(seq, source_type, source_id, date, message, categories)`, `seq` monotonic.
 //! - `jobs(id, cluster_id, kind, attempts, created_at, finished_at)`.
-//! - `access_keys(access_key_id, secret_access_key, user_name, created_at)`. Secret keys are
-//!   stored in clear (SigV4 needs them); the file is created 0600 inside the 0700 data dir.
+//! - `access_keys(access_key_id, secret_access_key, user_name, created_at, status,
+//!   last_used_*)`. Secret keys are sealed ([`keys_cipher`]) under `secrets.key` beside the
+//!   database; both files are 0600 inside the 0700 data dir.
+//! - IAM: `iam_users`, `iam_groups`, `iam_group_members`, `iam_tags` ([`iam_identities`]);
+//!   roles and policies ([`iam_policies`]).
 //!
 //! Timestamps are stored as Unix nanoseconds in columns and as RFC 3339 in documents.
 
@@ -25,9 +28,8 @@ mod clusters;
 mod events;
 mod iam_identities;
 mod iam_policies;
-mod iam_shim;
-pub use iam_shim::IamUser;
 mod jobs;
+mod keys_cipher;
 #[cfg(test)]
 mod lifecycle_tests;
 mod schema;
@@ -41,12 +43,14 @@ use camino::Utf8Path;
 use rusqlite::{Connection, ErrorCode};
 use time::OffsetDateTime;
 
-pub use access_keys::AccessKey;
+pub use access_keys::{AccessKey, KeyAdded, KeyLastUsed, KeyStatus};
 pub use events::{EventQuery, NewEvent};
+pub use iam_identities::{IamGroup, IamUser, IamWrite, UserConflicts};
 pub use iam_policies::{
     AppliedPolicy, AttachedPolicy, IamResult, IamRole, ManagedPolicy, PolicySourceType,
     PolicyVersion,
 };
+pub use keys_cipher::KEY_FILE as SECRETS_KEY_FILE;
 
 #[cfg(doc)]
 use crate::model::{Cluster, Instance};
@@ -141,6 +145,8 @@ pub struct Store {
     /// The last full listings of clusters and of instances, decoded (see [`clusters::Listing`]).
     cluster_list: clusters::Listing<crate::model::Cluster>,
     instance_list: clusters::Listing<crate::model::Instance>,
+    /// Seals and opens secret access keys.
+    cipher: keys_cipher::KeyCipher,
 }
 
 // Not derived: the connection (behind its mutex) says nothing useful; the path names the store.
@@ -157,18 +163,29 @@ impl Store {
     pub fn open(path: &Utf8Path) -> Result<Store, StoreError> {
         create_private(path)?;
         let conn = Connection::open(path).ctx(|| format!("open {path}"))?;
-        let store = Store::init(conn, path.to_string())?;
+        let key_file = path.with_file_name(keys_cipher::KEY_FILE);
+        let (cipher, created) = keys_cipher::KeyCipher::load_or_create(&key_file)?;
+        let store = Store::init(conn, path.to_string(), cipher)?;
         store.check()?;
+        store.seal_plain_secrets(created.then_some(key_file.as_str()))?;
         Ok(store)
     }
 
     /// A store that lives as long as the value (tests, `--dry-run` tools).
     pub fn open_in_memory() -> Result<Store, StoreError> {
         let conn = Connection::open_in_memory().ctx(|| "open an in-memory database".into())?;
-        Store::init(conn, ":memory:".into())
+        Store::init(
+            conn,
+            ":memory:".into(),
+            keys_cipher::KeyCipher::ephemeral()?,
+        )
     }
 
-    fn init(mut conn: Connection, path: String) -> Result<Store, StoreError> {
+    fn init(
+        mut conn: Connection,
+        path: String,
+        cipher: keys_cipher::KeyCipher,
+    ) -> Result<Store, StoreError> {
         let not_a_db = |e: rusqlite::Error| damaged(&path, e, || format!("configure {path}"));
         // WAL keeps readers and the writer apart and makes commits cheap; FULL syncs the WAL
         // at every commit, so a committed change survives a power cut.
@@ -186,6 +203,7 @@ impl Store {
             path,
             cluster_list: Default::default(),
             instance_list: Default::default(),
+            cipher,
         })
     }
 
