@@ -32,11 +32,41 @@ pub(crate) struct Handler<'a> {
 }
 
 impl Handler<'_> {
-    /// Authorizes IAM action `action` (its API name: `iam:` is added) on `resource`.
+    /// Authorizes IAM action `action` (its API name: `iam:` is added) on `resource`, with
+    /// the tags the request sets or removes as condition keys (`aws:RequestTag/<key>`,
+    /// `aws:TagKeys`).
     pub fn authorize(&self, action: &str, resource: &str) -> Result<(), ApiError> {
-        Ok(self
-            .cp
-            .authorize(self.principal, &format!("iam:{action}"), resource)?)
+        Ok(self.cp.authorize_with(
+            self.principal,
+            &format!("iam:{action}"),
+            resource,
+            &self.tag_keys(),
+        )?)
+    }
+
+    /// `Tags.member.N.{Key,Value}` and `TagKeys.member.N` as condition keys.
+    fn tag_keys(&self) -> ferry_iam::Context {
+        let mut keys = ferry_iam::Context::new();
+        let mut names = Vec::new();
+        for tag in self.params.structs("Tags", "member") {
+            if let Some(key) = tag.get("Key") {
+                keys.set(
+                    &format!("aws:RequestTag/{key}"),
+                    tag.get("Value").map(String::as_str).unwrap_or(""),
+                );
+                names.push(key.clone());
+            }
+        }
+        names.extend(
+            self.params
+                .list("TagKeys", "member")
+                .into_iter()
+                .map(str::to_string),
+        );
+        if !names.is_empty() {
+            keys.set_multi("aws:TagKeys", names);
+        }
+        keys
     }
 }
 

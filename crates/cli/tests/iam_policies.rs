@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::serve::{data_dir, CliRun, Serve};
+use common::serve::{data_dir, Serve};
 use serde_json::{json, Value};
 
 /// The seed's console policy as printed: no comma after "s3:ListObjects".
@@ -41,17 +41,6 @@ const SEED_PASS_ROLE_POLICY: &str = r#"{
 }"#;
 
 const TRUST_RDS: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"rds.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-
-/// For commands that print nothing on success.
-trait Succeeds {
-    fn succeeds(self);
-}
-
-impl Succeeds for CliRun {
-    fn succeeds(self) {
-        assert!(self.ok, "aws failed:\n{}", self.stderr);
-    }
-}
 
 fn start() -> (tempfile::TempDir, tempfile::TempDir, Serve) {
     let (tmp, dir) = data_dir();

@@ -116,7 +116,7 @@ fn attach(serve: &Serve, user: &User, policy_arn: &str) {
             "--policy-arn",
             policy_arn,
         ])
-        .json();
+        .succeeds();
 }
 
 fn ingestion_role(serve: &Serve, name: &str, bucket: &str, prefix: &str) -> String {
@@ -443,7 +443,7 @@ fn groups_grant_and_removal_revokes_and_audit_mode_logs() {
             "--policy-arn",
             &describe,
         ])
-        .json();
+        .succeeds();
     assert!(
         !serve
             .aws_with(&bob.credentials, &["rds", "describe-db-clusters"])
@@ -458,7 +458,7 @@ fn groups_grant_and_removal_revokes_and_audit_mode_logs() {
             "--user-name",
             "bob",
         ])
-        .json();
+        .succeeds();
     serve
         .aws_with(&bob.credentials, &["rds", "describe-db-clusters"])
         .json();
@@ -471,7 +471,7 @@ fn groups_grant_and_removal_revokes_and_audit_mode_logs() {
             "--user-name",
             "bob",
         ])
-        .json();
+        .succeeds();
     assert!(
         !serve
             .aws_with(&bob.credentials, &["rds", "describe-db-clusters"])

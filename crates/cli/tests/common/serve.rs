@@ -30,6 +30,11 @@ pub struct CliRun {
 }
 
 impl CliRun {
+    /// For commands that print nothing on success.
+    pub fn succeeds(&self) {
+        assert!(self.ok, "aws failed:\n{}", self.stderr);
+    }
+
     pub fn json(&self) -> serde_json::Value {
         assert!(self.ok, "aws failed:\n{}", self.stderr);
         serde_json::from_str(&self.stdout)
