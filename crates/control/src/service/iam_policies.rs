@@ -100,32 +100,6 @@ fn lower_first(s: &str) -> String {
     }
 }
 
-/// Tag keys 1..=128 and values 0..=256 characters, as IAM's model says.
-fn check_tags(tags: &[(String, String)]) -> Result<(), IamError> {
-    for (key, value) in tags {
-        if key.is_empty() || key.chars().count() > 128 {
-            return Err(IamError::new(
-                IamErrorKind::Validation,
-                format!(
-                    "1 validation error detected: Value '{key}' at 'tags.member.key' failed to \
-                     satisfy constraint: Member must have length between 1 and 128"
-                ),
-            ));
-        }
-        check_len("Tags.member.value", value, 256)?;
-    }
-    if tags.len() > rules::MAX_ROLE_TAGS {
-        return Err(IamError::new(
-            IamErrorKind::LimitExceeded,
-            format!(
-                "Cannot exceed quota for TagsPerRole: {}",
-                rules::MAX_ROLE_TAGS
-            ),
-        ));
-    }
-    Ok(())
-}
-
 /// `PathPrefix`: `/` followed by printable ASCII, at most 512 characters.
 fn validate_path_prefix(value: &str) -> Result<(), IamError> {
     let ok = value.len() <= 512
@@ -186,7 +160,7 @@ impl ControlPlane {
         }
         let max_session_duration = req.max_session_duration.unwrap_or(3600);
         check_session_duration(max_session_duration)?;
-        check_tags(&req.tags)?;
+        crate::iam::identities::validate_tags(&req.tags)?;
         rules::check_document(&req.assume_role_policy, DocumentKind::Trust)?;
         let role = IamRole {
             name: req.name,
@@ -207,7 +181,7 @@ impl ControlPlane {
         let role = store
             .iam_role(name)?
             .ok_or_else(|| rules::no_such_entity(EntityKind::Role, name))?;
-        let tags = store.role_tags(&role.name)??;
+        let tags = store.iam_tags(EntityKind::Role, &role.name)?;
         Ok((role, tags))
     }
 
@@ -250,17 +224,34 @@ impl ControlPlane {
         Ok(self.ctx().store.delete_iam_role(name)??)
     }
 
+    /// Adds tags to a role, replacing the values of keys it has. `LimitExceeded` past 50.
     pub fn tag_role(&self, name: &str, tags: &[(String, String)]) -> Result<(), ControlError> {
-        check_tags(tags)?;
-        Ok(self.ctx().store.tag_role(name, tags)??)
+        crate::iam::identities::validate_tags(tags)?;
+        let role = self.get_role(name)?.0;
+        let store = &self.ctx().store;
+        match store.put_iam_tags(EntityKind::Role, &role.name, tags, rules::MAX_ROLE_TAGS)? {
+            crate::store::IamWrite::Done => Ok(()),
+            _ => Err(iam_err(
+                IamErrorKind::LimitExceeded,
+                format!(
+                    "Cannot exceed quota for TagsPerRole: {}",
+                    rules::MAX_ROLE_TAGS
+                ),
+            )),
+        }
     }
 
+    /// Removes tags from a role (absent keys are not an error).
     pub fn untag_role(&self, name: &str, keys: &[String]) -> Result<(), ControlError> {
-        Ok(self.ctx().store.untag_role(name, keys)??)
+        let role = self.get_role(name)?.0;
+        Ok(self
+            .ctx()
+            .store
+            .remove_iam_tags(EntityKind::Role, &role.name, keys)?)
     }
 
     pub fn role_tags(&self, name: &str) -> Result<Vec<(String, String)>, ControlError> {
-        Ok(self.ctx().store.role_tags(name)??)
+        Ok(self.get_role(name)?.1)
     }
 
     // ---- managed policies -----------------------------------------------------------------

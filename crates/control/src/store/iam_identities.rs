@@ -55,7 +55,8 @@ pub enum IamWrite {
 const USER_TABLE: &str = "iam_users";
 const GROUP_TABLE: &str = "iam_groups";
 
-fn table(kind: EntityKind) -> &'static str {
+/// The table holding entities of `kind`.
+pub(super) fn table(kind: EntityKind) -> &'static str {
     match kind {
         EntityKind::User => USER_TABLE,
         EntityKind::Group => GROUP_TABLE,

@@ -5,7 +5,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{default_document, IamResult};
 use crate::iam::policies::{self as rules, aws_managed};
-use crate::iam::{EntityKind, IamError, IamErrorKind};
+use crate::iam::EntityKind;
+use crate::store::iam_identities::table;
 use crate::store::{now, to_nanos, Context, Store, StoreError};
 
 /// Where a policy that applies to a principal comes from: the simulator's
@@ -239,67 +240,6 @@ impl Store {
         Ok(Ok(()))
     }
 
-    /// A role's tags, by key.
-    pub fn role_tags(&self, role: &str) -> IamResult<Vec<(String, String)>> {
-        let conn = self.conn();
-        let Some(role) = entity_name(&conn, EntityKind::Role, role)? else {
-            return Ok(Err(rules::no_such_entity(EntityKind::Role, role)));
-        };
-        Ok(Ok(role_tags_in(&conn, &role)?))
-    }
-
-    /// Adds tags to a role, replacing the values of keys it has. `LimitExceeded` past 50.
-    pub fn tag_role(&self, role: &str, tags: &[(String, String)]) -> IamResult<()> {
-        let ctx = || format!("tag IAM role '{role}'");
-        let conn = self.conn();
-        let Some(role) = entity_name(&conn, EntityKind::Role, role)? else {
-            return Ok(Err(rules::no_such_entity(EntityKind::Role, role)));
-        };
-        let current = role_tags_in(&conn, &role)?;
-        let new_keys = tags
-            .iter()
-            .filter(|(k, _)| !current.iter().any(|(c, _)| c.eq_ignore_ascii_case(k)))
-            .count();
-        if current.len() + new_keys > rules::MAX_ROLE_TAGS {
-            return Ok(Err(IamError::new(
-                IamErrorKind::LimitExceeded,
-                format!(
-                    "Cannot exceed quota for TagsPerRole: {}",
-                    rules::MAX_ROLE_TAGS
-                ),
-            )));
-        }
-        let tx = conn.unchecked_transaction().ctx(ctx)?;
-        for (key, value) in tags {
-            tx.execute(
-                "INSERT INTO iam_tags (entity_kind, entity_name, key, value)
-                 VALUES ('role', ?1, ?2, ?3)
-                 ON CONFLICT DO UPDATE SET value = excluded.value",
-                params![role, key, value],
-            )
-            .ctx(ctx)?;
-        }
-        tx.commit().ctx(ctx)?;
-        Ok(Ok(()))
-    }
-
-    /// Removes tags from a role (absent keys are not an error).
-    pub fn untag_role(&self, role: &str, keys: &[String]) -> IamResult<()> {
-        let ctx = || format!("untag IAM role '{role}'");
-        let conn = self.conn();
-        let Some(role) = entity_name(&conn, EntityKind::Role, role)? else {
-            return Ok(Err(rules::no_such_entity(EntityKind::Role, role)));
-        };
-        for key in keys {
-            conn.execute(
-                "DELETE FROM iam_tags WHERE entity_kind = 'role' AND entity_name = ?1 AND key = ?2",
-                params![role, key],
-            )
-            .ctx(ctx)?;
-        }
-        Ok(Ok(()))
-    }
-
     /// Every policy that applies to user `user`: its inline policies, the default versions of
     /// the managed policies attached to it, then for each of its groups the group's inline
     /// and attached ones. Empty for an unknown user.
@@ -391,14 +331,6 @@ impl Store {
     }
 }
 
-fn table(kind: EntityKind) -> &'static str {
-    match kind {
-        EntityKind::User => "iam_users",
-        EntityKind::Group => "iam_groups",
-        EntityKind::Role => "iam_roles",
-    }
-}
-
 /// The stored name of entity `name` (names compare regardless of case), if it exists.
 fn entity_name(
     conn: &Connection,
@@ -445,20 +377,6 @@ fn inline_policies(
         .query_map(params![kind.as_str(), entity], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })
-        .ctx(ctx)?;
-    rows.collect::<Result<_, _>>().ctx(ctx)
-}
-
-fn role_tags_in(conn: &Connection, role: &str) -> Result<Vec<(String, String)>, StoreError> {
-    let ctx = || format!("read the tags of IAM role '{role}'");
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT key, value FROM iam_tags WHERE entity_kind = 'role' AND entity_name = ?1
-             ORDER BY key COLLATE NOCASE",
-        )
-        .ctx(ctx)?;
-    let rows = stmt
-        .query_map([role], |r| Ok((r.get(0)?, r.get(1)?)))
         .ctx(ctx)?;
     rows.collect::<Result<_, _>>().ctx(ctx)
 }
