@@ -74,6 +74,29 @@ impl ApiError {
     }
 }
 
+/// The request's `Action`, once its `Version` is the one `api` (`RDS`, `IAM`, `STS`)
+/// implements: every Query API's dispatcher starts here.
+pub fn action_of<'p>(
+    params: &'p crate::params::Params,
+    api: &str,
+    version: &str,
+) -> Result<&'p str, ApiError> {
+    let action = params
+        .action()
+        .ok_or_else(|| ApiError::new(400, "MissingAction", "Missing Action"))?;
+    match params.version() {
+        Some(v) if v == version => Ok(action),
+        Some(other) => Err(ApiError::invalid_value(format!(
+            "Version {other} is not supported; ferry implements {api} API version {version}."
+        ))),
+        None => Err(ApiError::new(
+            400,
+            "MissingParameter",
+            "The request must contain the parameter Version",
+        )),
+    }
+}
+
 impl From<ControlError> for ApiError {
     fn from(e: ControlError) -> Self {
         let message = e.to_string();

@@ -77,25 +77,7 @@ pub async fn dispatch(
     params: &Params,
     request_id: &str,
 ) -> Result<String, ApiError> {
-    let action = params
-        .action()
-        .ok_or_else(|| ApiError::new(400, "MissingAction", "Missing Action"))?
-        .to_string();
-    match params.version() {
-        Some(API_VERSION) => {}
-        Some(other) => {
-            return Err(ApiError::invalid_value(format!(
-                "Version {other} is not supported; ferry implements IAM API version {API_VERSION}."
-            )))
-        }
-        None => {
-            return Err(ApiError::new(
-                400,
-                "MissingParameter",
-                "The request must contain the parameter Version",
-            ))
-        }
-    }
+    let action = crate::error::action_of(params, "IAM", API_VERSION)?.to_string();
     let h = Handler {
         cp,
         principal,

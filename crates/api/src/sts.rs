@@ -21,24 +21,7 @@ pub fn dispatch(
     params: &Params,
     request_id: &str,
 ) -> Result<String, ApiError> {
-    let action = params
-        .action()
-        .ok_or_else(|| ApiError::new(400, "MissingAction", "Missing Action"))?;
-    match params.version() {
-        Some(API_VERSION) => {}
-        Some(other) => {
-            return Err(ApiError::invalid_value(format!(
-                "Version {other} is not supported; ferry implements STS API version {API_VERSION}."
-            )))
-        }
-        None => {
-            return Err(ApiError::new(
-                400,
-                "MissingParameter",
-                "The request must contain the parameter Version",
-            ))
-        }
-    }
+    let action = crate::error::action_of(params, "STS", API_VERSION)?;
     match action {
         "GetCallerIdentity" => get_caller_identity(cp, principal, request_id),
         _ => Err(ApiError::new(

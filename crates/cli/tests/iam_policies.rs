@@ -8,25 +8,7 @@ mod common;
 use common::serve::{data_dir, Serve};
 use serde_json::{json, Value};
 
-/// The seed's console policy as printed: no comma after "s3:ListObjects".
-const SEED_CONSOLE_POLICY: &str = r#"{
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Action": [
-                "iam:ListRoles",
-                "iam:CreateRole",
-                "iam:CreatePolicy",
-                "iam:AttachRolePolicy",
-                "s3:ListBucket",
-                "s3:ListObjects"
-                "kms:ListKeys"
-            ],
-            "Resource": "*"
-        }
-    ]
-}"#;
+use common::SEED_CONSOLE_POLICY_AS_PRINTED as SEED_CONSOLE_POLICY;
 
 const SEED_PASS_ROLE_POLICY: &str = r#"{
     "Version":"2012-10-17",

@@ -13,25 +13,7 @@ use serde_json::json;
 
 const ACCOUNT: &str = "000000000000";
 
-/// The seed's minimal console policy, exactly as printed (no comma after "s3:ListObjects").
-const SEED_CONSOLE_POLICY_AS_PRINTED: &str = r#"{
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Action": [
-                "iam:ListRoles",
-                "iam:CreateRole",
-                "iam:CreatePolicy",
-                "iam:AttachRolePolicy",
-                "s3:ListBucket",
-                "s3:ListObjects"
-                "kms:ListKeys"
-            ],
-            "Resource": "*"
-        }
-    ]
-}"#;
+use common::SEED_CONSOLE_POLICY_AS_PRINTED;
 
 /// The seed's PassRole policy, for this installation's account.
 fn seed_pass_role_policy() -> String {

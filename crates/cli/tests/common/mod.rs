@@ -239,3 +239,23 @@ pub fn tree_size(root: &Path) -> u64 {
     }
     total
 }
+
+/// The seed's minimal console policy, exactly as printed (no comma after "s3:ListObjects").
+pub const SEED_CONSOLE_POLICY_AS_PRINTED: &str = r#"{
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": [
+                "iam:ListRoles",
+                "iam:CreateRole",
+                "iam:CreatePolicy",
+                "iam:AttachRolePolicy",
+                "s3:ListBucket",
+                "s3:ListObjects"
+                "kms:ListKeys"
+            ],
+            "Resource": "*"
+        }
+    ]
+}"#;
