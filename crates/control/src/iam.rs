@@ -223,7 +223,27 @@ pub fn validate_path(param: &str, value: &str) -> Result<(), IamError> {
     Ok(())
 }
 
-fn lower_first(s: &str) -> String {
+/// `PathPrefix`: `/` followed by printable ASCII, at most 512 characters (no trailing `/`
+/// needed, unlike a `Path`).
+pub fn validate_path_prefix(value: &str) -> Result<(), IamError> {
+    let ok = value.len() <= 512
+        && value.starts_with('/')
+        && value.chars().all(|c| ('\u{21}'..='\u{7f}').contains(&c));
+    if !ok {
+        return Err(IamError::new(
+            IamErrorKind::Validation,
+            format!(
+                "1 validation error detected: Value '{value}' at 'pathPrefix' failed to satisfy \
+                 constraint: Member must satisfy regular expression pattern: \
+                 \\u002F[\\u0021-\\u007F]*"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `UserName` -> `userName`, as IAM's validation messages name parameters.
+pub(crate) fn lower_first(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(f) => f.to_lowercase().chain(c).collect(),

@@ -108,12 +108,7 @@ fn filter_path(items: Vec<IamUser>, prefix: Option<&str>) -> Result<Vec<IamUser>
     let Some(prefix) = prefix else {
         return Ok(items);
     };
-    if !prefix.starts_with('/') || prefix.len() > 512 {
-        return Err(validation(format!(
-            "1 validation error detected: Value '{prefix}' at 'pathPrefix' failed to satisfy \
-             constraint: Member must satisfy regular expression pattern: \\u002F[\\u0021-\\u007F]*"
-        )));
-    }
+    crate::iam::validate_path_prefix(prefix)?;
     Ok(items
         .into_iter()
         .filter(|u| u.path.starts_with(prefix))

@@ -85,33 +85,7 @@ fn check_len(param: &str, value: &str, max: usize) -> Result<(), IamError> {
             format!(
                 "1 validation error detected: Value at '{}' failed to satisfy constraint: \
                  Member must have length less than or equal to {max}",
-                lower_first(param)
-            ),
-        ));
-    }
-    Ok(())
-}
-
-fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
-
-/// `PathPrefix`: `/` followed by printable ASCII, at most 512 characters.
-fn validate_path_prefix(value: &str) -> Result<(), IamError> {
-    let ok = value.len() <= 512
-        && value.starts_with('/')
-        && value.chars().all(|c| ('\u{21}'..='\u{7f}').contains(&c));
-    if !ok {
-        return Err(IamError::new(
-            IamErrorKind::Validation,
-            format!(
-                "1 validation error detected: Value '{value}' at 'pathPrefix' failed to satisfy \
-                 constraint: Member must satisfy regular expression pattern: \
-                 \\u002F[\\u0021-\\u007F]*"
+                iam::lower_first(param)
             ),
         ));
     }
@@ -186,7 +160,7 @@ impl ControlPlane {
     }
 
     pub fn list_roles(&self, path_prefix: &str) -> Result<Vec<IamRole>, ControlError> {
-        validate_path_prefix(path_prefix)?;
+        iam::validate_path_prefix(path_prefix)?;
         Ok(self.ctx().store.iam_roles(path_prefix)?)
     }
 
@@ -308,7 +282,7 @@ impl ControlPlane {
         only_attached: bool,
         path_prefix: &str,
     ) -> Result<Vec<ManagedPolicy>, ControlError> {
-        validate_path_prefix(path_prefix)?;
+        iam::validate_path_prefix(path_prefix)?;
         let (local, aws) = match scope {
             PolicyScope::All => (true, true),
             PolicyScope::Aws => (false, true),
@@ -398,7 +372,7 @@ impl ControlPlane {
         entity: &str,
         path_prefix: &str,
     ) -> Result<Vec<AttachedPolicy>, ControlError> {
-        validate_path_prefix(path_prefix)?;
+        iam::validate_path_prefix(path_prefix)?;
         let mut all = self.ctx().store.attached_policies(kind, entity)??;
         all.retain(|p| p.path.starts_with(path_prefix));
         Ok(all)
