@@ -5,8 +5,10 @@
 //! a cluster restored through the RDS API (signed requests, as the AWS CLI sends them); the
 //! writer instance; the data compared with the source; replication from the source through the
 //! `mysql.rds_*` procedures while it keeps taking writes, the lag watched to 0 and a cutover
-//! with the source set read-only, the data compared again; and how to connect and drive the same
-//! with the AWS CLI. Everything lives under one directory, wiped at the next run.
+//! with the source set read-only, the data compared again; then the seed's other road, a
+//! `mariadb-dump` of the source loaded into a second, empty cluster with `ferry import`
+//! (`demo/import.rs`); and how to connect and drive the same with the AWS CLI. Everything lives
+//! under one directory, wiped at the next run.
 
 use std::collections::HashMap;
 use std::process::ExitCode;
@@ -20,6 +22,7 @@ use ferry_api::client::Client;
 use crate::demo_source::{self, DemoSourceOptions};
 
 mod iam;
+mod import;
 use crate::serve::{self, ServeArgs};
 
 const MARKER: &str = ".ferry-demo";
@@ -142,74 +145,11 @@ async fn drive(
         )
         .await
         .context("RestoreDBClusterFromS3")?;
-    let mut shown = 0;
-    let started = Instant::now();
-    let mut last_line = String::new();
-    loop {
-        let r = client
-            .call("DescribeDBClusters", &[("DBClusterIdentifier", CLUSTER)])
-            .await
-            .context("DescribeDBClusters")?;
-        let status = r.text("Status").unwrap_or_default();
-        let line = match r.text("PercentProgress") {
-            Some(p) => format!("   cluster {CLUSTER}: {status} ({p}%)"),
-            None => format!("   cluster {CLUSTER}: {status}"),
-        };
-        if line != last_line {
-            say(&line);
-            last_line = line;
-        }
-        shown = print_new_events(&client, shown).await?;
-        match status.as_str() {
-            "available" => break,
-            "creating" => {}
-            other => bail!("the restore ended {other}; see the events above"),
-        }
-        if started.elapsed() > Duration::from_secs(1800) {
-            bail!("the restore did not finish within 30 minutes");
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    let mut shown = wait_cluster_available(&client, CLUSTER, 0).await?;
 
     say("== CreateDBInstance (the writer)");
-    client
-        .call(
-            "CreateDBInstance",
-            &[
-                ("DBInstanceIdentifier", INSTANCE),
-                ("DBClusterIdentifier", CLUSTER),
-                ("Engine", "aurora-mysql"),
-                ("DBInstanceClass", "db.t3.medium"),
-            ],
-        )
-        .await
-        .context("CreateDBInstance")?;
-    let started = Instant::now();
-    loop {
-        let r = client
-            .call("DescribeDBInstances", &[("DBInstanceIdentifier", INSTANCE)])
-            .await
-            .context("DescribeDBInstances")?;
-        let status = r.text("DBInstanceStatus").unwrap_or_default();
-        shown = print_new_events(&client, shown).await?;
-        match status.as_str() {
-            "available" => break,
-            "creating" | "starting" => {}
-            other => bail!("the instance is {other}; see the events above"),
-        }
-        if started.elapsed() > Duration::from_secs(600) {
-            bail!("the instance did not become available within 10 minutes");
-        }
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-    let r = client
-        .call("DescribeDBClusters", &[("DBClusterIdentifier", CLUSTER)])
-        .await?;
-    let host = r.text("Endpoint").context("the cluster has no Endpoint")?;
-    let port: u16 = r
-        .text("Port")
-        .and_then(|p| p.parse().ok())
-        .context("the cluster has no Port")?;
+    let (host, port, shown_now) = create_writer(&client, CLUSTER, INSTANCE, shown).await?;
+    shown = shown_now;
 
     say(&format!("== comparing {host}:{port} with the source"));
     compare(&host, port, &password, &source.tables).await?;
@@ -229,6 +169,17 @@ async fn drive(
         .find(|m| m.starts_with("Recovered from Binary log"))
         .unwrap_or_default();
     catch_up_and_cut_over(&client, &host, port, &password, source, &coords).await?;
+    shown = print_new_events(&client, shown).await?;
+    shown = import::dump_and_import(
+        &client,
+        endpoint,
+        credentials,
+        dir,
+        source,
+        &password_file,
+        shown,
+    )
+    .await?;
     print_new_events(&client, shown).await?;
     let aws = format!(
         "AWS_SHARED_CREDENTIALS_FILE={credentials} {} --endpoint-url {endpoint}",
@@ -238,12 +189,14 @@ async fn drive(
         "\n== the cluster is ready, cut over from the source (now read-only)\n\
          connect:      mariadb -h {host} -P {port} -u {MASTER_USER} -p\"$(cat {password_file})\"\n\
          binlog:       {coords}\n\
+         imported:     cluster {} (from {dir}/shop-dump.sql by ferry import)\n\
          source:       127.0.0.1:{} (root password in {dir}/root-password; replication user {} with its password in {dir}/repl-password)\n\
          AWS CLI:      {aws} rds describe-db-clusters\n\
          \x20             {aws} rds describe-events --source-type db-cluster --source-identifier {CLUSTER} --duration 1440\n\
          \x20             {aws} rds describe-db-instances --db-instance-identifier {INSTANCE}\n\
          replication:  {} replication status {CLUSTER} --endpoint-url {endpoint} --credentials {credentials}\n\
          metrics:      curl {endpoint}/metrics",
+        import::IMPORT_CLUSTER,
         source.server.port(),
         source.repl_user,
         std::env::current_exe()
@@ -254,6 +207,91 @@ async fn drive(
     write_private(&dir.join("root-password"), source.root_password.expose())?;
     write_private(&dir.join("repl-password"), source.repl_password.expose())?;
     Ok(())
+}
+
+/// Polls the cluster until it is `available`, printing its status and progress as they change
+/// and every new event; returns the count of events shown.
+async fn wait_cluster_available(
+    client: &Client,
+    cluster: &str,
+    mut shown: usize,
+) -> anyhow::Result<usize> {
+    let started = Instant::now();
+    let mut last_line = String::new();
+    loop {
+        let r = client
+            .call("DescribeDBClusters", &[("DBClusterIdentifier", cluster)])
+            .await
+            .context("DescribeDBClusters")?;
+        let status = r.text("Status").unwrap_or_default();
+        let line = match r.text("PercentProgress") {
+            Some(p) => format!("   cluster {cluster}: {status} ({p}%)"),
+            None => format!("   cluster {cluster}: {status}"),
+        };
+        if line != last_line {
+            say(&line);
+            last_line = line;
+        }
+        shown = print_new_events(client, shown).await?;
+        match status.as_str() {
+            "available" => return Ok(shown),
+            "creating" => {}
+            other => bail!("cluster {cluster} ended {other}; see the events above"),
+        }
+        if started.elapsed() > Duration::from_secs(1800) {
+            bail!("cluster {cluster} did not become available within 30 minutes");
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// CreateDBInstance (the writer) and its wait until `available`; returns the cluster's
+/// endpoint, port and the count of events shown.
+async fn create_writer(
+    client: &Client,
+    cluster: &str,
+    instance: &str,
+    mut shown: usize,
+) -> anyhow::Result<(String, u16, usize)> {
+    client
+        .call(
+            "CreateDBInstance",
+            &[
+                ("DBInstanceIdentifier", instance),
+                ("DBClusterIdentifier", cluster),
+                ("Engine", "aurora-mysql"),
+                ("DBInstanceClass", "db.t3.medium"),
+            ],
+        )
+        .await
+        .context("CreateDBInstance")?;
+    let started = Instant::now();
+    loop {
+        let r = client
+            .call("DescribeDBInstances", &[("DBInstanceIdentifier", instance)])
+            .await
+            .context("DescribeDBInstances")?;
+        let status = r.text("DBInstanceStatus").unwrap_or_default();
+        shown = print_new_events(client, shown).await?;
+        match status.as_str() {
+            "available" => break,
+            "creating" | "starting" => {}
+            other => bail!("instance {instance} is {other}; see the events above"),
+        }
+        if started.elapsed() > Duration::from_secs(600) {
+            bail!("instance {instance} did not become available within 10 minutes");
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let r = client
+        .call("DescribeDBClusters", &[("DBClusterIdentifier", cluster)])
+        .await?;
+    let host = r.text("Endpoint").context("the cluster has no Endpoint")?;
+    let port: u16 = r
+        .text("Port")
+        .and_then(|p| p.parse().ok())
+        .context("the cluster has no Port")?;
+    Ok((host, port, shown))
 }
 
 /// Prints cluster and instance events after the first `shown`; returns the new count.
