@@ -24,7 +24,10 @@ fn check(name: &str) {
         })
         .collect();
     for (i, (a, b)) in ours.iter().zip(&expected).enumerate() {
-        assert_eq!(a, b, "{name}: statement {i} differs from what the client sent");
+        assert_eq!(
+            a, b,
+            "{name}: statement {i} differs from what the client sent"
+        );
     }
     assert_eq!(ours.len(), expected.len(), "{name}: statement count");
 }
