@@ -221,8 +221,7 @@ fn set(p: &mut Parser<'_>, assignments: &mut Vec<(String, SetValue)>) -> Kind {
         return Kind::Other;
     }
     let mut system = Vec::new();
-    loop {
-        let Some(t) = p.peek() else { break };
+    while let Some(t) = p.peek() {
         // The variable.
         let target = if t.tok == Tok::Punct(b'@') {
             p.next();
