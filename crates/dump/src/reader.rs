@@ -243,7 +243,7 @@ impl<R: BufRead> Reader<R> {
         let mut start_offset = self.bytes_read();
         let mut need_space = false;
         loop {
-            if self.ensure(1)? == 0 {
+            if self.pos == self.window.len() && self.ensure(1)? == 0 {
                 return self.at_end(state, start_line, start_offset);
             }
             if self.sql.len() > self.max_statement {
@@ -671,7 +671,7 @@ mod tests {
 
     #[test]
     fn memory_is_bounded_by_the_window_and_the_longest_statement() {
-        let row = b"(1,'a;b\\'c',\"x\",0x00ff,'\xc3\xa9')".to_vec();
+        let row = b"(1,'a;b\\\\c\\'d',\"x\",0x00ff,'\xc3\xa9',-2.5e3)".to_vec();
         let per_statement = 23 + 100 * (row.len() + 1) + 1;
         let input = Synthetic {
             n: 20_000,

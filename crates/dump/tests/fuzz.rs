@@ -166,3 +166,50 @@ fn every_prefix_of_a_dump_reads_or_fails_cleanly() {
         assert!(st.iter().all(|s| s.end <= cut as u64));
     }
 }
+
+/// A value as mariadb-dump writes one: an escaped string, a hex or bit literal, a number, NULL.
+fn sql_value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        prop::collection::vec(any::<char>(), 0..20).prop_map(|cs| {
+            let mut s = String::from("'");
+            for c in cs {
+                match c {
+                    '\'' => s.push_str("\\'"),
+                    '\\' => s.push_str("\\\\"),
+                    '\0' => s.push_str("\\0"),
+                    c => s.push(c),
+                }
+            }
+            s.push('\'');
+            s
+        }),
+        prop::collection::vec(any::<u8>(), 0..8).prop_map(|b| {
+            let hex: String = b.iter().map(|x| format!("{x:02X}")).collect();
+            if hex.is_empty() {
+                "''".to_string()
+            } else {
+                format!("0x{hex}")
+            }
+        }),
+        any::<i64>().prop_map(|n| n.to_string()),
+        Just("NULL".to_string()),
+        Just("_binary '(;)'".to_string()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+
+    #[test]
+    fn insert_rows_are_counted(rows in prop::collection::vec(prop::collection::vec(sql_value(), 1..5), 1..40)) {
+        let tuples: Vec<String> = rows.iter().map(|r| format!("({})", r.join(","))).collect();
+        let sql = format!("INSERT INTO `t` VALUES {};\nSELECT 1;", tuples.join(","));
+        let (st, err) = read_all(sql.as_bytes(), 4096);
+        prop_assert!(err.is_none());
+        prop_assert_eq!(st.len(), 2);
+        match &st[0].kind {
+            ferry_dump::Kind::Insert { rows: n, .. } => prop_assert_eq!(*n, rows.len() as u64),
+            k => prop_assert!(false, "{:?}", k),
+        }
+    }
+}
