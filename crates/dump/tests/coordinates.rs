@@ -83,3 +83,18 @@ fn an_executable_change_master_is_a_statement_and_a_coordinate() {
     assert!(!c.is_empty());
     assert!(Coordinates::default().is_empty());
 }
+
+#[test]
+fn display() {
+    assert_eq!(Coordinates::default().to_string(), "none");
+    let c = Coordinates {
+        file: Some("m.000002".into()),
+        position: Some(4),
+        gtid: Some("0-7-1234".into()),
+        of_source_of_source: true,
+    };
+    assert_eq!(
+        c.to_string(),
+        "binlog m.000002:4, GTID 0-7-1234 (of the dumped server's source)"
+    );
+}
