@@ -673,8 +673,14 @@ mod tests {
     fn memory_is_bounded_by_the_window_and_the_longest_statement() {
         let row = b"(1,'a;b\\\\c\\'d',\"x\",0x00ff,'\xc3\xa9',-2.5e3)".to_vec();
         let per_statement = 23 + 100 * (row.len() + 1) + 1;
+        // 78 MB in release builds (the README's figure), a tenth in debug builds.
+        let n = if cfg!(debug_assertions) {
+            2_000
+        } else {
+            20_000
+        };
         let input = Synthetic {
-            n: 20_000,
+            n,
             row,
             current: Vec::new(),
             pos: 0,
@@ -696,7 +702,7 @@ mod tests {
                 r.sql.capacity()
             );
         }
-        assert_eq!(rows, 2_000_000);
-        assert!(r.bytes_read() > 20_000 * per_statement as u64 - 20_000);
+        assert_eq!(rows, 100 * n as u64);
+        assert!(r.bytes_read() >= (n * per_statement) as u64 - n as u64);
     }
 }
