@@ -15,8 +15,10 @@
 //! running import found at start-up is marked `interrupted`.
 //!
 //! Definers ([`ControlPlane::create_import_object`]): the statement text is the tenant's, run
-//! as ferry's account, so three guards stand around it. (1) Its header is read
-//! ([`statement::read_header`]) and must be the object claimed, with the definer claimed, in
+//! as ferry's account, so three guards stand around it. (1) Its header is read twice, by
+//! ferry's own header reader ([`statement::read_header`]) and by `ferry-dump`
+//! ([`statement::dump_reading`], which must find one statement), the two must agree, and it
+//! must be the object claimed, with the definer claimed, in
 //! the database claimed; an event whose schedule holds expressions (evaluated at creation, as
 //! the creator) is not created by ferry. (2) It runs as a prepared statement, which the server
 //! accepts only as one statement: text hidden after the first statement is a syntax error,
@@ -346,6 +348,21 @@ impl ControlPlane {
                 "Statement for {what} cannot be read as the CREATE it claims to be: {why}."
             ))
         })?;
+        let (dump_kind, dump_definer) = statement::dump_reading(&obj.statement, version, obj.kind)
+            .map_err(|why| {
+                ControlError::invalid_value(format!(
+                    "Statement for {what} is not one CREATE statement: {why}."
+                ))
+            })?;
+        if dump_kind != header.kind || dump_definer != header.definer {
+            return Err(ControlError::invalid_value(format!(
+                "Statement for {what} reads differently to ferry's two readers ({} with definer {:?}, {} with definer {:?}); it is not run.",
+                header.kind.as_str(),
+                header.definer,
+                dump_kind.as_str(),
+                dump_definer
+            )));
+        }
         let mismatch = |what_differs: String| {
             ControlError::invalid_value(format!(
                 "Statement does not create the {what} with definer {} that the request names: {what_differs}.",

@@ -9,8 +9,10 @@
 //! would skip is refused anywhere in the header, so ferry and the server can never read the
 //! header differently.
 //!
-//! Until the `ferry-dump` crate lands, this is ferry's own reader of a statement's header;
-//! the server itself decides where the statement ends (a prepared statement is always one).
+//! [`dump_reading`] reads the same text a second, independent way, with `ferry-dump` (the
+//! reader `ferry import` splits dumps with, as the `mariadb` client does): it must find
+//! exactly one statement, of the kind claimed, with the definer claimed. Neither reading
+//! decides where the statement ends on the server: a prepared statement is always one.
 
 /// An object kind `FerryCreateImportObject` creates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -337,6 +339,65 @@ pub fn read_header(sql: &str, version: u32) -> Result<Header, HeaderError> {
     })
 }
 
+/// `sql` as `ferry-dump` reads it: the kind and definer of the one statement it holds; an
+/// error when it holds none or more than one. A view is read with `;` as the delimiter (its
+/// text has none outside strings and comments); the other kinds, whose bodies may be
+/// compound (`BEGIN ... ; ... END`), with a delimiter that does not occur in the text, as in a
+/// dump's `DELIMITER ;;` block (for them, the server's prepare is what refuses a second
+/// statement).
+pub fn dump_reading(
+    sql: &str,
+    version: u32,
+    kind: ObjectType,
+) -> Result<(ObjectType, Option<Account>), HeaderError> {
+    let text = if kind == ObjectType::View {
+        format!("{sql}\n;\n")
+    } else {
+        let mut delimiter = String::from("$$ferry$$");
+        while sql.contains(&delimiter) {
+            delimiter.push('$');
+        }
+        format!("DELIMITER {delimiter}\n{sql}\n{delimiter}\nDELIMITER ;\n")
+    };
+    let target = ferry_dump::Version {
+        number: version,
+        flavor: ferry_dump::Flavor::MariaDb,
+    };
+    let mut reader = ferry_dump::Reader::new(text.as_bytes(), target);
+    let mut found = Vec::new();
+    while let Some(st) = reader.next_statement().map_err(|e| e.to_string())? {
+        if !matches!(st.kind, ferry_dump::Kind::Empty) {
+            found.push(st);
+        }
+    }
+    let [st] = found.as_slice() else {
+        return Err(format!("it holds {} statements, not one", found.len()));
+    };
+    let account = |d: &Option<ferry_dump::Definer>| {
+        d.as_ref().map(|d| Account {
+            user: d.user.clone(),
+            host: d.host.clone(),
+        })
+    };
+    use ferry_dump::Kind as K;
+    match &st.kind {
+        K::CreateView { definer, .. } => Ok((ObjectType::View, account(definer))),
+        K::CreateTrigger { definer, .. } => Ok((ObjectType::Trigger, account(definer))),
+        K::CreateRoutine {
+            function, definer, ..
+        } => Ok((
+            if *function {
+                ObjectType::Function
+            } else {
+                ObjectType::Procedure
+            },
+            account(definer),
+        )),
+        K::CreateEvent { definer, .. } => Ok((ObjectType::Event, account(definer))),
+        _ => Err(format!("it is not a CREATE of a view, trigger, routine or event: {}", st.head())),
+    }
+}
+
 fn expect_punct(t: &Token, c: char) -> Result<(), HeaderError> {
     if *t == Token::Punct(c) {
         Ok(())
@@ -423,6 +484,29 @@ mod tests {
         )
         .unwrap();
         assert!(h.schedule_has_expressions);
+    }
+
+    #[test]
+    fn the_dump_reader_agrees_and_counts_statements() {
+        let (kind, definer) = dump_reading(
+            "CREATE DEFINER=`root`@`localhost` PROCEDURE `p`()\nBEGIN\n  SELECT 1;\n  SELECT 2;\nEND",
+            V,
+            ObjectType::Procedure,
+        )
+        .unwrap();
+        assert_eq!((kind, definer), (ObjectType::Procedure, root()));
+        let (kind, _) = dump_reading(
+            "/*!50003 CREATE*/ /*!50017 DEFINER=`root`@`localhost`*/ /*!50003 TRIGGER `tr` BEFORE INSERT ON `t` FOR EACH ROW SET NEW.a = 1 */",
+            V,
+            ObjectType::Trigger,
+        )
+        .unwrap();
+        assert_eq!(kind, ObjectType::Trigger);
+        let e = dump_reading("CREATE VIEW v AS SELECT 1; CREATE USER x", V, ObjectType::View)
+            .unwrap_err();
+        assert!(e.contains("2 statements"), "{e}");
+        let e = dump_reading("CREATE USER x", V, ObjectType::Event).unwrap_err();
+        assert!(e.contains("not a CREATE"), "{e}");
     }
 
     #[test]
