@@ -24,8 +24,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::progress::human_bytes;
 use crate::replication::ApiArgs;
 
-// --cluster: `mod cluster;` (crates/cli/src/import/cluster.rs, helper "cluster") is declared
-// here when that file is on the branch; see `target_and_host`.
+mod cluster;
 
 #[derive(Args)]
 pub struct ImportArgs {
@@ -233,11 +232,7 @@ async fn target_and_host(
     password: Secret,
 ) -> anyhow::Result<(Target, Box<dyn ferry_import::Host>)> {
     if let Some(cluster) = &args.cluster {
-        // LEAD: with crates/cli/src/import/cluster.rs merged, declare `mod cluster;` above
-        // and replace this bail by:
-        // return cluster::connect(cluster, &args.api, args.user.as_deref(), password).await;
-        let _ = (&args.api, password);
-        bail!("--cluster {cluster}: this build has no control-plane import (use --host/--port)");
+        return cluster::connect(cluster, &args.api, args.user.as_deref(), password).await;
     }
     let target = Target {
         host: args.host.clone(),
