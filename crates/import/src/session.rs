@@ -130,9 +130,19 @@ pub(crate) fn literal(v: &Value) -> String {
         Value::UInt(u) => u.to_string(),
         Value::Float(f) => f.to_string(),
         Value::Double(d) => d.to_string(),
+        // The text protocol gives numbers as text: `unique_checks = '0'` is refused.
+        Value::Bytes(b) if is_number(b) => String::from_utf8_lossy(b).into_owned(),
         Value::Bytes(b) => string_literal(b),
         other => string_literal(other.as_sql(true).trim_matches('\'').as_bytes()),
     }
+}
+
+fn is_number(b: &[u8]) -> bool {
+    let digits = b.strip_prefix(b"-").unwrap_or(b);
+    !digits.is_empty()
+        && digits.iter().all(|c| c.is_ascii_digit() || *c == b'.')
+        && digits[0].is_ascii_digit()
+        && digits.iter().filter(|c| **c == b'.').count() <= 1
 }
 
 pub(crate) fn string_literal(b: &[u8]) -> String {
@@ -168,6 +178,8 @@ mod tests {
         assert_eq!(literal(&Value::Bytes(b"".to_vec())), "''");
         assert_eq!(literal(&Value::Bytes(b"a'b\\".to_vec())), "0x6127625c");
         assert_eq!(literal(&Value::Int(-3)), "-3");
+        assert_eq!(literal(&Value::Bytes(b"0".to_vec())), "0");
+        assert_eq!(literal(&Value::Bytes(b"+00:00".to_vec())), "'+00:00'");
         assert_eq!(literal(&Value::NULL), "NULL");
     }
 
