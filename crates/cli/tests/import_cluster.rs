@@ -199,7 +199,7 @@ fn dump_source(rt: &tokio::runtime::Runtime, dir: &Path) -> std::path::PathBuf {
             "CREATE DATABASE app",
             "CREATE TABLE app.orders (id INT PRIMARY KEY, amount INT NOT NULL, note VARCHAR(40))",
             "CREATE TABLE app.audit (id INT AUTO_INCREMENT PRIMARY KEY, order_id INT)",
-            "INSERT INTO app.orders SELECT seq, seq * 10, CONCAT('o''k;', seq) FROM seq_1_to_500",
+            "INSERT INTO app.orders SELECT seq, seq * 10, CONCAT('o''k;', seq) FROM app.seq_1_to_500",
             "CREATE DEFINER=`root`@`localhost` VIEW app.big_orders AS SELECT id, amount FROM app.orders WHERE amount > 100",
             "CREATE DEFINER=`root`@`localhost` TRIGGER app.orders_ai AFTER INSERT ON app.orders FOR EACH ROW BEGIN INSERT INTO app.audit (order_id) VALUES (NEW.id); END",
             "CREATE DEFINER=`root`@`localhost` PROCEDURE app.add_order(IN i INT) BEGIN INSERT INTO app.orders VALUES (i, 1, 'p;'); SELECT COUNT(*) FROM app.orders; END",
@@ -307,7 +307,13 @@ fn the_seeds_mysqldump_road_into_a_cluster() {
         .spawn()
         .expect("start ferry import");
     let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(b"CREATE DATABASE killed;\nUSE killed;\nCREATE TABLE t (a INT);\n").unwrap();
+    // More than the loader reads to identify a dump (64 KiB) before it starts.
+    let mut head = String::from("CREATE DATABASE killed;\nUSE killed;\nCREATE TABLE t (a INT);\n");
+    for i in 0..2000 {
+        head.push_str(&format!("INSERT INTO t VALUES ({i}),({i}),({i}),({i}),({i}),({i});\n"));
+    }
+    assert!(head.len() > 64 << 10);
+    stdin.write_all(head.as_bytes()).unwrap();
     stdin.flush().unwrap();
     poll("the second import runs with durability relaxed", Duration::from_secs(60), || rig.context(), || {
         let running = rig.imports().iter().any(|i| i.status == "running");
@@ -335,7 +341,7 @@ fn the_seeds_mysqldump_road_into_a_cluster() {
 /// the lease puts durability back.
 #[test]
 fn definers_are_kept_only_for_existing_accounts_and_never_ferrys() {
-    let rig = Rig::new();
+    let mut rig = Rig::new();
     rig.query::<u8>("CREATE DATABASE app");
     rig.query::<u8>("CREATE TABLE app.t (a INT)");
     rig.query::<u8>("CREATE USER 'owner'@'localhost' ACCOUNT LOCK");
@@ -410,7 +416,7 @@ fn definers_are_kept_only_for_existing_accounts_and_never_ferrys() {
     assert_eq!(rig.query::<u64>("SELECT COUNT(*) FROM mysql.global_priv WHERE User = 'x'"), [0]);
 
     // Kept definers, and the guardian (every 100 ms, a deep pass every 6 s) leaves them.
-    let kept = || {
+    let kept = |rig: &Rig| {
         rig.query::<(String, String)>(
             "SELECT TABLE_NAME, DEFINER FROM information_schema.VIEWS WHERE TABLE_SCHEMA = 'app' \
              UNION ALL SELECT TRIGGER_NAME, DEFINER FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = 'app' \
@@ -422,7 +428,7 @@ fn definers_are_kept_only_for_existing_accounts_and_never_ferrys() {
         .iter()
         .map(|n| (n.to_string(), "owner@localhost".to_string()))
         .collect();
-    assert_eq!(kept(), expected);
+    assert_eq!(kept(&rig), expected);
     // The session variables held where the object was made.
     assert_eq!(
         rig.query::<String>("SELECT SQL_MODE FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = 'app' AND ROUTINE_NAME = 'p'"),
@@ -432,7 +438,7 @@ fn definers_are_kept_only_for_existing_accounts_and_never_ferrys() {
     let until = std::time::Instant::now() + Duration::from_secs(8);
     while std::time::Instant::now() < until {
         rig.call("FerryReportImport", &[("ImportId", id), ("Phase", "objects"), ("Rows", "1")]).unwrap();
-        assert_eq!(kept(), expected, "the guardian dropped an imported object\n{}", rig.context());
+        assert_eq!(kept(&rig), expected, "the guardian dropped an imported object\n{}", rig.context());
         std::thread::sleep(Duration::from_millis(500));
     }
     assert_eq!(rig.durability(), (2, 0), "the lease was renewed");
@@ -444,4 +450,27 @@ fn definers_are_kept_only_for_existing_accounts_and_never_ferrys() {
     assert_eq!(rig.durability(), (1, 0));
     let e = rig.call("FerryFinishImport", &[("ImportId", id), ("Status", "completed")]).unwrap_err();
     assert!(e.to_string().contains("is interrupted"), "{e}");
+
+    // ferry serve killed while an import runs: at its next start the import is interrupted,
+    // and the instance, started again from its option file, has the cluster's durability.
+    let started = rig
+        .call("FerryStartImport", &[("DBClusterIdentifier", CLUSTER), ("Source", "restart.sql")])
+        .unwrap();
+    let second: ImportView = started.members(IMPORT_ELEMENT).unwrap().unwrap();
+    assert_eq!(rig.durability(), (2, 0));
+    rig.serve.kill_hard();
+    rig.serve.start_again();
+    rig.serve.wait(
+        "db_instance_available",
+        json!({ "DBInstanceIdentifier": format!("{CLUSTER}-1") }),
+    );
+    let after = rig
+        .imports()
+        .into_iter()
+        .find(|i| i.import_id == second.import_id)
+        .expect("the import is still listed");
+    assert_eq!(after.status, "interrupted", "{after:#?}");
+    assert_eq!(after.error.as_deref(), Some("the control plane restarted"));
+    assert_eq!(rig.durability(), (1, 0), "durability after the restart");
+    assert_eq!(kept(&rig), expected, "the imported objects survive the restart");
 }
