@@ -432,6 +432,12 @@ impl ControlPlane {
             Some(_) => {}
         }
         for (name, value) in &obj.session {
+            // Checked at the API too; here because this text runs as ferry.
+            if !SESSION_ALLOW_LIST.contains(&name.as_str()) || !plain_literal(value) {
+                return Err(ControlError::invalid_value(format!(
+                    "Session variable {name} cannot be set to {value} for an import object."
+                )));
+            }
             conn.query_drop(format!("SET SESSION {name} = {value}"))
                 .await
                 .map_err(|e| {
