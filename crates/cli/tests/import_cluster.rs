@@ -501,6 +501,34 @@ fn definers_are_kept_only_for_existing_accounts_and_never_ferrys() {
         let r = create(kind, name, "owner@localhost", sql).unwrap_or_else(|e| panic!("{kind}: {e}"));
         assert_eq!(outcome(r), ("created".to_owned(), String::new()), "{kind}");
     }
+    // As on a restored cluster, whose source's root@localhost exists, locked: kept.
+    rig.query::<u8>("CREATE USER 'root'@'localhost' ACCOUNT LOCK");
+    rig.query::<u8>("CREATE DATABASE restored");
+    let r = rig
+        .call(
+            "FerryCreateImportObject",
+            &[
+                ("ImportId", id),
+                ("Database", "restored"),
+                ("ObjectType", "function"),
+                ("ObjectName", "twice"),
+                ("Definer", "root@localhost"),
+                (
+                    "Statement",
+                    "CREATE DEFINER=`root`@`localhost` FUNCTION `twice`(x INT) RETURNS int(11)\n    DETERMINISTIC\nRETURN x * 2",
+                ),
+            ],
+        )
+        .unwrap();
+    assert_eq!(outcome(r), ("created".to_owned(), String::new()));
+    assert_eq!(
+        rig.query::<String>(
+            "SELECT DEFINER FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = 'restored'"
+        ),
+        ["root@localhost"]
+    );
+    rig.query::<u8>("DROP USER 'root'@'localhost'");
+
     // Missing, and ferry's own: rewrites with the reason.
     let (o, why) = outcome(
         create(
