@@ -405,6 +405,14 @@ impl<'a> Run<'a> {
                 }
                 self.control(&st, false).await?;
                 self.tracker.assigned(&vars);
+                // Read back now: a new control connection must restore exactly these.
+                let read = async {
+                    self.tracker.snapshot(&mut self.s.control).await?;
+                    self.tracker
+                        .read_user_variables(&mut self.s.control, &st.sql)
+                        .await
+                };
+                read.await.map_err(|e| self.stmt_error(&st, &e))?;
                 Ok(())
             }
             Kind::Use { database } => {
@@ -579,8 +587,7 @@ impl<'a> Run<'a> {
                     tokio::time::sleep(Duration::from_millis(200 << attempts.min(5))).await;
                     if let Ok(c) = worker::connect(&self.s.target, true).await {
                         self.s.control = c;
-                        let snap = self.tracker.current();
-                        if let Some(sql) = snap.apply_sql() {
+                        for sql in self.tracker.restore_sql() {
                             let _ = self.s.control.query_drop(sql).await;
                         }
                         if let Some(db) = &st.database {
