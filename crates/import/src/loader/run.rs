@@ -73,7 +73,7 @@ pub(crate) struct Run<'a> {
 
 impl<'a> Run<'a> {
     pub fn new(s: Setup<'a>) -> Run<'a> {
-        let (units_tx, units_rx) = mpsc::channel::<Unit>(s.opts.parallel.max(1));
+        let (units_tx, units_rx) = mpsc::channel::<Unit>(1);
         let (done_tx, done_rx) = mpsc::unbounded_channel();
         let units_rx = Arc::new(Mutex::new(units_rx));
         let workers = (0..s.opts.parallel.max(1))
