@@ -221,8 +221,7 @@ fn set(p: &mut Parser<'_>, assignments: &mut Vec<(String, SetValue)>) -> Kind {
         return Kind::Other;
     }
     let mut system = Vec::new();
-    loop {
-        let Some(t) = p.peek() else { break };
+    while let Some(t) = p.peek() {
         // The variable.
         let target = if t.tok == Tok::Punct(b'@') {
             p.next();
@@ -504,8 +503,11 @@ fn insert(p: &mut Parser<'_>, replace: bool) -> Kind {
     if p.peek().is_some_and(|t| t.tok == Tok::Punct(b'(')) {
         skip_parens(p);
     }
-    let rows = if p.eat_kw("VALUES") || p.eat_kw("VALUE") {
-        count_tuples(p)
+    let values = p
+        .peek()
+        .filter(|&t| p.is_kw(t, "VALUES") || p.is_kw(t, "VALUE"));
+    let rows = if let Some(t) = values {
+        count_tuples(&p.lx.source()[t.end..], p.nbe)
     } else if p.peek_kw("SET") {
         1
     } else {
@@ -539,24 +541,87 @@ fn skip_parens(p: &mut Parser<'_>) {
     }
 }
 
-/// Top-level `(` after `VALUES`, up to `ON DUPLICATE KEY UPDATE` / `RETURNING`.
-fn count_tuples(p: &mut Parser<'_>) -> u64 {
+/// Top-level `(` after `VALUES`, up to `ON DUPLICATE KEY UPDATE` / `RETURNING`. A byte
+/// scan rather than tokens: this runs over every row of the dump. Conditional comments are
+/// taken as applied (dump tools write none in `VALUES`).
+fn count_tuples(s: &[u8], no_backslash_escapes: bool) -> u64 {
     let mut rows = 0u64;
     let mut depth = 0u32;
-    while let Some(t) = p.next() {
-        match t.tok {
-            Tok::Punct(b'(') => {
+    let mut i = 0;
+    while i < s.len() {
+        let c = s[i];
+        match c {
+            b'(' => {
                 if depth == 0 {
                     rows += 1;
                 }
                 depth += 1;
+                i += 1;
             }
-            Tok::Punct(b')') => depth = depth.saturating_sub(1),
-            Tok::Word if depth == 0 && (p.is_kw(t, "ON") || p.is_kw(t, "RETURNING")) => break,
-            _ => {}
+            b')' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            b'\'' | b'"' | b'`' => {
+                let escapes = c != b'`' && !no_backslash_escapes;
+                i += 1;
+                while i < s.len() {
+                    let d = s[i];
+                    if d == b'\\' && escapes {
+                        i += 2;
+                    } else {
+                        i += 1;
+                        if d == c {
+                            break;
+                        }
+                    }
+                }
+            }
+            b'/' if s.get(i + 1) == Some(&b'*') => {
+                let body = &s[i + 2..];
+                if body.first() == Some(&b'!') || body.starts_with(b"M!") {
+                    // Opened: skip the marker and version, scan the text.
+                    i += 2 + body
+                        .iter()
+                        .take_while(|b| !b.is_ascii_digit())
+                        .count()
+                        .min(2);
+                    i += s[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+                } else {
+                    i = match body.windows(2).position(|w| w == b"*/") {
+                        Some(at) => i + 2 + at + 2,
+                        None => s.len(),
+                    };
+                }
+            }
+            b'#' => i = skip_line(s, i),
+            b'-' if s.get(i + 1) == Some(&b'-')
+                && s.get(i + 2).is_none_or(|b| b.is_ascii_whitespace()) =>
+            {
+                i = skip_line(s, i)
+            }
+            c if depth == 0 && crate::tokens::is_word_byte(c) => {
+                let n = s[i..]
+                    .iter()
+                    .take_while(|&&b| crate::tokens::is_word_byte(b))
+                    .count();
+                let word = &s[i..i + n];
+                if word.eq_ignore_ascii_case(b"ON") || word.eq_ignore_ascii_case(b"RETURNING") {
+                    break;
+                }
+                i += n;
+            }
+            _ => i += 1,
         }
     }
     rows
+}
+
+fn skip_line(s: &[u8], i: usize) -> usize {
+    s[i..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(s.len(), |n| i + n + 1)
 }
 
 /// `[/*!50001] CREATE VIEW name AS SELECT (NULL|1) AS col[, ...] [*/]` and nothing else.

@@ -42,6 +42,31 @@ impl Coordinates {
     }
 }
 
+/// `binlog src-bin.000001:23000, GTID 0-1-32`, with ` (of the dumped server's source)` for
+/// `--dump-slave`; `none` when the dump said nothing.
+impl std::fmt::Display for Coordinates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts = Vec::new();
+        match (&self.file, self.position) {
+            (Some(file), Some(pos)) => parts.push(format!("binlog {file}:{pos}")),
+            (Some(file), None) => parts.push(format!("binlog {file}")),
+            (None, Some(pos)) => parts.push(format!("binlog position {pos}")),
+            (None, None) => {}
+        }
+        if let Some(gtid) = &self.gtid {
+            parts.push(format!("GTID {gtid}"));
+        }
+        if parts.is_empty() {
+            return f.write_str("none");
+        }
+        f.write_str(&parts.join(", "))?;
+        if self.of_source_of_source {
+            f.write_str(" (of the dumped server's source)")?;
+        }
+        Ok(())
+    }
+}
+
 /// Follows the comments that say whose coordinates come next.
 #[derive(Default)]
 pub(crate) struct CommentContext {

@@ -38,6 +38,30 @@ impl Version {
         }
     }
 
+    /// From what the server says of itself (`SELECT VERSION()`, the handshake):
+    /// `10.11.6-MariaDB-log` is MariaDB 101106, `8.0.36` is MySQL 80036. MariaDB's
+    /// replication prefix (`5.5.5-10.11.6-MariaDB`) is skipped.
+    pub fn from_server_version(text: &str) -> Option<Version> {
+        let mariadb = text.contains("MariaDB");
+        let text = text.strip_prefix("5.5.5-").unwrap_or(text);
+        let numbers: String = text
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        let mut parts = numbers.split('.').map(|p| p.parse::<u32>().ok());
+        let major = parts.next()??;
+        let minor = parts.next()??;
+        let patch = parts.next().flatten().unwrap_or(0);
+        if minor > 99 || patch > 99 {
+            return None;
+        }
+        Some(if mariadb {
+            Version::mariadb(major, minor, patch)
+        } else {
+            Version::mysql(major, minor, patch)
+        })
+    }
+
     /// A MySQL server's version: `Version::mysql(8, 0, 36)` is 80036.
     pub fn mysql(major: u32, minor: u32, patch: u32) -> Version {
         Version {
@@ -276,5 +300,29 @@ impl ParseError {
             message: message.into(),
             io: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod version_tests {
+    use super::*;
+
+    #[test]
+    fn server_version_strings() {
+        assert_eq!(
+            Version::from_server_version("10.11.19-MariaDB-0+deb12u1-log"),
+            Some(Version::mariadb(10, 11, 19))
+        );
+        assert_eq!(Version::mariadb(10, 11, 6).number, 101106);
+        assert_eq!(
+            Version::from_server_version("5.5.5-10.6.1-MariaDB"),
+            Some(Version::mariadb(10, 6, 1))
+        );
+        assert_eq!(
+            Version::from_server_version("8.0.36"),
+            Some(Version::mysql(8, 0, 36))
+        );
+        assert_eq!(Version::from_server_version("garbage"), None);
+        assert_eq!(Version::from_server_version("1.234.5"), None);
     }
 }

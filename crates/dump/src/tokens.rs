@@ -45,6 +45,10 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    pub fn source(&self) -> &'a [u8] {
+        self.src
+    }
+
     pub fn text(&self, t: Token) -> &'a [u8] {
         &self.src[t.start..t.end]
     }

@@ -54,3 +54,11 @@ dump --master-data=1 --gtid --no-data hard >"$here/master-data-1-gtid.sql"
 dump --dump-slave=2 --gtid --no-data hard >"$here/dump-slave-gtid.sql"
 dump --all-databases --routines --triggers --events --no-data \
   --ignore-database=hard2 >"$here/all-databases.sql"
+
+# The oracle: what the real client sends for each dump, as it echoes it with -vvv (each
+# statement between lines of 14 dashes), reduced to "<length> <crc32>" per statement so the
+# committed files stay small. all-databases goes last: loading it replaces the mysql schema.
+for name in full skip-extended master-data-2 master-data-1-gtid dump-slave-gtid all-databases; do
+  my -vvv --force <"$here/$name.sql" >"$tmp/$name.log" 2>"$tmp/$name.err" || true
+  python3 "$here/client-oracle.py" <"$tmp/$name.log" >"$here/$name.sent"
+done
