@@ -107,6 +107,8 @@ impl From<ControlError> for ApiError {
             ControlError::InstanceNotFound(_) => (404, "DBInstanceNotFound"),
             ControlError::InvalidClusterState(_) => (400, "InvalidDBClusterStateFault"),
             ControlError::InvalidInstanceState(_) => (400, "InvalidDBInstanceState"),
+            ControlError::ImportNotFound(_) => (404, "ImportNotFound"),
+            ControlError::InvalidImportState(_) => (400, "InvalidImportStateFault"),
             ControlError::Validation(v) => return v.clone().into(),
             ControlError::InvalidS3Bucket(_) => (400, "InvalidS3BucketFault"),
             ControlError::ParameterGroupNotFound(_) => (404, "DBClusterParameterGroupNotFound"),
@@ -125,6 +127,7 @@ impl From<ControlError> for ApiError {
             | ControlError::CredentialsFile { .. }
             | ControlError::TimedOut { .. }
             | ControlError::Injected(_)
+            | ControlError::Unexpected(_)
             | ControlError::Contended(_) => {
                 // The whole cause chain, for the log (lower crates' errors are carried whole,
                 // not as text); `respond` keeps it from the caller.

@@ -16,6 +16,7 @@ use crate::error::ApiError;
 use crate::params::Params;
 use crate::xml::{self, XmlWriter};
 
+pub mod imports;
 mod keys;
 pub mod shapes;
 
@@ -124,13 +125,16 @@ pub async fn dispatch(
             let outcome = cp.cutover(&req.cluster, &req.target, req.timeout).await?;
             Box::new(move |w| crate::replication::write_cutover(w, &outcome))
         }
-        other => {
-            return Err(ApiError::new(
-                400,
-                "InvalidAction",
-                format!("The action {other} is not valid for this web service."),
-            ))
-        }
+        other => match h.import_action(other).await {
+            Some(body) => body?,
+            None => {
+                return Err(ApiError::new(
+                    400,
+                    "InvalidAction",
+                    format!("The action {other} is not valid for this web service."),
+                ))
+            }
+        },
     };
     Ok(xml::response(&action, request_id, body))
 }

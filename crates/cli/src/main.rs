@@ -4,6 +4,7 @@ mod backup;
 mod demo;
 mod demo_source;
 mod iam;
+mod import;
 mod output;
 mod progress;
 mod replication;
@@ -50,6 +51,9 @@ enum Command {
     /// IAM conveniences on a running control plane (the API itself is IAM's: use the AWS CLI).
     #[command(subcommand)]
     Iam(iam::IamCommand),
+    /// Load a mysqldump / mariadb-dump file into a server or a ferry cluster, in parallel and
+    /// resumably.
+    Import(import::ImportArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -90,6 +94,7 @@ fn main() -> std::process::ExitCode {
             Command::Demo(args) => demo::run(args).await,
             Command::Replication(cmd) => replication::run(cmd).await,
             Command::Iam(cmd) => iam::run(cmd).await,
+            Command::Import(args) => import::run(args).await,
         }
     });
     match result {

@@ -26,6 +26,10 @@
 //! mode = "enforce"                   # every call authorized by IAM policies; "audit": log what
 //!                                    # would be denied and allow it
 //!
+//! [import]
+//! lease_seconds = 60                 # an import with no progress report for this long is
+//!                                    # `interrupted` and the cluster's durability put back
+//!
 //! [storage]
 //! file_root = "/srv/buckets"         # bucket <name> is the directory /srv/buckets/<name>
 //!
@@ -250,6 +254,10 @@ pub struct Config {
     /// `[iam] mode`: whether IAM denials refuse the call (`enforce`, the default) or are only
     /// logged (`audit`, to ease adoption).
     pub iam_mode: IamMode,
+    /// `[import] lease_seconds`: an import (`ferry import --cluster`) that reports no
+    /// progress for this long is marked `interrupted` and its cluster's durability settings
+    /// are put back (1 s to 1 h; 60 s by default).
+    pub import_lease: Duration,
 }
 
 /// What an IAM denial does.
@@ -260,6 +268,9 @@ pub enum IamMode {
     /// The call goes ahead; the log says it would have been denied, and by what.
     Audit,
 }
+
+/// The default of [`Config::import_lease`].
+pub const DEFAULT_IMPORT_LEASE: Duration = Duration::from_secs(60);
 
 /// The default of [`Config::guardian_interval`].
 pub const DEFAULT_GUARDIAN_INTERVAL: Duration = Duration::from_secs(1);
@@ -280,6 +291,7 @@ impl Default for Config {
             api: ApiLimits::default(),
             guardian_interval: DEFAULT_GUARDIAN_INTERVAL,
             iam_mode: IamMode::Enforce,
+            import_lease: DEFAULT_IMPORT_LEASE,
         }
     }
 }
@@ -330,6 +342,7 @@ struct RawConfig {
     api: Option<RawApi>,
     guardian: Option<RawGuardian>,
     iam: Option<RawIam>,
+    import: Option<RawImport>,
     #[serde(default)]
     bucket: Vec<RawBucket>,
 }
@@ -346,6 +359,12 @@ struct RawApi {
 #[serde(deny_unknown_fields)]
 struct RawGuardian {
     interval_ms: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawImport {
+    lease_seconds: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -504,6 +523,16 @@ impl Config {
                 ))
             }
         };
+        let import_lease = match raw.import.and_then(|i| i.lease_seconds) {
+            None => DEFAULT_IMPORT_LEASE,
+            Some(s @ 1..=3600) => Duration::from_secs(s),
+            Some(s) => {
+                return Err(invalid(
+                    "import.lease_seconds",
+                    format!("{s} is not between 1 and 3600 seconds"),
+                ))
+            }
+        };
         let mut buckets: Vec<BucketConfig> = Vec::new();
         for b in raw.bucket {
             let key = format!("bucket '{}'", b.name);
@@ -527,6 +556,7 @@ impl Config {
             api,
             guardian_interval,
             iam_mode,
+            import_lease,
         })
     }
 

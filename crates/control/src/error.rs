@@ -32,6 +32,13 @@ pub enum ControlError {
     #[error("{0}")]
     InvalidInstanceState(String),
 
+    #[error("Import {0} not found.")]
+    ImportNotFound(String),
+
+    /// The import has ended (or its cluster cannot take one now): the message says which.
+    #[error("{0}")]
+    InvalidImportState(String),
+
     #[error("{0}")]
     Validation(#[from] ValidationError),
 
@@ -105,6 +112,10 @@ pub enum ControlError {
     /// Background work that should have ended did not, within its bound.
     #[error("{what} did not finish within {seconds} s")]
     TimedOut { what: String, seconds: u64 },
+
+    /// A server answered something it never should (an empty result where a row must be).
+    #[error("{0}")]
+    Unexpected(String),
 
     /// A test's failpoint failed the step (only in builds with the `failpoints` feature).
     #[error(transparent)]

@@ -12,7 +12,7 @@ use camino::Utf8Path;
 
 use ferry_engine::accounts::audit::{AdminDrift, Finding, GrantLevel};
 
-use crate::model::{ClusterId, InstanceId, S3Origin};
+use crate::model::{ClusterId, ImportCounters, ImportPhase, InstanceId, S3Origin};
 use crate::store::{NewEvent, Store};
 
 /// Something that happened to a DB cluster.
@@ -85,6 +85,68 @@ pub(crate) enum ClusterEvent<'a> {
         file: &'a str,
         position: u64,
     },
+    /// `ferry import --cluster` began loading a dump.
+    ImportStarted {
+        id: &'a ClusterId,
+        source: &'a str,
+        parallel: u32,
+        resumed: bool,
+    },
+    /// The import moved to another phase.
+    ImportPhase {
+        id: &'a ClusterId,
+        source: &'a str,
+        phase: ImportPhase,
+    },
+    ImportCompleted {
+        id: &'a ClusterId,
+        source: &'a str,
+        counters: &'a ImportCounters,
+        durability: &'a DurabilityRestored<'a>,
+    },
+    ImportFailed {
+        id: &'a ClusterId,
+        source: &'a str,
+        error: &'a str,
+        durability: &'a DurabilityRestored<'a>,
+    },
+    /// No progress report within the lease.
+    ImportLeaseExpired {
+        id: &'a ClusterId,
+        source: &'a str,
+        lease_seconds: u64,
+        durability: &'a DurabilityRestored<'a>,
+    },
+    /// ferry serve restarted while the import ran (its instances restarted with it).
+    ImportInterruptedByRestart {
+        id: &'a ClusterId,
+        source: &'a str,
+    },
+}
+
+/// Whether the durability settings an import relaxed were put back.
+pub(crate) enum DurabilityRestored<'a> {
+    /// They were never relaxed (nothing to put back).
+    Unchanged,
+    Restored,
+    /// The server could not be told; its next restart puts them back (they are not
+    /// persisted).
+    Failed(&'a (dyn std::error::Error + 'static)),
+}
+
+impl DurabilityRestored<'_> {
+    fn sentence(&self) -> String {
+        match self {
+            DurabilityRestored::Unchanged => String::new(),
+            DurabilityRestored::Restored => {
+                " The cluster's durability settings (innodb_flush_log_at_trx_commit, sync_binlog) were put back.".into()
+            }
+            DurabilityRestored::Failed(e) => format!(
+                " The cluster's durability settings could not be put back now ({}); they come back when its DB instance restarts.",
+                flatten(*e)
+            ),
+        }
+    }
 }
 
 /// Something that happened to a DB instance.
@@ -227,6 +289,62 @@ impl ClusterEvent<'_> {
             E::Cutover { file, position } => (
                 format!("Cutover: the cluster executed the source up to {file}, position {position}; replication stopped."),
                 NOTIFICATION,
+            ),
+            E::ImportStarted { id, source, parallel, resumed } => (
+                format!(
+                    "Import of {source} into DB cluster {id} {} on {parallel} connection(s); durability relaxed for the import (innodb_flush_log_at_trx_commit = 2, sync_binlog = 0).",
+                    if *resumed { "resumed" } else { "started" }
+                ),
+                NOTIFICATION,
+            ),
+            E::ImportPhase { id, source, phase } => (
+                format!(
+                    "Import of {source} into DB cluster {id}: {}.",
+                    match phase {
+                        ImportPhase::Schema => "creating schemas and tables",
+                        ImportPhase::Data => "loading table data",
+                        ImportPhase::Objects => "creating views, triggers, routines and events",
+                        ImportPhase::Done => "all statements loaded",
+                        ImportPhase::Failed => "stopped by an error",
+                    }
+                ),
+                NOTIFICATION,
+            ),
+            E::ImportCompleted { id, source, counters, durability } => (
+                format!(
+                    "Import of {source} into DB cluster {id} completed: {} tables, {} rows, {} definers rewritten{}.{}",
+                    counters.tables_done,
+                    counters.rows,
+                    counters.definers_rewritten,
+                    if counters.failures > 0 {
+                        format!(", {} failed statements skipped", counters.failures)
+                    } else {
+                        String::new()
+                    },
+                    durability.sentence()
+                ),
+                NOTIFICATION,
+            ),
+            E::ImportFailed { id, source, error, durability } => (
+                format!(
+                    "Import of {source} into DB cluster {id} failed: {}.{}",
+                    error.trim_end_matches('.'),
+                    durability.sentence()
+                ),
+                FAILURE,
+            ),
+            E::ImportLeaseExpired { id, source, lease_seconds, durability } => (
+                format!(
+                    "Import of {source} into DB cluster {id} was interrupted: no progress report for {lease_seconds} s.{}",
+                    durability.sentence()
+                ),
+                FAILURE,
+            ),
+            E::ImportInterruptedByRestart { id, source } => (
+                format!(
+                    "Import of {source} into DB cluster {id} was interrupted: the control plane restarted. The cluster's DB instance restarted with its own durability settings."
+                ),
+                FAILURE,
             ),
         }
     }

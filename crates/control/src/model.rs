@@ -5,7 +5,7 @@
 //!
 //! Each lifecycle (cluster, instance, job) is data: a [`Lifecycle`] table of the allowed
 //! `(from, to)` edges, drawn beside it ([`ClusterStatus::TRANSITIONS`],
-//! [`InstanceStatus::TRANSITIONS`], [`JobStatus::TRANSITIONS`]). The store applies a status
+//! [`InstanceStatus::TRANSITIONS`], [`JobStatus::TRANSITIONS`], [`ImportStatus::TRANSITIONS`]). The store applies a status
 //! change only along an edge of its table, checked against the row's current status in the same
 //! statement (see `Store::transition_cluster`), so no caller picks its own "from" states.
 
@@ -13,6 +13,11 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+
+mod imports;
+pub use imports::{
+    Import, ImportCounters, ImportId, ImportPhase, ImportStatus, SavedDurability,
+};
 
 /// A lifecycle as data: its states and the edges allowed between them. Anything not in
 /// [`Lifecycle::TRANSITIONS`] is refused, a move to the same state included unless the table

@@ -39,6 +39,11 @@ pub use iam_policies::{
 mod clusters;
 pub mod iam_identities;
 mod iam_policies;
+mod imports;
+pub use imports::{
+    plain_literal, statement, FinishStatus, ImportObject, ObjectOutcome, StartImport,
+    SESSION_ALLOW_LIST,
+};
 mod ingestion;
 pub use ingestion::IngestionRole;
 mod instances;
@@ -124,6 +129,7 @@ impl ControlPlane {
         };
         cp.resume().await?;
         cp.inner.supervisor.spawn_monitor();
+        cp.spawn_import_leases();
         Ok(cp)
     }
 
@@ -163,6 +169,9 @@ impl ControlPlane {
             crate::leftovers::stop_servers_of(&ctx.layout, id).await;
             crate::leftovers::stop_tools_of(&ctx.layout, id).await;
         }
+        // Before the instances start again (below), which is what puts back the durability
+        // settings of the imports this marks interrupted.
+        self.interrupt_imports_at_start()?;
         for job in store.pending_jobs()? {
             tracing::info!(cluster = %job.cluster_id, kind = job.kind.as_str(), "resuming job");
             self.inner.jobs.spawn(job)?;

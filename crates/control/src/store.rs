@@ -18,6 +18,8 @@
 //! - `access_keys(access_key_id, secret_access_key, user_name, created_at, status,
 //!   last_used_*)`. Secret keys are sealed ([`keys_cipher`]) under `secrets.key` beside the
 //!   database; both files are 0600 inside the 0700 data dir.
+//! - `imports(id, cluster_id, status, started_at, doc)`: `ferry import --cluster` runs, at
+//!   most one `running` per cluster (a partial unique index).
 //! - IAM: `iam_users`, `iam_groups`, `iam_group_members`, `iam_tags` ([`iam_identities`]);
 //!   roles and policies ([`iam_policies`]).
 //!
@@ -28,6 +30,7 @@ mod clusters;
 mod events;
 mod iam_identities;
 mod iam_policies;
+mod imports;
 mod jobs;
 mod keys_cipher;
 #[cfg(test)]
@@ -63,6 +66,7 @@ pub enum ObjectKind {
     Instance,
     Job,
     AccessKey,
+    Import,
 }
 
 impl fmt::Display for ObjectKind {
@@ -72,6 +76,7 @@ impl fmt::Display for ObjectKind {
             ObjectKind::Instance => "DB instance",
             ObjectKind::Job => "job",
             ObjectKind::AccessKey => "access key",
+            ObjectKind::Import => "import",
         })
     }
 }

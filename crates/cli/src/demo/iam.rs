@@ -30,7 +30,8 @@ const CONSOLE_POLICY: &str = r#"{
     ]
 }"#;
 
-/// What the migration itself needs: restore, the writer, watching, replication and cutover.
+/// What the migration itself needs: restore, the writer, watching, replication and cutover,
+/// and `ferry import --cluster` (a mysqldump loaded into a second cluster).
 const MIGRATE_POLICY: &str = r#"{
     "Version": "2012-10-17",
     "Statement": [
@@ -42,7 +43,12 @@ const MIGRATE_POLICY: &str = r#"{
                 "rds:CreateDBInstance",
                 "rds:Describe*",
                 "ferry:DescribeReplication",
-                "ferry:Cutover"
+                "ferry:Cutover",
+                "ferry:StartImport",
+                "ferry:ReportImport",
+                "ferry:CreateImportObject",
+                "ferry:FinishImport",
+                "ferry:DescribeImports"
             ],
             "Resource": "*"
         }

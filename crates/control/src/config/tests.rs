@@ -388,3 +388,17 @@ fn iam_mode() {
     let e = parse_err("[iam]\nmode = \"log\"");
     assert!(e.contains("iam.mode") && e.contains("\"log\""), "{e}");
 }
+
+#[test]
+fn import_lease() {
+    assert_eq!(
+        Config::parse("", "i.toml").unwrap().import_lease,
+        Duration::from_secs(60)
+    );
+    let c = Config::parse("[import]\nlease_seconds = 3\n", "i.toml").unwrap();
+    assert_eq!(c.import_lease, Duration::from_secs(3));
+    for bad in ["0", "3601"] {
+        let e = Config::parse(&format!("[import]\nlease_seconds = {bad}\n"), "i.toml").unwrap_err();
+        assert!(e.to_string().contains("import.lease_seconds"), "{e}");
+    }
+}

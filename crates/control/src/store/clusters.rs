@@ -128,7 +128,7 @@ impl Store {
             .ctx(|| format!("update DB cluster '{id}'"))
     }
 
-    /// Removes a cluster and its jobs (its events stay, as RDS keeps them). Refused with
+    /// Removes a cluster, its jobs and its imports (its events stay, as RDS keeps them). Refused with
     /// `ClusterHasInstances` while instances still reference it; `NotFound` if it is not there.
     pub fn delete_cluster(&self, id: &ClusterId) -> Result<(), StoreError> {
         let ctx = || format!("delete DB cluster '{id}'");
@@ -160,6 +160,8 @@ impl Store {
             });
         }
         tx.execute("DELETE FROM jobs WHERE cluster_id = ?1", [id.as_str()])
+            .ctx(ctx)?;
+        tx.execute("DELETE FROM imports WHERE cluster_id = ?1", [id.as_str()])
             .ctx(ctx)?;
         tx.execute("DELETE FROM clusters WHERE id = ?1", [id.as_str()])
             .ctx(ctx)?;
@@ -322,21 +324,21 @@ fn found(changed: usize, kind: ObjectKind, id: &str) -> Result<(), StoreError> {
     }
 }
 
-fn to_doc<T: Serialize>(kind: ObjectKind, id: &str, value: &T) -> Result<String, StoreError> {
+pub(super) fn to_doc<T: Serialize>(kind: ObjectKind, id: &str, value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError::Corrupt {
         what: format!("{kind} '{id}'"),
         reason: format!("cannot encode: {e}"),
     })
 }
 
-fn from_doc<T: DeserializeOwned>(kind: ObjectKind, id: &str, doc: &str) -> Result<T, StoreError> {
+pub(super) fn from_doc<T: DeserializeOwned>(kind: ObjectKind, id: &str, doc: &str) -> Result<T, StoreError> {
     serde_json::from_str(doc).map_err(|e| StoreError::Corrupt {
         what: format!("the stored {kind} '{id}'"),
         reason: e.to_string(),
     })
 }
 
-fn get_doc<T: DeserializeOwned>(
+pub(super) fn get_doc<T: DeserializeOwned>(
     conn: &Connection,
     kind: ObjectKind,
     sql: &str,
@@ -349,7 +351,7 @@ fn get_doc<T: DeserializeOwned>(
     doc.map(|d| from_doc(kind, id, &d)).transpose()
 }
 
-fn list_docs<T: DeserializeOwned, P: rusqlite::Params>(
+pub(super) fn list_docs<T: DeserializeOwned, P: rusqlite::Params>(
     conn: MutexGuard<'_, Connection>,
     kind: ObjectKind,
     sql: &str,
@@ -423,7 +425,7 @@ impl<T: DeserializeOwned + Clone> Listing<T> {
 }
 
 /// Statuses as the JSON list `json_each` reads.
-fn status_list<'a>(statuses: impl Iterator<Item = &'a str>) -> String {
+pub(super) fn status_list<'a>(statuses: impl Iterator<Item = &'a str>) -> String {
     serde_json::Value::from(statuses.collect::<Vec<_>>()).to_string()
 }
 

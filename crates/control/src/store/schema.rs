@@ -142,6 +142,17 @@ pub(super) const MIGRATIONS: &[&str] = &[
      ALTER TABLE access_keys ADD COLUMN last_used_service TEXT;
      ALTER TABLE access_keys ADD COLUMN last_used_region TEXT;
      UPDATE access_keys SET user_name = ':root' WHERE user_name = 'admin';",
+    // 3: logical imports (`ferry import --cluster`). At most one runs per cluster; the
+    // columns are for lookups, `doc` (an `Import` as JSON) is the truth.
+    "CREATE TABLE imports (
+         id         TEXT PRIMARY KEY NOT NULL,
+         cluster_id TEXT NOT NULL REFERENCES clusters (id),
+         status     TEXT NOT NULL,
+         started_at INTEGER NOT NULL,
+         doc        TEXT NOT NULL
+     ) STRICT;
+     CREATE INDEX imports_by_cluster ON imports (cluster_id, started_at);
+     CREATE UNIQUE INDEX imports_one_running ON imports (cluster_id) WHERE status = 'running';",
 ];
 
 /// Brings the database at `path` to the current schema.

@@ -1,0 +1,277 @@
+//! Worker connections: each takes a data unit (consecutive INSERTs of one table), loads it in
+//! one transaction that also records the unit in `ferry_import_state.units`, and reports back.
+//! A dropped connection is retried with backoff: the uncommitted transaction is redone on a
+//! new connection unless the target shows the unit committed after all.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use mysql_async::prelude::Queryable as _;
+use mysql_async::{Conn, Opts, OptsBuilder};
+use tokio::sync::{mpsc, Mutex};
+
+use crate::deferred::head;
+use crate::error::{is_connection_lost, ImportError};
+use crate::session::{quote_ident, Snapshot};
+use crate::state::STATE_SCHEMA;
+use crate::{Failure, Target};
+
+/// How long a lost connection is retried before the import gives up.
+pub(crate) const RETRY_BUDGET: Duration = Duration::from_secs(180);
+
+/// One statement of a unit.
+pub(crate) struct UnitStatement {
+    pub sql: Vec<u8>,
+    pub line: u64,
+}
+
+/// Consecutive INSERTs of one table, loaded in one transaction.
+pub(crate) struct Unit {
+    /// The first statement's byte offset in the dump: the unit's identity across runs.
+    pub id: u64,
+    /// `schema.table`, for the loader's bookkeeping.
+    pub table: String,
+    pub database: Option<String>,
+    pub statements: Vec<UnitStatement>,
+    pub rows: u64,
+    pub bytes: u64,
+    pub session: Snapshot,
+}
+
+/// What a worker reports for a unit.
+pub(crate) struct Done {
+    pub id: u64,
+    pub table: String,
+    pub rows: u64,
+    pub failures: Vec<Failure>,
+    pub error: Option<ImportError>,
+}
+
+pub(crate) fn opts(target: &Target) -> Opts {
+    OptsBuilder::default()
+        .ip_or_hostname(target.host.clone())
+        .tcp_port(target.port)
+        .prefer_socket(false)
+        .user(Some(target.user.clone()))
+        .pass(Some(target.password.expose().to_owned()))
+        .stmt_cache_size(0)
+        .into()
+}
+
+/// Connects, retrying with backoff for up to [`RETRY_BUDGET`] when `retry` (a server
+/// restarting); the first attempt's error otherwise.
+pub(crate) async fn connect(target: &Target, retry: bool) -> Result<Conn, ImportError> {
+    let start = std::time::Instant::now();
+    let mut delay = Duration::from_millis(200);
+    loop {
+        match Conn::new(opts(target)).await {
+            Ok(c) => return Ok(c),
+            Err(e) if retry && is_connection_lost(&e) && start.elapsed() < RETRY_BUDGET => {
+                tracing::warn!(target = %target.describe(), error = %e, "connect failed, retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            Err(e) => {
+                return Err(ImportError::Connect {
+                    target: target.describe(),
+                    error: e.to_string(),
+                })
+            }
+        }
+    }
+}
+
+pub(crate) struct Worker {
+    pub target: Target,
+    pub source_name: String,
+    pub continue_on_error: bool,
+    pub units: Arc<Mutex<mpsc::Receiver<Unit>>>,
+    pub done: mpsc::UnboundedSender<Done>,
+}
+
+/// The connection's state as far as units care.
+struct Session {
+    conn: Conn,
+    applied: Option<u64>,
+    database: Option<String>,
+}
+
+enum Attempt {
+    Committed(Vec<Failure>),
+    Failed(ImportError),
+    ConnectionLost(mysql_async::Error),
+}
+
+impl Worker {
+    pub async fn run(self) {
+        let mut session: Option<Session> = None;
+        loop {
+            let unit = { self.units.lock().await.recv().await };
+            let Some(unit) = unit else { break };
+            let (failures, error) = self.load(&mut session, &unit).await;
+            let failed = error.is_some();
+            let _ = self.done.send(Done {
+                id: unit.id,
+                table: unit.table,
+                rows: unit.rows,
+                failures,
+                error,
+            });
+            if failed {
+                break;
+            }
+        }
+        if let Some(s) = session {
+            let _ = s.conn.disconnect().await;
+        }
+    }
+
+    async fn load(
+        &self,
+        session: &mut Option<Session>,
+        unit: &Unit,
+    ) -> (Vec<Failure>, Option<ImportError>) {
+        let start = std::time::Instant::now();
+        let mut delay = Duration::from_millis(200);
+        let mut lost_once = false;
+        loop {
+            if session.is_none() {
+                match connect(&self.target, true).await {
+                    Ok(conn) => {
+                        *session = Some(Session {
+                            conn,
+                            applied: None,
+                            database: None,
+                        })
+                    }
+                    Err(e) => return (Vec::new(), Some(e)),
+                }
+            }
+            let s = session.as_mut().expect("connected above");
+            if lost_once {
+                // The commit may have reached the server before the connection broke.
+                match committed(&mut s.conn, unit.id).await {
+                    Ok(true) => return (Vec::new(), None),
+                    Ok(false) => {}
+                    Err(e) if is_connection_lost(&e) => {
+                        *session = None;
+                        continue;
+                    }
+                    Err(e) => {
+                        return (
+                            Vec::new(),
+                            Some(self.statement_error(unit.statements.first(), &e)),
+                        )
+                    }
+                }
+            }
+            match self.attempt(s, unit).await {
+                Attempt::Committed(f) => return (f, None),
+                Attempt::Failed(e) => return (Vec::new(), Some(e)),
+                Attempt::ConnectionLost(e) => {
+                    *session = None;
+                    lost_once = true;
+                    if start.elapsed() > RETRY_BUDGET {
+                        return (
+                            Vec::new(),
+                            Some(ImportError::Connect {
+                                target: self.target.describe(),
+                                error: format!(
+                                    "connection lost loading {} (line {}), retried for {}s: {e}",
+                                    unit.table,
+                                    unit.statements.first().map_or(0, |s| s.line),
+                                    RETRY_BUDGET.as_secs()
+                                ),
+                            }),
+                        );
+                    }
+                    tracing::warn!(table = %unit.table, error = %e, "connection lost, redoing the unit");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+    }
+
+    async fn attempt(&self, s: &mut Session, unit: &Unit) -> Attempt {
+        macro_rules! lost_or {
+            ($e:expr, $stmt:expr) => {{
+                let e = $e;
+                if is_connection_lost(&e) {
+                    return Attempt::ConnectionLost(e);
+                }
+                return Attempt::Failed(self.statement_error($stmt, &e));
+            }};
+        }
+        if s.applied != Some(unit.session.id) {
+            if let Some(sql) = unit.session.apply_sql() {
+                if let Err(e) = s.conn.query_drop(sql).await {
+                    lost_or!(e, unit.statements.first());
+                }
+            }
+            s.applied = Some(unit.session.id);
+        }
+        if s.database != unit.database {
+            if let Some(db) = &unit.database {
+                if let Err(e) = s.conn.query_drop(format!("USE {}", quote_ident(db))).await {
+                    lost_or!(e, unit.statements.first());
+                }
+            }
+            s.database = unit.database.clone();
+        }
+        if let Err(e) = s.conn.query_drop("START TRANSACTION").await {
+            lost_or!(e, unit.statements.first());
+        }
+        let mut failures = Vec::new();
+        for st in &unit.statements {
+            if let Err(e) = s.conn.query_drop(st.sql.as_slice()).await {
+                if is_connection_lost(&e) {
+                    return Attempt::ConnectionLost(e);
+                }
+                if self.continue_on_error {
+                    failures.push(Failure {
+                        line: st.line,
+                        statement_head: head(&st.sql),
+                        error: e.to_string(),
+                    });
+                    continue;
+                }
+                let _ = s.conn.query_drop("ROLLBACK").await;
+                return Attempt::Failed(self.statement_error(Some(st), &e));
+            }
+        }
+        if let Err(e) = s
+            .conn
+            .exec_drop(
+                format!("INSERT INTO {STATE_SCHEMA}.units (unit, `rows`) VALUES (?, ?)"),
+                (unit.id, unit.rows),
+            )
+            .await
+        {
+            lost_or!(e, unit.statements.first());
+        }
+        if let Err(e) = s.conn.query_drop("COMMIT").await {
+            lost_or!(e, unit.statements.first());
+        }
+        Attempt::Committed(failures)
+    }
+
+    fn statement_error(&self, st: Option<&UnitStatement>, e: &mysql_async::Error) -> ImportError {
+        ImportError::Statement {
+            file: self.source_name.clone(),
+            line: st.map_or(0, |s| s.line),
+            head: st.map_or_else(String::new, |s| head(&s.sql)),
+            error: e.to_string(),
+        }
+    }
+}
+
+async fn committed(conn: &mut Conn, id: u64) -> Result<bool, mysql_async::Error> {
+    let n: Option<u64> = conn
+        .exec_first(
+            format!("SELECT COUNT(*) FROM {STATE_SCHEMA}.units WHERE unit = ?"),
+            (id,),
+        )
+        .await?;
+    Ok(n.unwrap_or(0) > 0)
+}
