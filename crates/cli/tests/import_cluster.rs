@@ -82,7 +82,10 @@ impl Rig {
                 &port.to_string(),
             ])
             .json();
-        serve.wait("db_cluster_available", json!({ "DBClusterIdentifier": CLUSTER }));
+        serve.wait(
+            "db_cluster_available",
+            json!({ "DBClusterIdentifier": CLUSTER }),
+        );
         serve
             .aws(&[
                 "rds",
@@ -101,7 +104,8 @@ impl Rig {
             "db_instance_available",
             json!({ "DBInstanceIdentifier": format!("{CLUSTER}-1") }),
         );
-        let client = Client::from_credentials_file(&serve.endpoint(), &serve.credentials()).unwrap();
+        let client =
+            Client::from_credentials_file(&serve.endpoint(), &serve.credentials()).unwrap();
         Rig {
             rt,
             serve,
@@ -118,7 +122,9 @@ impl Rig {
             .prefer_socket(false)
             .user(Some("admin"))
             .pass(Some(MASTER_PASSWORD));
-        mysql_async::Conn::new(opts).await.expect("connect as the master user")
+        mysql_async::Conn::new(opts)
+            .await
+            .expect("connect as the master user")
     }
 
     fn query<T: mysql_async::prelude::FromRow + Send + 'static>(&self, sql: &str) -> Vec<T> {
@@ -137,7 +143,11 @@ impl Rig {
         )[0]
     }
 
-    fn call(&self, action: &str, params: &[(&str, &str)]) -> Result<ferry_api::client::Response, ClientError> {
+    fn call(
+        &self,
+        action: &str,
+        params: &[(&str, &str)],
+    ) -> Result<ferry_api::client::Response, ClientError> {
         self.rt.block_on(self.client.call(action, params))
     }
 
@@ -192,14 +202,16 @@ fn tail(text: &str, lines: usize) -> String {
 /// A source with a table, and a view, trigger, procedure, function and event whose definer
 /// is `root@localhost`, dumped by the real `mariadb-dump`.
 fn dump_source(rt: &tokio::runtime::Runtime, dir: &Path) -> std::path::PathBuf {
-    let source = rt.block_on(TestServer::start(TestServerOptions::default())).unwrap();
+    let source = rt
+        .block_on(TestServer::start(TestServerOptions::default()))
+        .unwrap();
     rt.block_on(async {
         let mut c = source.admin_conn().await.unwrap();
         for sql in [
             "CREATE DATABASE app",
             "CREATE TABLE app.orders (id INT PRIMARY KEY, amount INT NOT NULL, note VARCHAR(40))",
             "CREATE TABLE app.audit (id INT AUTO_INCREMENT PRIMARY KEY, order_id INT)",
-            "INSERT INTO app.orders SELECT seq, seq * 10, CONCAT('o''k;', seq) FROM seq_1_to_500",
+            "INSERT INTO app.orders SELECT seq, seq * 10, CONCAT('o''k;', seq) FROM app.seq_1_to_500",
             "CREATE DEFINER=`root`@`localhost` VIEW app.big_orders AS SELECT id, amount FROM app.orders WHERE amount > 100",
             "CREATE DEFINER=`root`@`localhost` TRIGGER app.orders_ai AFTER INSERT ON app.orders FOR EACH ROW BEGIN INSERT INTO app.audit (order_id) VALUES (NEW.id); END",
             "CREATE DEFINER=`root`@`localhost` PROCEDURE app.add_order(IN i INT) BEGIN INSERT INTO app.orders VALUES (i, 1, 'p;'); SELECT COUNT(*) FROM app.orders; END",
@@ -226,10 +238,17 @@ fn dump_source(rt: &tokio::runtime::Runtime, dir: &Path) -> std::path::PathBuf {
         .args(["--routines", "--triggers", "--events", "--databases", "app"])
         .output()
         .expect("run mariadb-dump");
-    assert!(out.status.success(), "mariadb-dump: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "mariadb-dump: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     std::fs::write(&dump, &out.stdout).unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("DEFINER=`root`@`localhost`"), "the dump carries the source's definers");
+    assert!(
+        text.contains("DEFINER=`root`@`localhost`"),
+        "the dump carries the source's definers"
+    );
     dump
 }
 
@@ -242,7 +261,10 @@ fn the_seeds_mysqldump_road_into_a_cluster() {
     let cnf = rig.tmp.path().join("master.cnf");
     std::fs::write(
         &cnf,
-        format!("[client]\nuser=admin\npassword={MASTER_PASSWORD}\nhost=127.0.0.1\nport={}\n", rig.port),
+        format!(
+            "[client]\nuser=admin\npassword={MASTER_PASSWORD}\nhost=127.0.0.1\nport={}\n",
+            rig.port
+        ),
     )
     .unwrap();
     let plain = Command::new("mariadb")
@@ -251,15 +273,26 @@ fn the_seeds_mysqldump_road_into_a_cluster() {
         .output()
         .expect("run mariadb");
     let stderr = String::from_utf8_lossy(&plain.stderr);
-    assert!(!plain.status.success(), "mariadb < dump.sql succeeded as the master user");
+    assert!(
+        !plain.status.success(),
+        "mariadb < dump.sql succeeded as the master user"
+    );
     assert!(stderr.contains("ERROR 1227"), "{stderr}");
     rig.query::<u8>("DROP DATABASE app");
 
     // ferry import --cluster: succeeds and lists the rewrites.
     let run = common::run(&mut rig.ferry_import(&[dump.to_str().unwrap(), "--fresh"]));
     let said = format!("{}{}", run.stdout, run.stderr);
-    assert_eq!(run.status, 0, "ferry import failed:\n{said}\n{}", rig.context());
-    assert!(said.contains("root") && said.contains("localhost"), "the summary names the rewritten definer:\n{said}");
+    assert_eq!(
+        run.status,
+        0,
+        "ferry import failed:\n{said}\n{}",
+        rig.context()
+    );
+    assert!(
+        said.contains("root") && said.contains("localhost"),
+        "the summary names the rewritten definer:\n{said}"
+    );
 
     // Every object is there, as the master user.
     let definers = rig.query::<(String, String)>(
@@ -273,14 +306,21 @@ fn the_seeds_mysqldump_road_into_a_cluster() {
         assert_eq!(definer, "admin@%", "the {kind}'s definer");
     }
     assert_eq!(rig.query::<u64>("SELECT COUNT(*) FROM app.orders"), [500]);
-    assert_eq!(rig.query::<u64>("SELECT COUNT(*) FROM app.big_orders"), [490]);
+    assert_eq!(
+        rig.query::<u64>("SELECT COUNT(*) FROM app.big_orders"),
+        [490]
+    );
     assert_eq!(rig.query::<i64>("SELECT app.twice(21)"), [42]);
 
     // FerryDescribeImports: completed, with the counters.
     let imports = rig.imports();
     assert_eq!(imports.len(), 1, "{imports:#?}");
     let i = &imports[0];
-    assert_eq!((i.status.as_str(), i.phase.as_str()), ("completed", "done"), "{i:#?}");
+    assert_eq!(
+        (i.status.as_str(), i.phase.as_str()),
+        ("completed", "done"),
+        "{i:#?}"
+    );
     assert_eq!(i.rows, 500, "{i:#?}");
     assert_eq!(i.definers_rewritten, 5, "{i:#?}");
     assert!(i.tables_done >= 2 && i.end_time.is_some(), "{i:#?}");
@@ -295,33 +335,73 @@ fn the_seeds_mysqldump_road_into_a_cluster() {
     ] {
         assert!(events.iter().any(|e| e.starts_with(&expected)), "no event {expected:?} in {events:#?}");
     }
-    assert_eq!(rig.durability(), (1, 0), "durability is back after the import");
+    assert_eq!(
+        rig.durability(),
+        (1, 0),
+        "durability is back after the import"
+    );
 
     // A ferry import killed mid-way (blocked on its input, after it told the control plane
     // it started): the lease expires, the import is interrupted and durability comes back.
     let mut child = rig
-        .ferry_import(&["-", "--fresh", "--state-file", rig.tmp.path().join("stdin.json").to_str().unwrap()])
+        .ferry_import(&[
+            "-",
+            "--fresh",
+            "--state-file",
+            rig.tmp.path().join("stdin.json").to_str().unwrap(),
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("start ferry import");
     let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(b"CREATE DATABASE killed;\nUSE killed;\nCREATE TABLE t (a INT);\n").unwrap();
+    // More than the loader reads to identify a dump (64 KiB) before it starts.
+    let mut head = String::from("CREATE DATABASE killed;\nUSE killed;\nCREATE TABLE t (a INT);\n");
+    for i in 0..2000 {
+        head.push_str(&format!(
+            "INSERT INTO t VALUES ({i}),({i}),({i}),({i}),({i}),({i});\n"
+        ));
+    }
+    assert!(head.len() > 64 << 10);
+    stdin.write_all(head.as_bytes()).unwrap();
     stdin.flush().unwrap();
-    poll("the second import runs with durability relaxed", Duration::from_secs(60), || rig.context(), || {
-        let running = rig.imports().iter().any(|i| i.status == "running");
-        (running && rig.durability() == (2, 0)).then_some(())
-    });
+    poll(
+        "the second import runs with durability relaxed",
+        Duration::from_secs(60),
+        || rig.context(),
+        || {
+            let running = rig.imports().iter().any(|i| i.status == "running");
+            (running && rig.durability() == (2, 0)).then_some(())
+        },
+    );
     child.kill().unwrap();
     child.wait().unwrap();
     drop(stdin);
     let lease = Duration::from_secs(LEASE_SECONDS);
-    let interrupted = poll("the killed import is interrupted", lease * 10, || rig.context(), || {
-        rig.imports().into_iter().find(|i| i.status == "interrupted")
-    });
-    assert!(interrupted.error.as_deref().unwrap_or_default().contains("no progress report"), "{interrupted:#?}");
-    assert_eq!(rig.durability(), (1, 0), "durability is back after the lease expired");
+    let interrupted = poll(
+        "the killed import is interrupted",
+        lease * 10,
+        || rig.context(),
+        || {
+            rig.imports()
+                .into_iter()
+                .find(|i| i.status == "interrupted")
+        },
+    );
+    assert!(
+        interrupted
+            .error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("no progress report"),
+        "{interrupted:#?}"
+    );
+    assert_eq!(
+        rig.durability(),
+        (1, 0),
+        "durability is back after the lease expired"
+    );
     let events = rig.serve.cluster_events(CLUSTER);
     assert!(
         events.iter().any(|e| e.contains("was interrupted: no progress report for 3 s. The cluster's durability settings (innodb_flush_log_at_trx_commit, sync_binlog) were put back.")),
@@ -335,23 +415,55 @@ fn the_seeds_mysqldump_road_into_a_cluster() {
 /// the lease puts durability back.
 #[test]
 fn definers_are_kept_only_for_existing_accounts_and_never_ferrys() {
-    let rig = Rig::new();
+    let mut rig = Rig::new();
     rig.query::<u8>("CREATE DATABASE app");
     rig.query::<u8>("CREATE TABLE app.t (a INT)");
     rig.query::<u8>("CREATE USER 'owner'@'localhost' ACCOUNT LOCK");
     rig.query::<u8>("GRANT SELECT, INSERT ON app.* TO 'owner'@'localhost'");
 
     // Unknown ids are 404; a second start while one runs is refused.
-    let e = rig.call("FerryReportImport", &[("ImportId", "import-0000000000000000"), ("Phase", "data")]).unwrap_err();
-    assert!(matches!(&e, ClientError::Api { status: 404, code, .. } if code == "ImportNotFound"), "{e}");
+    let e = rig
+        .call(
+            "FerryReportImport",
+            &[("ImportId", "import-0000000000000000"), ("Phase", "data")],
+        )
+        .unwrap_err();
+    assert!(
+        matches!(&e, ClientError::Api { status: 404, code, .. } if code == "ImportNotFound"),
+        "{e}"
+    );
     let started = rig
-        .call("FerryStartImport", &[("DBClusterIdentifier", CLUSTER), ("Source", "api.sql"), ("Parallel", "2")])
+        .call(
+            "FerryStartImport",
+            &[
+                ("DBClusterIdentifier", CLUSTER),
+                ("Source", "api.sql"),
+                ("Parallel", "2"),
+            ],
+        )
         .unwrap();
     let import: ImportView = started.members(IMPORT_ELEMENT).unwrap().unwrap();
     assert_eq!(rig.durability(), (2, 0));
-    let e = rig.call("FerryStartImport", &[("DBClusterIdentifier", CLUSTER), ("Source", "again.sql")]).unwrap_err();
-    assert!(matches!(&e, ClientError::Api { status: 400, code, .. } if code == "InvalidImportStateFault"), "{e}");
-    let e = rig.call("FerryStartImport", &[("DBClusterIdentifier", CLUSTER), ("Source", "x"), ("Parallel", "0")]).unwrap_err();
+    let e = rig
+        .call(
+            "FerryStartImport",
+            &[("DBClusterIdentifier", CLUSTER), ("Source", "again.sql")],
+        )
+        .unwrap_err();
+    assert!(
+        matches!(&e, ClientError::Api { status: 400, code, .. } if code == "InvalidImportStateFault"),
+        "{e}"
+    );
+    let e = rig
+        .call(
+            "FerryStartImport",
+            &[
+                ("DBClusterIdentifier", CLUSTER),
+                ("Source", "x"),
+                ("Parallel", "0"),
+            ],
+        )
+        .unwrap_err();
     assert!(e.to_string().contains("Parallel"), "{e}");
 
     let id = import.import_id.as_str();
@@ -372,7 +484,12 @@ fn definers_are_kept_only_for_existing_accounts_and_never_ferrys() {
             ],
         )
     };
-    let outcome = |r: ferry_api::client::Response| (r.text("Outcome").unwrap_or_default(), r.text("Reason").unwrap_or_default());
+    let outcome = |r: ferry_api::client::Response| {
+        (
+            r.text("Outcome").unwrap_or_default(),
+            r.text("Reason").unwrap_or_default(),
+        )
+    };
 
     // Kept: the account exists (locked) and is not ferry's.
     for (kind, name, sql) in [
@@ -384,33 +501,115 @@ fn definers_are_kept_only_for_existing_accounts_and_never_ferrys() {
         let r = create(kind, name, "owner@localhost", sql).unwrap_or_else(|e| panic!("{kind}: {e}"));
         assert_eq!(outcome(r), ("created".to_owned(), String::new()), "{kind}");
     }
+    // As on a restored cluster, whose source's root@localhost exists, locked: kept.
+    rig.query::<u8>("CREATE USER 'root'@'localhost' ACCOUNT LOCK");
+    rig.query::<u8>("CREATE DATABASE restored");
+    let r = rig
+        .call(
+            "FerryCreateImportObject",
+            &[
+                ("ImportId", id),
+                ("Database", "restored"),
+                ("ObjectType", "function"),
+                ("ObjectName", "twice"),
+                ("Definer", "root@localhost"),
+                (
+                    "Statement",
+                    "CREATE DEFINER=`root`@`localhost` FUNCTION `twice`(x INT) RETURNS int(11)\n    DETERMINISTIC\nRETURN x * 2",
+                ),
+            ],
+        )
+        .unwrap();
+    assert_eq!(outcome(r), ("created".to_owned(), String::new()));
+    assert_eq!(
+        rig.query::<String>(
+            "SELECT DEFINER FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = 'restored'"
+        ),
+        ["root@localhost"]
+    );
+    rig.query::<u8>("DROP USER 'root'@'localhost'");
+
     // Missing, and ferry's own: rewrites with the reason.
-    let (o, why) = outcome(create("view", "w", "root@localhost", "CREATE DEFINER=`root`@`localhost` VIEW `w` AS SELECT 1").unwrap());
+    let (o, why) = outcome(
+        create(
+            "view",
+            "w",
+            "root@localhost",
+            "CREATE DEFINER=`root`@`localhost` VIEW `w` AS SELECT 1",
+        )
+        .unwrap(),
+    );
     assert_eq!(o, "rewrite");
-    assert_eq!(why, format!("account 'root'@'localhost' does not exist on DB cluster {CLUSTER}"));
-    let (o, why) = outcome(create("view", "w", "ferry_admin@localhost", "CREATE DEFINER=`ferry_admin`@`localhost` VIEW `w` AS SELECT 1").unwrap());
+    assert_eq!(
+        why,
+        format!("account 'root'@'localhost' does not exist on DB cluster {CLUSTER}")
+    );
+    let (o, why) = outcome(
+        create(
+            "view",
+            "w",
+            "ferry_admin@localhost",
+            "CREATE DEFINER=`ferry_admin`@`localhost` VIEW `w` AS SELECT 1",
+        )
+        .unwrap(),
+    );
     assert_eq!(o, "rewrite");
-    assert!(why.contains("'ferry_admin'@'localhost' is reserved"), "{why}");
+    assert!(
+        why.contains("'ferry_admin'@'localhost' is reserved"),
+        "{why}"
+    );
 
     // Tenant text that is not the one object claimed never runs as ferry.
     for (kind, definer, sql, says) in [
-        ("view", "owner@localhost", "CREATE DEFINER=`owner`@`localhost` VIEW w AS SELECT 1; CREATE USER x", "2 statements"),
-        ("procedure", "owner@localhost", "CREATE DEFINER=`owner`@`localhost` PROCEDURE w() SELECT 1; CREATE USER x", "ERROR 1064"),
+        (
+            "view",
+            "owner@localhost",
+            "CREATE DEFINER=`owner`@`localhost` VIEW w AS SELECT 1; CREATE USER x",
+            "2 statements",
+        ),
+        (
+            "procedure",
+            "owner@localhost",
+            "CREATE DEFINER=`owner`@`localhost` PROCEDURE w() SELECT 1; CREATE USER x",
+            "ERROR 1064",
+        ),
         ("view", "owner@localhost", "CREATE USER x", "cannot be read"),
-        ("view", "owner@localhost", "CREATE DEFINER=`ferry_admin`@`localhost` VIEW w AS SELECT 1", "its definer is 'ferry_admin'@'localhost'"),
-        ("view", "owner@localhost", "CREATE DEFINER=`owner`@`localhost` VIEW mysql.w AS SELECT 1", "it names schema mysql"),
+        (
+            "view",
+            "owner@localhost",
+            "CREATE DEFINER=`ferry_admin`@`localhost` VIEW w AS SELECT 1",
+            "its definer is 'ferry_admin'@'localhost'",
+        ),
+        (
+            "view",
+            "owner@localhost",
+            "CREATE DEFINER=`owner`@`localhost` VIEW mysql.w AS SELECT 1",
+            "it names schema mysql",
+        ),
     ] {
         let e = create(kind, "w", definer, sql).unwrap_err();
         let text = e.to_string();
-        assert!(matches!(&e, ClientError::Api { status: 400, code, .. } if code == "InvalidParameterValue"), "{sql}: {text}");
+        assert!(
+            matches!(&e, ClientError::Api { status: 400, code, .. } if code == "InvalidParameterValue"),
+            "{sql}: {text}"
+        );
         assert!(text.contains(says), "{sql}: {text}");
     }
-    let e = create("view", "w", "owner@localhost", "CREATE DEFINER=`owner`@`localhost` VIEW w AS SELECT 1").map(drop);
+    let e = create(
+        "view",
+        "w",
+        "owner@localhost",
+        "CREATE DEFINER=`owner`@`localhost` VIEW w AS SELECT 1",
+    )
+    .map(drop);
     assert!(e.is_ok(), "{e:?}");
-    assert_eq!(rig.query::<u64>("SELECT COUNT(*) FROM mysql.global_priv WHERE User = 'x'"), [0]);
+    assert_eq!(
+        rig.query::<u64>("SELECT COUNT(*) FROM mysql.global_priv WHERE User = 'x'"),
+        [0]
+    );
 
     // Kept definers, and the guardian (every 100 ms, a deep pass every 6 s) leaves them.
-    let kept = || {
+    let kept = |rig: &Rig| {
         rig.query::<(String, String)>(
             "SELECT TABLE_NAME, DEFINER FROM information_schema.VIEWS WHERE TABLE_SCHEMA = 'app' \
              UNION ALL SELECT TRIGGER_NAME, DEFINER FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = 'app' \
@@ -422,7 +621,7 @@ fn definers_are_kept_only_for_existing_accounts_and_never_ferrys() {
         .iter()
         .map(|n| (n.to_string(), "owner@localhost".to_string()))
         .collect();
-    assert_eq!(kept(), expected);
+    assert_eq!(kept(&rig), expected);
     // The session variables held where the object was made.
     assert_eq!(
         rig.query::<String>("SELECT SQL_MODE FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = 'app' AND ROUTINE_NAME = 'p'"),
@@ -431,17 +630,68 @@ fn definers_are_kept_only_for_existing_accounts_and_never_ferrys() {
     // Reports renew the lease across more than two lease periods while the guardian runs.
     let until = std::time::Instant::now() + Duration::from_secs(8);
     while std::time::Instant::now() < until {
-        rig.call("FerryReportImport", &[("ImportId", id), ("Phase", "objects"), ("Rows", "1")]).unwrap();
-        assert_eq!(kept(), expected, "the guardian dropped an imported object\n{}", rig.context());
+        rig.call(
+            "FerryReportImport",
+            &[("ImportId", id), ("Phase", "objects"), ("Rows", "1")],
+        )
+        .unwrap();
+        assert_eq!(
+            kept(&rig),
+            expected,
+            "the guardian dropped an imported object\n{}",
+            rig.context()
+        );
         std::thread::sleep(Duration::from_millis(500));
     }
     assert_eq!(rig.durability(), (2, 0), "the lease was renewed");
 
     // No report: the lease expires, durability comes back, the import cannot go on.
-    poll("the lease expires", Duration::from_secs(LEASE_SECONDS * 10), || rig.context(), || {
-        rig.imports().into_iter().find(|i| i.status == "interrupted")
-    });
+    poll(
+        "the lease expires",
+        Duration::from_secs(LEASE_SECONDS * 10),
+        || rig.context(),
+        || {
+            rig.imports()
+                .into_iter()
+                .find(|i| i.status == "interrupted")
+        },
+    );
     assert_eq!(rig.durability(), (1, 0));
-    let e = rig.call("FerryFinishImport", &[("ImportId", id), ("Status", "completed")]).unwrap_err();
+    let e = rig
+        .call(
+            "FerryFinishImport",
+            &[("ImportId", id), ("Status", "completed")],
+        )
+        .unwrap_err();
     assert!(e.to_string().contains("is interrupted"), "{e}");
+
+    // ferry serve killed while an import runs: at its next start the import is interrupted,
+    // and the instance, started again from its option file, has the cluster's durability.
+    let started = rig
+        .call(
+            "FerryStartImport",
+            &[("DBClusterIdentifier", CLUSTER), ("Source", "restart.sql")],
+        )
+        .unwrap();
+    let second: ImportView = started.members(IMPORT_ELEMENT).unwrap().unwrap();
+    assert_eq!(rig.durability(), (2, 0));
+    rig.serve.kill_hard();
+    rig.serve.start_again();
+    rig.serve.wait(
+        "db_instance_available",
+        json!({ "DBInstanceIdentifier": format!("{CLUSTER}-1") }),
+    );
+    let after = rig
+        .imports()
+        .into_iter()
+        .find(|i| i.import_id == second.import_id)
+        .expect("the import is still listed");
+    assert_eq!(after.status, "interrupted", "{after:#?}");
+    assert_eq!(after.error.as_deref(), Some("the control plane restarted"));
+    assert_eq!(rig.durability(), (1, 0), "durability after the restart");
+    assert_eq!(
+        kept(&rig),
+        expected,
+        "the imported objects survive the restart"
+    );
 }

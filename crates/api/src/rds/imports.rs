@@ -152,9 +152,7 @@ impl Handler<'_> {
         let import = self.authorized_import("ReportImport")?;
         let phase = phase(self.params.required("Phase")?)?;
         let counters = counters(self.params)?;
-        let import = self
-            .cp
-            .report_import(import.id.as_str(), phase, counters)?;
+        let import = self.cp.report_import(import.id.as_str(), phase, counters)?;
         one(&import)
     }
 
@@ -321,9 +319,9 @@ fn phase(value: &str) -> Result<ImportPhase, ApiError> {
 fn counter(p: &crate::params::Params, name: &str) -> Result<Option<u64>, ApiError> {
     match p.i64(name)? {
         None => Ok(None),
-        Some(n) => u64::try_from(n).map(Some).map_err(|_| {
-            ApiError::invalid_value(format!("{name} {n} must not be negative."))
-        }),
+        Some(n) => u64::try_from(n)
+            .map(Some)
+            .map_err(|_| ApiError::invalid_value(format!("{name} {n} must not be negative."))),
     }
 }
 
@@ -356,7 +354,10 @@ mod tests {
             ("ObjectType", "view"),
             ("ObjectName", "v"),
             ("Definer", "root@localhost"),
-            ("Statement", "CREATE DEFINER=root@localhost VIEW v AS SELECT 1"),
+            (
+                "Statement",
+                "CREATE DEFINER=root@localhost VIEW v AS SELECT 1",
+            ),
             ("Session.member.1.Name", "SQL_MODE"),
             ("Session.member.1.Value", "'STRICT_TRANS_TABLES'"),
             ("Session.member.2.Name", "time_zone"),
@@ -381,22 +382,37 @@ mod tests {
         let mut p = base();
         p[3] = ("Definer", "a@b@%");
         let o = import_object(&params(&p)).unwrap();
-        assert_eq!((o.definer.user.as_str(), o.definer.host.as_str()), ("a@b", "%"));
+        assert_eq!(
+            (o.definer.user.as_str(), o.definer.host.as_str()),
+            ("a@b", "%")
+        );
 
         for (name, value, says) in [
             ("ObjectType", "table", "ObjectType"),
             ("Definer", "root", "Definer"),
             ("Definer", "@localhost", "Definer"),
-            ("Session.member.1.Name", "autocommit", "Session.member.1.Name"),
+            (
+                "Session.member.1.Name",
+                "autocommit",
+                "Session.member.1.Name",
+            ),
             ("Session.member.2.Value", "f()", "Session.member.2.Value"),
-            ("Session.member.2.Value", "(SELECT 1)", "Session.member.2.Value"),
+            (
+                "Session.member.2.Value",
+                "(SELECT 1)",
+                "Session.member.2.Value",
+            ),
             ("Database", &"x".repeat(65), "Database"),
         ] {
             let mut p = base();
             p.retain(|(n, _)| *n != name);
             p.push((name, value));
             let e = import_object(&params(&p)).unwrap_err();
-            assert_eq!((e.status, e.code.as_str()), (400, "InvalidParameterValue"), "{name}={value}");
+            assert_eq!(
+                (e.status, e.code.as_str()),
+                (400, "InvalidParameterValue"),
+                "{name}={value}"
+            );
             assert!(e.message.contains(says), "{name}={value}: {}", e.message);
         }
         let mut p = base();
@@ -440,7 +456,11 @@ mod tests {
         let members = xml::members(&view).unwrap();
         let r = crate::client::Response {
             xml: xml::response("FerryDescribeImports", "r", |w| {
-                w.start("Imports").start(IMPORT_ELEMENT).members(&members).end().end();
+                w.start("Imports")
+                    .start(IMPORT_ELEMENT)
+                    .members(&members)
+                    .end()
+                    .end();
             }),
         };
         assert_eq!(r.members::<ImportView>(IMPORT_ELEMENT).unwrap(), Some(view));

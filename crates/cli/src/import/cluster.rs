@@ -133,7 +133,10 @@ impl Host for ClusterHost {
     async fn report(&self, progress: &ProgressReport) -> Result<(), HostError> {
         let id = self.import_id()?;
         let counters = counters(progress);
-        let mut params = vec![("ImportId", id.as_str()), ("Phase", progress.phase.as_str())];
+        let mut params = vec![
+            ("ImportId", id.as_str()),
+            ("Phase", progress.phase.as_str()),
+        ];
         params.extend(borrowed(&counters));
         self.call("FerryReportImport", &params).await.map(drop)
     }

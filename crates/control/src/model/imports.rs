@@ -23,8 +23,11 @@ impl ImportId {
     /// The id `s` names, if it has the shape of one.
     pub fn parse(s: &str) -> Option<ImportId> {
         let hex = s.strip_prefix("import-")?;
-        (hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
-            .then(|| ImportId(s.to_owned()))
+        (hex.len() == 16
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+        .then(|| ImportId(s.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {

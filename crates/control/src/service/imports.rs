@@ -35,9 +35,7 @@ use mysql_async::prelude::Queryable;
 
 use super::*;
 use crate::events::DurabilityRestored;
-use crate::model::{
-    Import, ImportCounters, ImportId, ImportPhase, ImportStatus, SavedDurability,
-};
+use crate::model::{Import, ImportCounters, ImportId, ImportPhase, ImportStatus, SavedDurability};
 use statement::{Account, ObjectType};
 
 /// The session variables a dump may set for an object's creation (the ones `mariadb-dump`
@@ -125,7 +123,9 @@ impl ControlPlane {
             .await
             .map_err(sql_error("read the durability settings"))?
             .ok_or_else(|| {
-                ControlError::Unexpected("SELECT @@GLOBAL.innodb_flush_log_at_trx_commit returned no row".into())
+                ControlError::Unexpected(
+                    "SELECT @@GLOBAL.innodb_flush_log_at_trx_commit returned no row".into(),
+                )
             })?;
         let now = OffsetDateTime::now_utc();
         let import = Import {
@@ -152,7 +152,8 @@ impl ControlPlane {
         match self.store().insert_import(&import) {
             Ok(()) => {}
             Err(crate::store::StoreError::AlreadyExists { id, .. }) => {
-                let running = ImportId::parse(&id).and_then(|i| self.store().get_import(&i).ok()?);
+                let running =
+                    ImportId::parse(&id).and_then(|i| self.store().get_import(&i).ok()?);
                 return Err(match running {
                     Some(r) => already_running(&c.id, &r),
                     None => ControlError::InvalidImportState(format!(
@@ -282,7 +283,10 @@ impl ControlPlane {
                 FinishStatus::Failed => ClusterEvent::ImportFailed {
                     id: cluster,
                     source: &import.source,
-                    error: import.error.as_deref().unwrap_or("the loader gave no reason"),
+                    error: import
+                        .error
+                        .as_deref()
+                        .unwrap_or("the loader gave no reason"),
                     durability: &durability,
                 },
             },
@@ -381,9 +385,15 @@ impl ControlPlane {
             }
         }
         match &header.definer {
-            Some(d) if d.user == obj.definer.user && d.host.eq_ignore_ascii_case(&obj.definer.host) => {}
+            Some(d)
+                if d.user == obj.definer.user && d.host.eq_ignore_ascii_case(&obj.definer.host) => {
+            }
             Some(d) => return Err(mismatch(format!("its definer is {}", d.quoted()))),
-            None => return Err(mismatch("it has no DEFINER clause naming an account".into())),
+            None => {
+                return Err(mismatch(
+                    "it has no DEFINER clause naming an account".into(),
+                ))
+            }
         }
         let on = format!("DB cluster {}", cluster.id);
         if RESERVED_DEFINER_USERS.contains(&obj.definer.user.as_str()) {
@@ -422,6 +432,12 @@ impl ControlPlane {
             Some(_) => {}
         }
         for (name, value) in &obj.session {
+            // Checked at the API too; here because this text runs as ferry.
+            if !SESSION_ALLOW_LIST.contains(&name.as_str()) || !plain_literal(value) {
+                return Err(ControlError::invalid_value(format!(
+                    "Session variable {name} cannot be set to {value} for an import object."
+                )));
+            }
             conn.query_drop(format!("SET SESSION {name} = {value}"))
                 .await
                 .map_err(|e| {
@@ -432,9 +448,7 @@ impl ControlPlane {
         }
         conn.query_drop(format!("USE {}", quote_ident(&obj.database)))
             .await
-            .map_err(|e| {
-                ControlError::invalid_value(format!("Database {}: {e}", obj.database))
-            })?;
+            .map_err(|e| ControlError::invalid_value(format!("Database {}: {e}", obj.database)))?;
         // One statement: the server prepares exactly one (see the module docs).
         conn.exec_drop(obj.statement.as_str(), ())
             .await
@@ -660,10 +674,25 @@ mod tests {
 
     #[test]
     fn only_plain_literals_are_session_values() {
-        for ok in ["'+00:00'", "utf8mb4", "'NO_AUTO_VALUE_ON_ZERO,STRICT_TRANS_TABLES'", "0", "''"] {
+        for ok in [
+            "'+00:00'",
+            "utf8mb4",
+            "'NO_AUTO_VALUE_ON_ZERO,STRICT_TRANS_TABLES'",
+            "0",
+            "''",
+        ] {
             assert!(plain_literal(ok), "{ok}");
         }
-        for bad in ["f()", "(SELECT 1)", "@x", "'a'; DROP", "'a\\'", "", "@@sql_mode", "'a' 'b'"] {
+        for bad in [
+            "f()",
+            "(SELECT 1)",
+            "@x",
+            "'a'; DROP",
+            "'a\\'",
+            "",
+            "@@sql_mode",
+            "'a' 'b'",
+        ] {
             assert!(!plain_literal(bad), "{bad}");
         }
     }

@@ -324,14 +324,22 @@ fn found(changed: usize, kind: ObjectKind, id: &str) -> Result<(), StoreError> {
     }
 }
 
-pub(super) fn to_doc<T: Serialize>(kind: ObjectKind, id: &str, value: &T) -> Result<String, StoreError> {
+pub(super) fn to_doc<T: Serialize>(
+    kind: ObjectKind,
+    id: &str,
+    value: &T,
+) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError::Corrupt {
         what: format!("{kind} '{id}'"),
         reason: format!("cannot encode: {e}"),
     })
 }
 
-pub(super) fn from_doc<T: DeserializeOwned>(kind: ObjectKind, id: &str, doc: &str) -> Result<T, StoreError> {
+pub(super) fn from_doc<T: DeserializeOwned>(
+    kind: ObjectKind,
+    id: &str,
+    doc: &str,
+) -> Result<T, StoreError> {
     serde_json::from_str(doc).map_err(|e| StoreError::Corrupt {
         what: format!("the stored {kind} '{id}'"),
         reason: e.to_string(),

@@ -152,8 +152,12 @@ mod tests {
     #[test]
     fn one_running_import_per_cluster_and_ends_are_final() {
         let store = Store::open_in_memory().unwrap();
-        store.insert_cluster(&cluster("c1", 3306), None, None).unwrap();
-        store.insert_cluster(&cluster("c2", 3307), None, None).unwrap();
+        store
+            .insert_cluster(&cluster("c1", 3306), None, None)
+            .unwrap();
+        store
+            .insert_cluster(&cluster("c2", 3307), None, None)
+            .unwrap();
         let a = import("c1");
         store.insert_import(&a).unwrap();
         let err = store.insert_import(&import("c1")).unwrap_err();
@@ -175,7 +179,9 @@ mod tests {
                 continue;
             }
             // c1's running import must end before another can start.
-            let mut end = store.imports(Some(&ClusterId::new_unchecked("c1"))).unwrap();
+            let mut end = store
+                .imports(Some(&ClusterId::new_unchecked("c1")))
+                .unwrap();
             end.retain(|i| i.status == ImportStatus::Running);
             for mut r in end {
                 r.status = ImportStatus::Completed;
@@ -187,7 +193,10 @@ mod tests {
             for &again in ImportStatus::STATES {
                 let mut next = row.clone();
                 next.status = again;
-                assert!(!store.transition_import(&next).unwrap(), "{to:?} -> {again:?}");
+                assert!(
+                    !store.transition_import(&next).unwrap(),
+                    "{to:?} -> {again:?}"
+                );
             }
             assert_eq!(store.get_import(&row.id).unwrap().unwrap().status, to);
         }
@@ -197,7 +206,9 @@ mod tests {
         assert_eq!(store.imports(None).unwrap().len(), 5);
 
         // A deleted cluster takes its imports with it.
-        store.delete_cluster(&ClusterId::new_unchecked("c1")).unwrap();
+        store
+            .delete_cluster(&ClusterId::new_unchecked("c1"))
+            .unwrap();
         assert!(store.get_import(&a.id).unwrap().is_none());
     }
 }

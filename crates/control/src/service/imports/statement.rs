@@ -169,10 +169,14 @@ impl Lexer<'_> {
             } else if c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80 {
                 let n = rest
                     .iter()
-                    .take_while(|&&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80)
+                    .take_while(|&&b| {
+                        b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80
+                    })
                     .count();
                 self.i += n;
-                return Ok(Some(Token::Word(String::from_utf8_lossy(&rest[..n]).into_owned())));
+                return Ok(Some(Token::Word(
+                    String::from_utf8_lossy(&rest[..n]).into_owned(),
+                )));
             } else {
                 self.i += 1;
                 return Ok(Some(Token::Punct(c as char)));
@@ -243,7 +247,8 @@ pub fn read_header(sql: &str, version: u32) -> Result<Header, HeaderError> {
         in_cond: false,
     };
     let next = |lx: &mut Lexer<'_>| -> Result<Token, HeaderError> {
-        lx.next()?.ok_or_else(|| "the statement ends early".to_owned())
+        lx.next()?
+            .ok_or_else(|| "the statement ends early".to_owned())
     };
     let word = |t: &Token, w: &str| matches!(t, Token::Word(x) if x.eq_ignore_ascii_case(w));
 
@@ -295,7 +300,9 @@ pub fn read_header(sql: &str, version: u32) -> Result<Header, HeaderError> {
     let kind = ObjectType::ALL
         .into_iter()
         .find(|k| word(&t, k.keyword()))
-        .ok_or_else(|| format!("it does not create a view, trigger, procedure, function or event ({t:?})"))?;
+        .ok_or_else(|| {
+            format!("it does not create a view, trigger, procedure, function or event ({t:?})")
+        })?;
     let mut t = next(&mut lx)?;
     if word(&t, "IF") {
         if !word(&next(&mut lx)?, "NOT") || !word(&next(&mut lx)?, "EXISTS") {
@@ -394,7 +401,10 @@ pub fn dump_reading(
             account(definer),
         )),
         K::CreateEvent { definer, .. } => Ok((ObjectType::Event, account(definer))),
-        _ => Err(format!("it is not a CREATE of a view, trigger, routine or event: {}", st.head())),
+        _ => Err(format!(
+            "it is not a CREATE of a view, trigger, routine or event: {}",
+            st.head()
+        )),
     }
 }
 
@@ -433,28 +443,50 @@ mod tests {
             V,
         )
         .unwrap();
-        assert_eq!((h.kind, h.definer, h.schema, h.name.as_str()), (ObjectType::Trigger, root(), None, "tr"));
+        assert_eq!(
+            (h.kind, h.definer, h.schema, h.name.as_str()),
+            (ObjectType::Trigger, root(), None, "tr")
+        );
         let h = read_header(
             "/*!50001 CREATE ALGORITHM=UNDEFINED */\n/*!50013 DEFINER=`root`@`localhost` SQL SECURITY DEFINER */\n/*!50001 VIEW `v` AS select 1 AS `1` */",
             V,
         )
         .unwrap();
-        assert_eq!((h.kind, h.definer, h.name.as_str()), (ObjectType::View, root(), "v"));
+        assert_eq!(
+            (h.kind, h.definer, h.name.as_str()),
+            (ObjectType::View, root(), "v")
+        );
         let h = read_header(
             "CREATE DEFINER=`root`@`localhost` FUNCTION `app`.`f`(x INT) RETURNS int(11)\nBEGIN RETURN x; END",
             V,
         )
         .unwrap();
-        assert_eq!((h.kind, h.schema.as_deref(), h.name.as_str()), (ObjectType::Function, Some("app"), "f"));
+        assert_eq!(
+            (h.kind, h.schema.as_deref(), h.name.as_str()),
+            (ObjectType::Function, Some("app"), "f")
+        );
         let h = read_header(
             "/*!50106 CREATE*/ /*!50117 DEFINER=`root`@`localhost`*/ /*!50106 EVENT `e` ON SCHEDULE EVERY 1 DAY STARTS '2026-01-01 00:00:00' ON COMPLETION NOT PRESERVE ENABLE DO INSERT INTO t VALUES (1) */",
             V,
         )
         .unwrap();
-        assert_eq!((h.kind, h.name.as_str(), h.schedule_has_expressions), (ObjectType::Event, "e", false));
+        assert_eq!(
+            (h.kind, h.name.as_str(), h.schedule_has_expressions),
+            (ObjectType::Event, "e", false)
+        );
         let h = read_header("CREATE DEFINER='u'@'%' PROCEDURE p() SELECT 1", V).unwrap();
-        assert_eq!(h.definer, Some(Account { user: "u".into(), host: "%".into() }));
-        let h = read_header("create or replace definer = current_user() procedure p() select 1", V).unwrap();
+        assert_eq!(
+            h.definer,
+            Some(Account {
+                user: "u".into(),
+                host: "%".into()
+            })
+        );
+        let h = read_header(
+            "create or replace definer = current_user() procedure p() select 1",
+            V,
+        )
+        .unwrap();
         assert_eq!((h.kind, h.definer), (ObjectType::Procedure, None));
     }
 
@@ -462,11 +494,20 @@ mod tests {
     fn refuses_what_the_server_would_read_otherwise() {
         for (sql, why) in [
             ("CREATE USER x", "does not create"),
-            ("CREATE /*!999999 VIEW v AS SELECT 1 */ USER x", "server would skip"),
+            (
+                "CREATE /*!999999 VIEW v AS SELECT 1 */ USER x",
+                "server would skip",
+            ),
             ("CREATE /*!1 VIEW */ v", "1-digit version"),
-            ("/*!50003 CREATE /* x */ VIEW v AS SELECT 1 */", "inside a conditional"),
+            (
+                "/*!50003 CREATE /* x */ VIEW v AS SELECT 1 */",
+                "inside a conditional",
+            ),
             ("GRANT ALL ON *.* TO x", "does not begin with CREATE"),
-            ("CREATE DEFINER=`root`@`localhost` EVENT e ON SCHEDULE AT '2030-01-01'", "no DO"),
+            (
+                "CREATE DEFINER=`root`@`localhost` EVENT e ON SCHEDULE AT '2030-01-01'",
+                "no DO",
+            ),
             ("CREATE DEFINER=`root VIEW v", "not closed"),
         ] {
             let e = read_header(sql, V).unwrap_err();
@@ -478,11 +519,7 @@ mod tests {
         )
         .unwrap();
         assert!(h.schedule_has_expressions);
-        let h = read_header(
-            "CREATE EVENT e ON SCHEDULE AT (SELECT 1) DO SELECT 1",
-            V,
-        )
-        .unwrap();
+        let h = read_header("CREATE EVENT e ON SCHEDULE AT (SELECT 1) DO SELECT 1", V).unwrap();
         assert!(h.schedule_has_expressions);
     }
 
@@ -502,8 +539,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(kind, ObjectType::Trigger);
-        let e = dump_reading("CREATE VIEW v AS SELECT 1; CREATE USER x", V, ObjectType::View)
-            .unwrap_err();
+        let e = dump_reading(
+            "CREATE VIEW v AS SELECT 1; CREATE USER x",
+            V,
+            ObjectType::View,
+        )
+        .unwrap_err();
         assert!(e.contains("2 statements"), "{e}");
         let e = dump_reading("CREATE USER x", V, ObjectType::Event).unwrap_err();
         assert!(e.contains("not a CREATE"), "{e}");
