@@ -13,8 +13,8 @@ WORK=$(mktemp -d /tmp/ferry-import-bench.XXXXXX)
 PORT=$((20000 + RANDOM % 20000))
 trap 'kill $(cat "$WORK/pid" 2>/dev/null) 2>/dev/null || true; sleep 2; rm -rf "$WORK"' EXIT
 
-mariadb-install-db --no-defaults --datadir="$WORK/data" --auth-root-authentication-method=normal >/dev/null
-/usr/sbin/mariadbd --no-defaults --datadir="$WORK/data" --socket="$WORK/sock" --port=$PORT \
+mariadb-install-db --no-defaults --user=root --datadir="$WORK/data" --auth-root-authentication-method=normal >/dev/null
+/usr/sbin/mariadbd --no-defaults --user=root --datadir="$WORK/data" --socket="$WORK/sock" --port=$PORT \
   --bind-address=127.0.0.1 --innodb-buffer-pool-size=1G --innodb-log-file-size=512M \
   --innodb-flush-log-at-trx-commit=2 --max-allowed-packet=64M --skip-log-bin \
   --pid-file="$WORK/pid" --log-error="$WORK/error.log" &

@@ -265,10 +265,12 @@ mod tests {
             sql: vec![b'x'; big],
             line: i,
             end: i * 10,
-            database: (i % 2 == 0).then(|| format!("db{i}")),
+            database: i.is_multiple_of(2).then(|| format!("db{i}")),
             session: Arc::new(vec![("sql_mode".into(), format!("'{i}'"))]),
-            rewritten: (i % 3 == 0).then(|| b"CREATE DEFINER=CURRENT_USER TRIGGER".to_vec()),
-            object: (i % 3 == 0).then(|| ObjectInfo {
+            rewritten: i
+                .is_multiple_of(3)
+                .then(|| b"CREATE DEFINER=CURRENT_USER TRIGGER".to_vec()),
+            object: i.is_multiple_of(3).then(|| ObjectInfo {
                 kind: ObjectKind::Trigger,
                 schema: "s".into(),
                 name: format!("t{i}"),

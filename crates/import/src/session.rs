@@ -39,6 +39,9 @@ pub(crate) struct Tracker {
     names: Vec<String>,
     dirty: bool,
     current: Snapshot,
+    /// User variables the dump assigned (`@OLD_TIME_ZONE`, `@saved_cs_client`) with their
+    /// values, to restore on a new control connection.
+    user: Vec<(String, String)>,
 }
 
 impl Tracker {
@@ -72,10 +75,82 @@ impl Tracker {
         Ok(self.current.clone())
     }
 
-    /// Forces a re-read at the next snapshot (after the control connection was replaced).
-    pub fn current(&self) -> Snapshot {
-        self.current.clone()
+    /// Reads back the user variables a `SET` assigned (`sql`), to restore them on a new
+    /// control connection ([`Tracker::restore_sql`]).
+    pub async fn read_user_variables(
+        &mut self,
+        control: &mut Conn,
+        sql: &[u8],
+    ) -> Result<(), mysql_async::Error> {
+        let names = user_assignments(sql);
+        if names.is_empty() {
+            return Ok(());
+        }
+        let select = format!(
+            "SELECT {}",
+            names
+                .iter()
+                .map(|n| format!("@`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        if let Some(row) = control.query_first::<mysql_async::Row, _>(select).await? {
+            for (n, v) in names.into_iter().zip(row.unwrap().iter().map(literal)) {
+                match self.user.iter_mut().find(|(k, _)| *k == n) {
+                    Some(slot) => slot.1 = v,
+                    None => self.user.push((n, v)),
+                }
+            }
+        }
+        Ok(())
     }
+
+    /// What a new control connection runs to have the dump's session: the system variables of
+    /// the last snapshot and the user variables.
+    pub fn restore_sql(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.current.apply_sql().into_iter().collect();
+        if !self.user.is_empty() {
+            let parts: Vec<String> = self
+                .user
+                .iter()
+                .map(|(n, v)| format!("@`{n}` = {v}"))
+                .collect();
+            out.push(format!("SET {}", parts.join(", ")));
+        }
+        out
+    }
+}
+
+/// The user variables a SET statement assigns: `@name =` / `@name :=` (not `@@system`).
+pub(crate) fn user_assignments(sql: &[u8]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < sql.len() {
+        if sql[i] == b'@' && sql.get(i + 1) != Some(&b'@') && (i == 0 || sql[i - 1] != b'@') {
+            let start = i + 1;
+            let mut j = start;
+            while j < sql.len()
+                && (sql[j].is_ascii_alphanumeric() || sql[j] == b'_' || sql[j] == b'$')
+            {
+                j += 1;
+            }
+            let mut k = j;
+            while k < sql.len() && sql[k].is_ascii_whitespace() {
+                k += 1;
+            }
+            let assigns = sql.get(k) == Some(&b'=') || sql[k..].starts_with(b":=");
+            if j > start && assigns {
+                let name = String::from_utf8_lossy(&sql[start..j]).to_ascii_lowercase();
+                if !out.contains(&name) {
+                    out.push(name);
+                }
+            }
+            i = j.max(i + 1);
+        } else {
+            i += 1;
+        }
+    }
+    out
 }
 
 fn is_plain_name(n: &str) -> bool {
@@ -181,6 +256,19 @@ mod tests {
         assert_eq!(literal(&Value::Bytes(b"0".to_vec())), "0");
         assert_eq!(literal(&Value::Bytes(b"+00:00".to_vec())), "'+00:00'");
         assert_eq!(literal(&Value::NULL), "NULL");
+    }
+
+    #[test]
+    fn user_variable_assignments_are_found() {
+        assert_eq!(
+            user_assignments(b"/*!40101 SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT */"),
+            vec!["old_character_set_client"]
+        );
+        assert_eq!(
+            user_assignments(b"SET @a := 1, @@session.sql_mode = @b, @c=2"),
+            vec!["a", "c"]
+        );
+        assert!(user_assignments(b"SET character_set_client = @saved_cs_client").is_empty());
     }
 
     #[test]

@@ -73,7 +73,7 @@ pub(crate) struct Run<'a> {
 
 impl<'a> Run<'a> {
     pub fn new(s: Setup<'a>) -> Run<'a> {
-        let (units_tx, units_rx) = mpsc::channel::<Unit>(s.opts.parallel.max(1));
+        let (units_tx, units_rx) = mpsc::channel::<Unit>(1);
         let (done_tx, done_rx) = mpsc::unbounded_channel();
         let units_rx = Arc::new(Mutex::new(units_rx));
         let workers = (0..s.opts.parallel.max(1))
@@ -405,6 +405,14 @@ impl<'a> Run<'a> {
                 }
                 self.control(&st, false).await?;
                 self.tracker.assigned(&vars);
+                // Read back now: a new control connection must restore exactly these.
+                let read = async {
+                    self.tracker.snapshot(&mut self.s.control).await?;
+                    self.tracker
+                        .read_user_variables(&mut self.s.control, &st.sql)
+                        .await
+                };
+                read.await.map_err(|e| self.stmt_error(&st, &e))?;
                 Ok(())
             }
             Kind::Use { database } => {
@@ -579,8 +587,7 @@ impl<'a> Run<'a> {
                     tokio::time::sleep(Duration::from_millis(200 << attempts.min(5))).await;
                     if let Ok(c) = worker::connect(&self.s.target, true).await {
                         self.s.control = c;
-                        let snap = self.tracker.current();
-                        if let Some(sql) = snap.apply_sql() {
+                        for sql in self.tracker.restore_sql() {
                             let _ = self.s.control.query_drop(sql).await;
                         }
                         if let Some(db) = &st.database {
