@@ -40,8 +40,8 @@ pub(super) async fn dump_and_import(
     ));
 
     say("== CreateDBCluster (an empty cluster) and its writer");
-    let password = std::fs::read_to_string(password_file)
-        .with_context(|| format!("read {password_file}"))?;
+    let password =
+        std::fs::read_to_string(password_file).with_context(|| format!("read {password_file}"))?;
     client
         .call(
             "CreateDBCluster",
