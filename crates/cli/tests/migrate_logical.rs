@@ -21,6 +21,7 @@ const BULK_ROWS: u64 = 40_000;
 
 fn source_setup() -> Vec<String> {
     let mut sql: Vec<String> = vec![
+        "SET NAMES utf8mb4".into(),
         // Accounts out of the binary log (the cluster has its own).
         "SET sql_log_bin = 0".into(),
         format!("CREATE USER repl@'%' IDENTIFIED BY '{REPL_PASSWORD}'"),
@@ -34,7 +35,7 @@ fn source_setup() -> Vec<String> {
         "GRANT SELECT, RELOAD, SHOW VIEW, TRIGGER, EVENT, BINLOG MONITOR ON *.* TO migrator@'%'"
             .into(),
         "SET sql_log_bin = 1".into(),
-        "CREATE DATABASE app".into(),
+        "CREATE DATABASE app CHARACTER SET utf8mb4".into(),
         "CREATE TABLE app.ledger (id BIGINT PRIMARY KEY, payload CHAR(32) NOT NULL, \
          at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)) ENGINE=InnoDB"
             .into(),
@@ -219,7 +220,7 @@ fn migrate_logical_copies_a_live_source_and_replicates_from_the_snapshot() {
         let called: Option<(String, u64)> = m
             .query_first(
                 "SELECT master_log_file, master_log_pos FROM mysql.rds_replication_status \
-                 WHERE action = 'rds_set_external_master' ORDER BY id DESC LIMIT 1",
+                 WHERE action = 'set_external_master' ORDER BY id DESC LIMIT 1",
             )
             .await
             .unwrap();

@@ -542,8 +542,8 @@ async fn final_view(
     let text = text_of(&row, "Create View").ok_or_else(|| missing(source, &what, "Create View"))?;
     Ok(format!(
         "\n--\n-- Final view structure for view {vq}\n--\n\n/*!50001 DROP VIEW IF EXISTS {vq}*/;\n{}{text};\n{}",
-        session_open(&row, "/*!50001", ""),
-        session_close("/*!50001", "", false)
+        session_open(&row, "/*!50001", ";"),
+        session_close("/*!50001", ";", false)
             .lines()
             .filter(|l| !l.contains("sql_mode"))
             .map(|l| format!("{l}\n"))
