@@ -13,7 +13,7 @@
 //! starts, and listed to enable after the cutover.
 
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use camino::Utf8PathBuf;
@@ -22,6 +22,7 @@ use ferry_base::Secret;
 use ferry_import::snapshot::{self, Method, SnapshotError, SnapshotOptions};
 use ferry_import::{ImportOptions, Resume, Target};
 use ferry_replication::source::{SourceEndpoint, SourceTls};
+use ferry_replication::status::ThreadState;
 use mysql_async::prelude::Queryable as _;
 
 use crate::import::Display;
@@ -279,6 +280,7 @@ async fn logical(args: LogicalArgs) -> anyhow::Result<ExitCode> {
         "replication of DB cluster {} started from {}:{} at {}{gtid} as {repl_user}",
         args.cluster, source.host, source.port, position.coord
     );
+    seen_running(&client, &args.cluster).await?;
     if !disabled.is_empty() {
         println!(
             "events set DISABLE ON SLAVE on the cluster (the source runs them; enable them after the cutover with ALTER EVENT ... ENABLE): {}",
@@ -303,6 +305,52 @@ async fn logical(args: LogicalArgs) -> anyhow::Result<ExitCode> {
         args.cluster
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// How long to wait for ferry's replication monitor to see the replication running.
+const SEEN_RUNNING_WITHIN: Duration = Duration::from_secs(60);
+
+/// Waits until ferry's replication monitor (sampling every 2 s) shows both threads running,
+/// so `ferry replication status` / `cutover` work as soon as this command returns; fails on
+/// a replication error (a wrong replication password, an unreachable source) rather than
+/// leaving it to be found later.
+async fn seen_running(client: &ferry_api::client::Client, cluster: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + SEEN_RUNNING_WITHIN;
+    loop {
+        if let Some(r) = crate::replication::describe(client, cluster).await? {
+            for (kind, errno, error) in [
+                ("IO", r.last_io_errno, &r.last_io_error),
+                ("SQL", r.last_sql_errno, &r.last_sql_error),
+            ] {
+                if errno != 0 {
+                    bail!(
+                        "the replication of DB cluster {cluster} from {}:{} fails ({kind} thread): {errno} {error}; fix it and call mysql.rds_start_replication (see `ferry replication status {cluster}`)",
+                        r.source_host,
+                        r.source_port
+                    );
+                }
+            }
+            if r.io_thread == ThreadState::Yes && r.sql_thread_running {
+                println!(
+                    "replication running: executed up to {}:{}{}",
+                    r.executed_log_file,
+                    r.executed_log_position,
+                    r.lag
+                        .map(|l| format!(", {:.1} s behind", l.as_secs_f64()))
+                        .unwrap_or_default()
+                );
+                return Ok(());
+            }
+        }
+        if Instant::now() >= deadline {
+            println!(
+                "replication not yet seen running by ferry after {} s: check `ferry replication status {cluster}`",
+                SEEN_RUNNING_WITHIN.as_secs()
+            );
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }
 
 /// As the cluster account: events enabled on the source set `DISABLE ON SLAVE`, then
