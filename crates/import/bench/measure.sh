@@ -30,11 +30,11 @@ CREATE TABLE shop.orders (id BIGINT PRIMARY KEY, customer INT NOT NULL, product 
   KEY (customer), KEY (product, placed), KEY (status)) ENGINE=InnoDB;
 INSERT INTO shop.orders SELECT seq, seq * 7919 % 200003, seq * 104729 % 5003,
   '2020-01-01' + INTERVAL (seq * 13 % 100000000) SECOND, ELT(1 + seq % 4, 'new', 'paid', 'shipped', 'done'),
-  CONCAT('order ', seq, ' ', REPEAT(CHAR(97 + seq % 26), seq % 80)) FROM seq_1_to_$ROWS;
+  CONCAT('order ', seq, ' ', REPEAT(CHAR(97 + seq % 26), seq % 80)) FROM shop.seq_1_to_$ROWS;
 SQL
 for t in customers products suppliers stores reviews; do
   $SQL -e "CREATE TABLE shop.$t (id INT PRIMARY KEY, name VARCHAR(100), v INT, KEY (v)) ENGINE=InnoDB;
-           INSERT INTO shop.$t SELECT seq, CONCAT('$t ', seq), seq % 1000 FROM seq_1_to_50000"
+           INSERT INTO shop.$t SELECT seq, CONCAT('$t ', seq), seq % 1000 FROM shop.seq_1_to_50000"
 done
 mariadb-dump --no-defaults -S "$WORK/sock" -uroot --single-transaction --databases shop > "$WORK/dump.sql"
 SIZE=$(stat -c %s "$WORK/dump.sql")
