@@ -24,7 +24,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::progress::human_bytes;
 use crate::replication::ApiArgs;
 
-mod cluster;
+pub(crate) mod cluster;
 
 #[derive(Args)]
 pub struct ImportArgs {
@@ -201,7 +201,7 @@ fn password(args: &ImportArgs) -> anyhow::Result<Secret> {
 }
 
 /// Reads a line from the terminal with echo off.
-fn prompt(label: &str) -> anyhow::Result<Secret> {
+pub(crate) fn prompt(label: &str) -> anyhow::Result<Secret> {
     use std::io::Write;
     eprint!("{label}");
     std::io::stderr().flush().ok();
@@ -244,13 +244,13 @@ async fn target_and_host(
 }
 
 /// The progress on stderr: a bar on a terminal, a line every 5 s otherwise.
-struct Display {
+pub(crate) struct Display {
     bar: Option<ProgressBar>,
     state: RefCell<(Instant, u64, Instant)>,
 }
 
 impl Display {
-    fn new(size: Option<u64>) -> Display {
+    pub(crate) fn new(size: Option<u64>) -> Display {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new(size.unwrap_or(0));
             bar.set_style(
@@ -269,7 +269,7 @@ impl Display {
         }
     }
 
-    fn show(&self, p: &ProgressReport) {
+    pub(crate) fn show(&self, p: &ProgressReport) {
         let mut st = self.state.borrow_mut();
         let now = Instant::now();
         let dt = now.duration_since(st.0).as_secs_f64().max(0.001);
@@ -321,7 +321,7 @@ impl Display {
         }
     }
 
-    fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }

@@ -5,6 +5,7 @@ mod demo;
 mod demo_source;
 mod iam;
 mod import;
+mod migrate;
 mod output;
 mod progress;
 mod replication;
@@ -54,6 +55,10 @@ enum Command {
     /// Load a mysqldump / mariadb-dump file into a server or a ferry cluster, in parallel and
     /// resumably.
     Import(import::ImportArgs),
+    /// Reduced-downtime migration of a live source: a consistent snapshot streamed into a
+    /// cluster, then replication from the snapshot's coordinates until the cutover.
+    #[command(subcommand)]
+    Migrate(migrate::MigrateCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -95,6 +100,7 @@ fn main() -> std::process::ExitCode {
             Command::Replication(cmd) => replication::run(cmd).await,
             Command::Iam(cmd) => iam::run(cmd).await,
             Command::Import(args) => import::run(args).await,
+            Command::Migrate(cmd) => migrate::run(cmd).await,
         }
     });
     match result {

@@ -23,6 +23,7 @@ mod host;
 mod loader;
 mod plan;
 mod session;
+pub mod snapshot;
 mod state;
 mod worker;
 
