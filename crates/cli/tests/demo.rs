@@ -29,6 +29,13 @@ fn demo_runs_end_to_end() {
         "with the source after the cutover",
         "Cutover: the cluster executed the source up to mysql-bin.",
         "mariadb -h 127.0.0.1 -P ",
+        // The seed's mysqldump road into a second cluster: every table, the source's
+        // root@localhost objects given the master user as definer, the data equal.
+        "== the seed's mysqldump road",
+        "imported 8 tables",
+        "definers rewritten (3):",
+        "'root'@'localhost' does not exist on DB cluster demo-import",
+        "all 8 tables equal the source",
     ] {
         assert!(
             r.stdout.contains(want),

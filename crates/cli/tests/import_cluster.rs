@@ -293,6 +293,12 @@ fn the_seeds_mysqldump_road_into_a_cluster() {
         said.contains("root") && said.contains("localhost"),
         "the summary names the rewritten definer:\n{said}"
     );
+    // The reason is the missing account, not a refused request (the dump's header sets
+    // session variables the control plane does not take: they must not travel).
+    assert!(
+        said.contains("does not exist on DB cluster") && !said.contains("is not one of"),
+        "the rewrites say the account does not exist:\n{said}"
+    );
 
     // Every object is there, as the master user.
     let definers = rig.query::<(String, String)>(

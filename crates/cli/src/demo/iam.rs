@@ -40,6 +40,7 @@ const MIGRATE_POLICY: &str = r#"{
             "Effect": "Allow",
             "Action": [
                 "rds:RestoreDBClusterFromS3",
+                "rds:CreateDBCluster",
                 "rds:CreateDBInstance",
                 "rds:Describe*",
                 "ferry:DescribeReplication",

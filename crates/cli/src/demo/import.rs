@@ -113,9 +113,17 @@ async fn dump_source(source: &DemoSource, dir: &Utf8Path, out: &Utf8Path) -> any
         .stdin(Stdio::null())
         .stdout(file)
         .stderr(Stdio::piped())
-        .output()
-        .await
+        // spawn + wait_with_output, not output(): tokio's output() pipes stdout whatever
+        // was set, and the dump must go to the file.
+        .spawn()
         .context("run mariadb-dump");
+    let result = match result {
+        Ok(child) => child
+            .wait_with_output()
+            .await
+            .context("wait for mariadb-dump"),
+        Err(e) => Err(e),
+    };
     std::fs::remove_file(&defaults).ok();
     let output = result?;
     if !output.status.success() {

@@ -144,9 +144,16 @@ impl Host for ClusterHost {
     async fn create_with_definer(&self, obj: &ObjectRequest) -> Result<DefinerOutcome, HostError> {
         let id = self.import_id()?;
         let definer = format!("{}@{}", obj.definer.user, obj.definer.host);
+        // Only what shapes how an object is created travels (the dump's header also sets
+        // unique_checks, foreign_key_checks, sql_notes...): the control plane takes the
+        // allow-list and refuses anything else.
         let names: Vec<(String, String)> = obj
             .session
             .iter()
+            .filter(|(name, _)| {
+                ferry_control::service::SESSION_ALLOW_LIST
+                    .contains(&name.to_ascii_lowercase().as_str())
+            })
             .enumerate()
             .flat_map(|(i, (name, value))| {
                 [
