@@ -66,44 +66,7 @@ impl Rig {
             Vec::new(),
         );
         let port = ferry_testkit::free_port();
-        serve
-            .aws(&[
-                "rds",
-                "create-db-cluster",
-                "--db-cluster-identifier",
-                CLUSTER,
-                "--engine",
-                "aurora-mysql",
-                "--master-username",
-                "admin",
-                "--master-user-password",
-                MASTER_PASSWORD,
-                "--port",
-                &port.to_string(),
-            ])
-            .json();
-        serve.wait(
-            "db_cluster_available",
-            json!({ "DBClusterIdentifier": CLUSTER }),
-        );
-        serve
-            .aws(&[
-                "rds",
-                "create-db-instance",
-                "--db-instance-identifier",
-                &format!("{CLUSTER}-1"),
-                "--db-cluster-identifier",
-                CLUSTER,
-                "--engine",
-                "aurora-mysql",
-                "--db-instance-class",
-                "db.t3.medium",
-            ])
-            .json();
-        serve.wait(
-            "db_instance_available",
-            json!({ "DBInstanceIdentifier": format!("{CLUSTER}-1") }),
-        );
+        serve.create_cluster_with_writer(CLUSTER, MASTER_PASSWORD, port);
         let client =
             Client::from_credentials_file(&serve.endpoint(), &serve.credentials()).unwrap();
         Rig {

@@ -12,7 +12,6 @@ use common::replication::{runtime, Writer, APP_PASSWORD, OPERATOR_PASSWORD, REPL
 use common::serve::{Serve, PASSWORD as MASTER_PASSWORD};
 use ferry_testkit::{TestServer, TestServerOptions};
 use mysql_async::prelude::Queryable;
-use serde_json::json;
 
 const CLUSTER: &str = "migrated";
 const MIGRATOR_PASSWORD: &str = "Migrator-pw-2024";
@@ -138,44 +137,7 @@ fn migrate_logical_copies_a_live_source_and_replicates_from_the_snapshot() {
         Vec::new(),
     );
     let port = ferry_testkit::free_port();
-    serve
-        .aws(&[
-            "rds",
-            "create-db-cluster",
-            "--db-cluster-identifier",
-            CLUSTER,
-            "--engine",
-            "aurora-mysql",
-            "--master-username",
-            "admin",
-            "--master-user-password",
-            MASTER_PASSWORD,
-            "--port",
-            &port.to_string(),
-        ])
-        .json();
-    serve.wait(
-        "db_cluster_available",
-        json!({ "DBClusterIdentifier": CLUSTER }),
-    );
-    serve
-        .aws(&[
-            "rds",
-            "create-db-instance",
-            "--db-instance-identifier",
-            &format!("{CLUSTER}-1"),
-            "--db-cluster-identifier",
-            CLUSTER,
-            "--engine",
-            "aurora-mysql",
-            "--db-instance-class",
-            "db.t3.medium",
-        ])
-        .json();
-    serve.wait(
-        "db_instance_available",
-        json!({ "DBInstanceIdentifier": format!("{CLUSTER}-1") }),
-    );
+    serve.create_cluster_with_writer(CLUSTER, MASTER_PASSWORD, port);
     let password_file = tmp.path().join("master.pw");
     std::fs::write(&password_file, format!("{MASTER_PASSWORD}\n")).unwrap();
 

@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 use super::serve::{Serve, PASSWORD as MASTER_PASSWORD};
 use ferry_testkit::{TcpFaultProxy, TestServer, TestServerOptions};
 use mysql_async::prelude::Queryable;
-use serde_json::json;
 
 pub const REPL_PASSWORD: &str = "Repl-pw-2024";
 pub const OPERATOR_PASSWORD: &str = "Operator-pw-2024";
@@ -229,44 +228,7 @@ impl Rig {
         let root = empty_root.display().to_string();
         let serve = Serve::launch(&data_dir, &["--file-root", &root], env);
         let port = ferry_testkit::free_port();
-        serve
-            .aws(&[
-                "rds",
-                "create-db-cluster",
-                "--db-cluster-identifier",
-                CLUSTER,
-                "--engine",
-                "aurora-mysql",
-                "--master-username",
-                "admin",
-                "--master-user-password",
-                MASTER_PASSWORD,
-                "--port",
-                &port.to_string(),
-            ])
-            .json();
-        serve.wait(
-            "db_cluster_available",
-            json!({ "DBClusterIdentifier": CLUSTER }),
-        );
-        serve
-            .aws(&[
-                "rds",
-                "create-db-instance",
-                "--db-instance-identifier",
-                &format!("{CLUSTER}-1"),
-                "--db-cluster-identifier",
-                CLUSTER,
-                "--engine",
-                "aurora-mysql",
-                "--db-instance-class",
-                "db.t3.medium",
-            ])
-            .json();
-        serve.wait(
-            "db_instance_available",
-            json!({ "DBInstanceIdentifier": format!("{CLUSTER}-1") }),
-        );
+        serve.create_cluster_with_writer(CLUSTER, MASTER_PASSWORD, port);
         let rig = Rig {
             rt,
             source,

@@ -286,6 +286,48 @@ except botocore.exceptions.WaiterError as e:
         );
     }
 
+    /// An empty cluster (CreateDBCluster, master user `admin`) on `port` and its writer
+    /// `<id>-1`, both waited for until `available`, with the AWS CLI as a user would.
+    pub fn create_cluster_with_writer(&self, id: &str, master_password: &str, port: u16) {
+        self.aws(&[
+            "rds",
+            "create-db-cluster",
+            "--db-cluster-identifier",
+            id,
+            "--engine",
+            "aurora-mysql",
+            "--master-username",
+            "admin",
+            "--master-user-password",
+            master_password,
+            "--port",
+            &port.to_string(),
+        ])
+        .json();
+        self.wait(
+            "db_cluster_available",
+            serde_json::json!({ "DBClusterIdentifier": id }),
+        );
+        let writer = format!("{id}-1");
+        self.aws(&[
+            "rds",
+            "create-db-instance",
+            "--db-instance-identifier",
+            &writer,
+            "--db-cluster-identifier",
+            id,
+            "--engine",
+            "aurora-mysql",
+            "--db-instance-class",
+            "db.t3.medium",
+        ])
+        .json();
+        self.wait(
+            "db_instance_available",
+            serde_json::json!({ "DBInstanceIdentifier": writer }),
+        );
+    }
+
     /// Event messages for one cluster, oldest first.
     pub fn cluster_events(&self, id: &str) -> Vec<String> {
         let v = self
