@@ -90,25 +90,6 @@ fn first_line(path: &Utf8PathBuf, what: &str) -> anyhow::Result<String> {
     Ok(text.lines().next().unwrap_or_default().to_owned())
 }
 
-/// The source endpoint with its password from the file, the environment or the URL.
-fn source_endpoint(args: &LogicalArgs) -> anyhow::Result<SourceEndpoint> {
-    let parsed = SourceEndpoint::from_url(&args.source)?;
-    let password = match &args.source_password_file {
-        Some(path) => Some(first_line(path, "source")?),
-        None => std::env::var("FERRY_SOURCE_PASSWORD").ok(),
-    };
-    Ok(match password {
-        Some(pw) => SourceEndpoint::new(
-            parsed.host.clone(),
-            parsed.port,
-            parsed.user.clone(),
-            pw,
-            parsed.tls.clone(),
-        ),
-        None => parsed,
-    })
-}
-
 fn cluster_password(args: &LogicalArgs) -> anyhow::Result<Secret> {
     if let Some(path) = &args.password_file {
         return Ok(Secret::new(first_line(path, "cluster account's")?));
@@ -150,7 +131,8 @@ async fn logical(args: LogicalArgs) -> anyhow::Result<ExitCode> {
     if args.parallel == 0 {
         bail!("--parallel must be at least 1");
     }
-    let source = source_endpoint(&args)?;
+    let source =
+        crate::replication::source_endpoint(&args.source, args.source_password_file.as_ref())?;
     let (repl_user, repl_password) = replication_account(&args, &source)?;
     let password = cluster_password(&args)?;
     let client = args.api.client()?;

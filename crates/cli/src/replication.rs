@@ -208,17 +208,22 @@ async fn print_status(client: &Client, cluster: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn cutover(args: CutoverArgs) -> anyhow::Result<ExitCode> {
-    let client = args.api.client()?;
-    let parsed = SourceEndpoint::from_url(&args.source)?;
-    let password = if let Some(path) = &args.source_password_file {
+/// The source endpoint of `--source URL`, its password from `--source-password-file` (first
+/// line), else `FERRY_SOURCE_PASSWORD`, else the URL: the one reading of a source for every
+/// command that takes one.
+pub(crate) fn source_endpoint(
+    url: &str,
+    password_file: Option<&Utf8PathBuf>,
+) -> anyhow::Result<SourceEndpoint> {
+    let parsed = SourceEndpoint::from_url(url)?;
+    let password = if let Some(path) = password_file {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("read the source password from {path}"))?;
         Some(text.lines().next().unwrap_or_default().to_owned())
     } else {
         std::env::var("FERRY_SOURCE_PASSWORD").ok()
     };
-    let endpoint = match password {
+    Ok(match password {
         Some(pw) => SourceEndpoint::new(
             parsed.host.clone(),
             parsed.port,
@@ -227,7 +232,12 @@ async fn cutover(args: CutoverArgs) -> anyhow::Result<ExitCode> {
             parsed.tls.clone(),
         ),
         None => parsed,
-    };
+    })
+}
+
+async fn cutover(args: CutoverArgs) -> anyhow::Result<ExitCode> {
+    let client = args.api.client()?;
+    let endpoint = source_endpoint(&args.source, args.source_password_file.as_ref())?;
     let done = cut_over(
         &client,
         &args.cluster,
