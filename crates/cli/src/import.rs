@@ -188,8 +188,7 @@ fn default_state_file(args: &ImportArgs) -> anyhow::Result<PathBuf> {
 
 fn password(args: &ImportArgs) -> anyhow::Result<Secret> {
     if let Some(path) = &args.password_file {
-        let text = std::fs::read_to_string(path).with_context(|| format!("read {path}"))?;
-        return Ok(Secret::new(text.lines().next().unwrap_or("").to_owned()));
+        return Ok(Secret::new(first_line(path, "")?));
     }
     if let Ok(p) = std::env::var("FERRY_IMPORT_PASSWORD") {
         return Ok(Secret::new(p));
@@ -198,6 +197,14 @@ fn password(args: &ImportArgs) -> anyhow::Result<Secret> {
         return prompt("Password: ");
     }
     Ok(Secret::new(String::new()))
+}
+
+/// The first line of a password file (`what`: whose password, for the error message): the one
+/// reading of `--password-file`, `--source-password-file` and `--replication-password-file`.
+pub(crate) fn first_line(path: &camino::Utf8Path, what: &str) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("read the {what}password from {path}"))?;
+    Ok(text.lines().next().unwrap_or_default().to_owned())
 }
 
 /// Reads a line from the terminal with echo off.

@@ -83,16 +83,12 @@ pub async fn run(cmd: MigrateCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// The first line of `path`.
-fn first_line(path: &Utf8PathBuf, what: &str) -> anyhow::Result<String> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("read the {what} password from {path}"))?;
-    Ok(text.lines().next().unwrap_or_default().to_owned())
-}
-
 fn cluster_password(args: &LogicalArgs) -> anyhow::Result<Secret> {
     if let Some(path) = &args.password_file {
-        return Ok(Secret::new(first_line(path, "cluster account's")?));
+        return Ok(Secret::new(crate::import::first_line(
+            path,
+            "cluster account's ",
+        )?));
     }
     if let Ok(p) = std::env::var("FERRY_IMPORT_PASSWORD") {
         return Ok(Secret::new(p));
@@ -113,7 +109,7 @@ fn replication_account(
         .clone()
         .unwrap_or_else(|| source.user.clone());
     let password = match &args.replication_password_file {
-        Some(path) => Secret::new(first_line(path, "replication")?),
+        Some(path) => Secret::new(crate::import::first_line(path, "replication ")?),
         None => match std::env::var("FERRY_REPLICATION_PASSWORD") {
             Ok(p) => Secret::new(p),
             Err(_) => source.password().clone(),

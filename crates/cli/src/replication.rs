@@ -217,9 +217,7 @@ pub(crate) fn source_endpoint(
 ) -> anyhow::Result<SourceEndpoint> {
     let parsed = SourceEndpoint::from_url(url)?;
     let password = if let Some(path) = password_file {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("read the source password from {path}"))?;
-        Some(text.lines().next().unwrap_or_default().to_owned())
+        Some(crate::import::first_line(path, "source ")?)
     } else {
         std::env::var("FERRY_SOURCE_PASSWORD").ok()
     };

@@ -345,7 +345,8 @@ impl ControlPlane {
                 obj.database
             )));
         }
-        let version = statement::version_number(&cluster.engine_version).unwrap_or(u32::MAX);
+        let version = ferry_dump::Version::from_server_version(&cluster.engine_version)
+            .map_or(u32::MAX, |v| v.number);
         let what = format!("{} {}.{}", obj.kind.as_str(), obj.database, obj.name);
         let header = statement::read_header(&obj.statement, version).map_err(|why| {
             ControlError::invalid_value(format!(
