@@ -73,6 +73,10 @@ pub struct ImportArgs {
     /// Bytes of INSERT statements per transaction (a unit of work).
     #[arg(long, default_value_t = ferry_import::DEFAULT_UNIT_BYTES)]
     pub unit_bytes: u64,
+    /// Create every index with its table, as the dump says. By default an InnoDB table's
+    /// plain secondary indexes (KEY / INDEX) are built after its rows, one sort per index.
+    #[arg(long)]
+    pub no_defer_indexes: bool,
     /// Load into this ferry cluster (through `ferry serve`'s API) instead of --host.
     #[arg(long)]
     pub cluster: Option<String>,
@@ -116,6 +120,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     opts.accounts = args.include_accounts;
     opts.source_size = size;
     opts.unit_bytes = args.unit_bytes.max(1);
+    opts.defer_indexes = !args.no_defer_indexes;
 
     if args.dry_run {
         let plan =
@@ -368,6 +373,12 @@ fn print_summary(s: &Summary, size: Option<u64>, started: Instant) {
             b as f64 / 1e6 / secs
         )),
     );
+    if s.indexes_deferred > 0 {
+        println!(
+            "secondary indexes built after the rows: {} on {} tables",
+            s.indexes_deferred, s.tables_with_deferred_indexes
+        );
+    }
     if !s.definer_rewrites.is_empty() {
         println!("definers rewritten ({}):", s.definer_rewrites.len());
         for r in &s.definer_rewrites {

@@ -79,6 +79,14 @@ async fn load_hard_data(s: &TestServer) {
          shout VARCHAR(20) AS (UPPER(LEFT(txt, 10))) VIRTUAL, KEY (parent_id), SPATIAL KEY (g), \
          CONSTRAINT fk_parent FOREIGN KEY (parent_id) REFERENCES hard.parent (id)) ENGINE=InnoDB",
         "CREATE TABLE hard.nopk (a INT, b VARCHAR(100)) ENGINE=InnoDB",
+        // Secondary indexes ferry builds after the rows (unique ones stay with the table),
+        // and a table whose AUTO_INCREMENT column is indexed only by a plain key (kept).
+        "CREATE TABLE hard.keyed (id INT AUTO_INCREMENT PRIMARY KEY, a INT, b VARCHAR(50), c INT, \
+         UNIQUE KEY u (b), KEY a_c (a, c DESC), INDEX b_prefix (b(10)) COMMENT 'x;y', KEY c (c), \
+         KEY `odd ``name`` ;` (c, a)) ENGINE=InnoDB",
+        "INSERT INTO hard.keyed (a, b, c) SELECT seq % 7, CONCAT('b', seq), seq % 11 FROM hard.seq_1_to_50",
+        "CREATE TABLE hard.autokey (a INT PRIMARY KEY, id INT AUTO_INCREMENT, KEY (id)) ENGINE=InnoDB",
+        "INSERT INTO hard.autokey (a) VALUES (3), (1), (2)",
         "CREATE TABLE other.t (id INT PRIMARY KEY, note TEXT -- a comment; DELIMITER ;;\n)",
         "INSERT INTO hard.parent VALUES (1, 'it''s'), (2, 'back\\\\slash \\\\'), (3, 'nul\\0byte'), \
          (4, 'ünïcödé 日本語 🚀'), (5, 'semi;colon DELIMITER ;; -- not a comment /* nor this */'), \
@@ -224,6 +232,12 @@ async fn fingerprint(s: &TestServer, dbs: &[&str]) -> Vec<String> {
             .await
             .unwrap();
         out.push(format!("table {:?} rows {count:?}", row));
+        // The definition: keys built after the rows must come out as the dump wrote them.
+        let create: Option<(String, String)> = c
+            .query_first(format!("SHOW CREATE TABLE `{db}`.`{t}`"))
+            .await
+            .unwrap();
+        out.push(create.map(|(_, sql)| sql).unwrap_or_default());
     }
     for q in [
         format!("SELECT CONCAT_WS('|', table_schema, table_name, view_definition, definer, security_type, \
@@ -318,16 +332,25 @@ fn dumps_load_like_the_client_and_failures_name_their_line() {
         rt.block_on(drop_dbs(&reference));
         rt.block_on(drop_dbs(&target));
         client_load(&reference, &file);
-        let r = run(&mut ferry_import(
-            &target,
-            &user,
-            &password,
-            &file,
-            &["--parallel", "2", "--unit-bytes", "65536"],
-        ));
+        // One case creates every index with its table, as the dump says.
+        let keep_indexes = name == "insert-ignore";
+        let mut args = vec!["--parallel", "2", "--unit-bytes", "65536"];
+        if keep_indexes {
+            args.push("--no-defer-indexes");
+        }
+        let r = run(&mut ferry_import(&target, &user, &password, &file, &args));
         r.assert_ok();
         assert!(
-            r.stdout.contains("imported 4 tables"),
+            r.stdout.contains("imported 6 tables"),
+            "{name}: {}",
+            r.stdout
+        );
+        // hard.keyed's four plain keys; not hard.child's (a foreign key) nor hard.autokey's
+        // (its AUTO_INCREMENT column's only index).
+        assert_eq!(
+            r.stdout
+                .contains("secondary indexes built after the rows: 4 on 1 tables"),
+            !keep_indexes,
             "{name}: {}",
             r.stdout
         );
@@ -352,6 +375,12 @@ fn dumps_load_like_the_client_and_failures_name_their_line() {
     let r = run(ferry().args(["import", file.to_str().unwrap(), "--dry-run", "--port", "1"]));
     r.assert_ok();
     assert!(r.stdout.contains("hard.child"), "{}", r.stdout);
+    assert!(
+        r.stdout.lines().any(|l| l.contains("hard.keyed")
+            && l.ends_with(", 4 secondary index(es) built after the rows")),
+        "{}",
+        r.stdout
+    );
     assert!(
         r.stdout.contains("DEFINER='root'@'localhost'"),
         "{}",
@@ -486,10 +515,11 @@ fn killed_imports_resume_to_the_same_state() {
     let (user, password) = admin(&target);
     let state = PathBuf::from(format!("{}.ferry-import.json", file.display()));
     let total = 300_000u64;
-    let all_rows = total + 400 + 1 + 7 + 4 + 2;
+    let all_rows = total + 400 + 1 + 7 + 4 + 2 + 50 + 3;
     let args = ["--parallel", "2", "--unit-bytes", "262144"];
 
-    // Kill points: after some DDL, then four times after another 7% of the rows.
+    // Kill points: after some DDL, then four times after another 7% of the rows (each before
+    // hard.big's secondary index is built: the resumed import builds it).
     let mut last = 0u64;
     for point in 0..5 {
         let mut child = ferry_import(&target, &user, &password, &file, &args)
@@ -522,6 +552,48 @@ fn killed_imports_resume_to_the_same_state() {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+    // Kill point 5, after hard.big's index (built after its rows) is there: the test holds a
+    // lock on hard.nopk, so the import stops at the dump's DROP TABLE of it, later in the
+    // dump, with the index built. The resumed import must find the index and go on.
+    let mut locker = rt.block_on(async {
+        exec(&target, &["CREATE TABLE IF NOT EXISTS hard.nopk (a INT)"]).await;
+        let mut c = target.admin_conn().await.unwrap();
+        c.query_drop("LOCK TABLES hard.nopk READ").await.unwrap();
+        c
+    });
+    let mut child = ferry_import(&target, &user, &password, &file, &args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    poll(
+        "hard.big's index built and the import waiting on the lock",
+        Duration::from_secs(120),
+        String::new,
+        || {
+            rt.block_on(async {
+                let mut c = target.admin_conn().await.ok()?;
+                let state: Option<(u64, u64)> = c
+                    .query_first(
+                        "SELECT (SELECT COUNT(*) FROM information_schema.statistics \
+                         WHERE table_schema = 'hard' AND table_name = 'big' AND index_name = 'k'), \
+                         (SELECT COUNT(*) FROM information_schema.processlist \
+                         WHERE info LIKE 'DROP TABLE IF EXISTS `nopk`%')",
+                    )
+                    .await
+                    .ok()?;
+                let _ = c.disconnect().await;
+                (state == Some((1, 1))).then_some(())
+            })
+        },
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    rt.block_on(async {
+        locker.query_drop("UNLOCK TABLES").await.unwrap();
+        locker.disconnect().await.unwrap();
+    });
+
     let out = ferry_import(&target, &user, &password, &file, &args)
         .output()
         .unwrap();

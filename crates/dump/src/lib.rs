@@ -9,16 +9,19 @@
 //! Modules: [`reader`] splits (strings, comments, `DELIMITER`), `tokens` lexes one statement
 //! the way the server would for the target version (conditional comments), `classify` turns
 //! tokens into a [`Kind`], `coordinates` keeps what `--master-data` / `--dump-slave` /
-//! `--gtid` wrote, `decompress` opens plain / gzip / zstd input.
+//! `--gtid` wrote, `keys` finds the secondary indexes a loader may build after the rows,
+//! `decompress` opens plain / gzip / zstd input.
 
 mod classify;
 mod coordinates;
 mod decompress;
+mod keys;
 pub mod reader;
 mod tokens;
 
 pub use coordinates::Coordinates;
 pub use decompress::{open_decompressed, CountHandle};
+pub use keys::{SecondaryKey, SecondaryKeys};
 pub use reader::Reader;
 
 /// The server version conditional comments are judged by.
@@ -97,6 +100,8 @@ pub struct Statement {
     pub kind: Kind,
     /// Where the DEFINER clause (`DEFINER=...`, up to the end of the host) is in `sql`.
     definer_span: Option<(usize, usize)>,
+    /// For a `CREATE TABLE`: where its deferrable secondary keys are.
+    secondary_keys: Option<keys::Spans>,
 }
 
 impl Statement {
@@ -144,6 +149,16 @@ impl Statement {
         out.extend_from_slice(b"DEFINER=CURRENT_USER");
         out.extend_from_slice(&self.sql[end..]);
         Some(out)
+    }
+
+    /// For a `CREATE TABLE` of an InnoDB table with plain secondary indexes (`KEY` /
+    /// `INDEX`): the statement without them and the keys, to be added after the rows with
+    /// `ALTER TABLE .. ADD <definition>, ..` (one sort per index instead of row-by-row
+    /// inserts). `None` for other statements and for tables whose keys must stay at creation
+    /// (foreign keys, FULLTEXT / SPATIAL keys, system versioning, `IF NOT EXISTS`, ...: the
+    /// rules are in the `keys` module); the resulting table is the one the statement gives.
+    pub fn secondary_keys(&self) -> Option<SecondaryKeys> {
+        self.secondary_keys.as_ref().map(|s| s.apply(&self.sql))
     }
 }
 

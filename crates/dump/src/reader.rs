@@ -538,6 +538,7 @@ impl<R: BufRead> Reader<R> {
             database: self.database.clone(),
             kind: Kind::Empty,
             definer_span: None,
+            secondary_keys: None,
         })
     }
 
@@ -610,6 +611,12 @@ impl<R: BufRead> Reader<R> {
             }
             _ => {}
         }
+        let secondary_keys = match kind {
+            Kind::CreateTable { .. } => {
+                crate::keys::find(&sql, self.target, self.sql_mode.no_backslash_escapes)
+            }
+            _ => None,
+        };
         Ok(Statement {
             sql,
             line,
@@ -618,6 +625,7 @@ impl<R: BufRead> Reader<R> {
             database: self.database.clone(),
             kind,
             definer_span,
+            secondary_keys,
         })
     }
 }

@@ -23,6 +23,8 @@ pub struct PlanTable {
     pub rows: u64,
     /// Bytes of its INSERT statements.
     pub bytes: u64,
+    /// Secondary indexes that would be built after its rows.
+    pub deferred_indexes: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,12 +82,18 @@ pub fn plan(input: Box<dyn BufRead + Send>, opts: &ImportOptions) -> Result<Plan
                 let schema = table.schema.clone().or(db.clone());
                 if wanted(schema.as_deref()) {
                     let name = qualified(schema.as_deref(), &table.name);
-                    if !plan.tables.iter().any(|t| t.name == name) {
-                        plan.tables.push(PlanTable {
+                    let deferred_indexes = match st.secondary_keys() {
+                        Some(split) if opts.defer_indexes && schema.is_some() => split.keys.len(),
+                        _ => 0,
+                    };
+                    match plan.tables.iter_mut().find(|t| t.name == name) {
+                        Some(t) => t.deferred_indexes = deferred_indexes,
+                        None => plan.tables.push(PlanTable {
                             name,
                             rows: 0,
                             bytes: 0,
-                        });
+                            deferred_indexes,
+                        }),
                     }
                 } else if schema.as_deref() == Some("mysql") {
                     plan.skipped
@@ -105,6 +113,7 @@ pub fn plan(input: Box<dyn BufRead + Send>, opts: &ImportOptions) -> Result<Plan
                             name,
                             rows: *rows,
                             bytes: st.sql.len() as u64,
+                            deferred_indexes: 0,
                         }),
                     }
                 }
@@ -206,11 +215,15 @@ impl fmt::Display for Plan {
         }
         writeln!(f, "tables ({}):", self.tables.len())?;
         for t in &self.tables {
-            writeln!(
+            write!(
                 f,
                 "  {:<40} {:>12} rows {:>14} bytes",
                 t.name, t.rows, t.bytes
             )?;
+            match t.deferred_indexes {
+                0 => writeln!(f)?,
+                n => writeln!(f, ", {n} secondary index(es) built after the rows")?,
+            }
         }
         writeln!(f, "objects ({}):", self.objects.len())?;
         for o in &self.objects {

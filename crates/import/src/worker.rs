@@ -36,6 +36,39 @@ pub(crate) struct Unit {
     pub rows: u64,
     pub bytes: u64,
     pub session: Snapshot,
+    /// Not rows: the table's deferred secondary indexes, built with one ALTER TABLE (its one
+    /// statement). Not recorded in the state table: it checks which keys exist instead.
+    pub indexes: Option<IndexBuild>,
+}
+
+/// The secondary indexes a table was created without.
+pub(crate) struct IndexBuild {
+    pub schema: String,
+    pub table: String,
+    pub keys: Vec<ferry_dump::SecondaryKey>,
+}
+
+impl IndexBuild {
+    /// `ALTER TABLE `schema`.`table` ADD <key>, ADD <key>, ..` for `keys`.
+    pub fn alter_sql<'k>(
+        &self,
+        keys: impl IntoIterator<Item = &'k ferry_dump::SecondaryKey>,
+    ) -> Vec<u8> {
+        let mut sql = format!(
+            "ALTER TABLE {}.{} ",
+            quote_ident(&self.schema),
+            quote_ident(&self.table)
+        )
+        .into_bytes();
+        for (i, k) in keys.into_iter().enumerate() {
+            if i > 0 {
+                sql.extend_from_slice(b", ");
+            }
+            sql.extend_from_slice(b"ADD ");
+            sql.extend_from_slice(&k.definition);
+        }
+        sql
+    }
 }
 
 /// What a worker reports for a unit.
@@ -43,6 +76,8 @@ pub(crate) struct Done {
     pub id: u64,
     pub table: String,
     pub rows: u64,
+    /// An index build, not rows.
+    pub indexes: bool,
     pub failures: Vec<Failure>,
     pub error: Option<ImportError>,
 }
@@ -114,6 +149,7 @@ impl Worker {
                 id: unit.id,
                 table: unit.table,
                 rows: unit.rows,
+                indexes: unit.indexes.is_some(),
                 failures,
                 error,
             });
@@ -148,7 +184,7 @@ impl Worker {
                 }
             }
             let s = session.as_mut().expect("connected above");
-            if lost_once {
+            if lost_once && unit.indexes.is_none() {
                 // The commit may have reached the server before the connection broke.
                 match committed(&mut s.conn, unit.id).await {
                     Ok(true) => return (Vec::new(), None),
@@ -219,6 +255,9 @@ impl Worker {
             }
             s.database = unit.database.clone();
         }
+        if let Some(build) = &unit.indexes {
+            return self.build_indexes(s, unit, build).await;
+        }
         if let Err(e) = s.conn.query_drop("START TRANSACTION").await {
             lost_or!(e, unit.statements.first());
         }
@@ -254,6 +293,44 @@ impl Worker {
             lost_or!(e, unit.statements.first());
         }
         Attempt::Committed(failures)
+    }
+
+    /// Adds the keys of `build` the table does not have yet (a build redone after a crash
+    /// or a lost connection finds some or all there: ALTER TABLE is atomic).
+    async fn build_indexes(&self, s: &mut Session, unit: &Unit, build: &IndexBuild) -> Attempt {
+        let st = unit.statements.first();
+        let existing: Vec<String> = match s
+            .conn
+            .exec(
+                "SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS \
+                 WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+                (&build.schema, &build.table),
+            )
+            .await
+        {
+            Ok(names) => names,
+            Err(e) if is_connection_lost(&e) => return Attempt::ConnectionLost(e),
+            Err(e) => return Attempt::Failed(self.statement_error(st, &e)),
+        };
+        let missing: Vec<&ferry_dump::SecondaryKey> = build
+            .keys
+            .iter()
+            .filter(|k| !existing.iter().any(|e| e.eq_ignore_ascii_case(&k.name)))
+            .collect();
+        if missing.is_empty() {
+            return Attempt::Committed(Vec::new());
+        }
+        let sql = build.alter_sql(missing);
+        match s.conn.query_drop(sql.as_slice()).await {
+            Ok(()) => Attempt::Committed(Vec::new()),
+            Err(e) if is_connection_lost(&e) => Attempt::ConnectionLost(e),
+            Err(e) if self.continue_on_error => Attempt::Committed(vec![Failure {
+                line: st.map_or(0, |s| s.line),
+                statement_head: head(&sql),
+                error: e.to_string(),
+            }]),
+            Err(e) => Attempt::Failed(self.statement_error(st, &e)),
+        }
     }
 
     fn statement_error(&self, st: Option<&UnitStatement>, e: &mysql_async::Error) -> ImportError {

@@ -18,6 +18,8 @@ use crate::state::{self, StateFile};
 use crate::worker::{self, Done, Unit, UnitStatement, Worker};
 use crate::{DefinerRewrite, Failure, ImportOptions, Phase, ProgressReport, Summary, Target};
 
+mod indexes;
+
 const TICK: Duration = Duration::from_millis(500);
 const HOST_REPORT: Duration = Duration::from_secs(2);
 
@@ -54,6 +56,8 @@ pub(crate) struct Run<'a> {
     system_skipped: HashSet<String>,
     accounts_skipped: u64,
     pub(super) deferred: Deferred,
+    /// Secondary indexes waiting for their table's rows.
+    indexes: indexes::Pending,
     // Resume: the first DDL redone after the checkpoint may find its work already done.
     pub(super) ddl_redo_window: bool,
     // Counters.
@@ -107,6 +111,7 @@ impl<'a> Run<'a> {
             system_skipped: HashSet::new(),
             accounts_skipped: 0,
             deferred: Deferred::default(),
+            indexes: indexes::Pending::default(),
             ddl_redo_window: resumed,
             phase: Phase::Schema,
             bytes_read: 0,
@@ -170,6 +175,8 @@ impl<'a> Run<'a> {
             skipped,
             coordinates: self.coordinates.clone(),
             elapsed,
+            indexes_deferred: self.indexes.keys_deferred,
+            tables_with_deferred_indexes: self.indexes.tables_deferred,
         }
     }
 
@@ -206,8 +213,13 @@ impl<'a> Run<'a> {
                 .await
                 .map_err(|e| ImportError::State(format!("--database {db}: {e}")))?;
         }
-        let result = self.read_all(&mut reader).await;
+        let mut result = self.read_all(&mut reader).await;
         drop(reader);
+        if result.is_ok() {
+            // Every table's rows are in: the last indexes are built before the objects.
+            self.indexes.close();
+            result = self.wait_units(None).await;
+        }
         // Stop feeding the workers; let the units in flight finish (their commits count).
         self.flush_unit().await;
         self.units_tx = None;
@@ -237,7 +249,11 @@ impl<'a> Run<'a> {
             }
             let msg = tokio::select! {
                 m = reader.recv() => m,
-                Some(d) = self.done_rx.recv(), if self.inflight_total > 0 => { self.on_done(d); continue; }
+                Some(d) = self.done_rx.recv(), if self.inflight_total > 0 => {
+                    self.on_done(d);
+                    self.dispatch_indexes().await;
+                    continue;
+                }
                 _ = tokio::time::sleep(TICK) => { self.tick(false).await; continue; }
             };
             self.tick(false).await;
@@ -246,6 +262,7 @@ impl<'a> Run<'a> {
                     self.bytes_read = n;
                     self.statements += 1;
                     self.statement(*st).await?;
+                    self.dispatch_indexes().await;
                 }
                 Some(Msg::End(coords, n)) => {
                     self.bytes_read = n;
@@ -279,6 +296,7 @@ impl<'a> Run<'a> {
                     self.fatal = Some(e);
                 }
             }
+            None if d.indexes => {}
             None => {
                 self.rows += d.rows;
                 self.s.units_done.insert(d.id, d.rows);
@@ -303,13 +321,15 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Waits until no unit of `table` (all tables: None) is loading.
+    /// Waits until no unit of `table` (all tables: None) is loading, nor an index build of a
+    /// table whose rows are all in.
     async fn wait_units(&mut self, table: Option<&str>) -> Result<(), ImportError> {
         self.flush_unit().await;
         loop {
+            self.dispatch_indexes().await;
             let busy = match table {
-                Some(t) => self.inflight.get(t).copied().unwrap_or(0) > 0,
-                None => self.inflight_total > 0,
+                Some(t) => self.inflight.get(t).copied().unwrap_or(0) > 0 || self.indexes.closed(t),
+                None => self.inflight_total > 0 || self.indexes.any_closed(),
             };
             if !busy {
                 break;
@@ -337,6 +357,11 @@ impl<'a> Run<'a> {
         if self.s.units_done.contains_key(&unit.id) {
             return;
         }
+        self.send_unit(unit).await;
+    }
+
+    /// Hands `unit` to the first free worker, taking reports while they are all busy.
+    async fn send_unit(&mut self, unit: Unit) {
         let Some(tx) = self.units_tx.clone() else {
             return;
         };
@@ -395,6 +420,7 @@ impl<'a> Run<'a> {
             st.database = self.s.opts.database.clone();
         }
         let done_before = st.end <= self.s.state.ddl_done_end;
+        self.note_table_end(&st);
         match &st.kind {
             Kind::Empty | Kind::LockTables | Kind::UnlockTables => Ok(()),
             Kind::Set { system_variables } => {
@@ -468,9 +494,12 @@ impl<'a> Run<'a> {
                     return Ok(());
                 }
                 self.wait_units(Some(&key)).await?;
-                if matches!(st.kind, Kind::CreateTable { .. })
-                    && self.tables_seen.insert(key.clone())
-                {
+                let create = matches!(st.kind, Kind::CreateTable { .. });
+                if create {
+                    let table = table.name.clone();
+                    self.defer_indexes(&mut st, &key, schema.as_deref(), &table, done_before);
+                }
+                if create && self.tables_seen.insert(key.clone()) {
                     self.tables_waiting.insert(key);
                 }
                 self.ddl(&st, done_before).await?;
@@ -547,6 +576,7 @@ impl<'a> Run<'a> {
                 rows: 0,
                 bytes: 0,
                 session,
+                indexes: None,
             });
         }
         let unit = self.building.as_mut().expect("built above");
