@@ -77,6 +77,11 @@ pub struct ImportArgs {
     /// plain secondary indexes (KEY / INDEX) are built after its rows, one sort per index.
     #[arg(long)]
     pub no_defer_indexes: bool,
+    /// Send the dump's INSERT statements as written. By default the rows of plain INSERTs of
+    /// literals go as LOAD DATA LOCAL INFILE input (the server parses far less), checked to
+    /// give exactly the INSERTs' rows.
+    #[arg(long)]
+    pub no_load_data: bool,
     /// Load into this ferry cluster (through `ferry serve`'s API) instead of --host.
     #[arg(long)]
     pub cluster: Option<String>,
@@ -121,6 +126,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     opts.source_size = size;
     opts.unit_bytes = args.unit_bytes.max(1);
     opts.defer_indexes = !args.no_defer_indexes;
+    opts.load_data = !args.no_load_data;
 
     if args.dry_run {
         let plan =
@@ -373,6 +379,12 @@ fn print_summary(s: &Summary, size: Option<u64>, started: Instant) {
             b as f64 / 1e6 / secs
         )),
     );
+    if s.rows_load_data > 0 {
+        println!(
+            "rows sent as LOAD DATA LOCAL input: {} (the rest as the dump's INSERTs)",
+            s.rows_load_data
+        );
+    }
     if s.indexes_deferred > 0 {
         println!(
             "secondary indexes built after the rows: {} on {} tables",

@@ -17,12 +17,14 @@ mod coordinates;
 mod decompress;
 mod keys;
 pub mod reader;
+mod rows;
 mod tokens;
 
 pub use coordinates::Coordinates;
 pub use decompress::{open_decompressed, CountHandle};
 pub use keys::{SecondaryKey, SecondaryKeys};
 pub use reader::Reader;
+pub use rows::{insert_as_load_data, LoadDataHead};
 
 /// The server version conditional comments are judged by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

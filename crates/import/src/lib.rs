@@ -88,6 +88,9 @@ pub struct ImportOptions {
     /// Create InnoDB tables without their plain secondary indexes and build those after the
     /// table's rows ([`ferry_dump::Statement::secondary_keys`]); on by default.
     pub defer_indexes: bool,
+    /// Send the rows of plain INSERTs of literals as `LOAD DATA LOCAL INFILE` input (checked
+    /// to give the same rows, else the INSERTs run); on by default.
+    pub load_data: bool,
 }
 
 impl ImportOptions {
@@ -105,6 +108,7 @@ impl ImportOptions {
             source_size: None,
             unit_bytes: DEFAULT_UNIT_BYTES,
             defer_indexes: true,
+            load_data: true,
         }
     }
 }
@@ -167,6 +171,8 @@ pub struct Summary {
     /// Secondary indexes built after their table's rows, and on how many tables.
     pub indexes_deferred: u64,
     pub tables_with_deferred_indexes: u64,
+    /// Rows sent as LOAD DATA input (this run), the others as the dump's INSERTs.
+    pub rows_load_data: u64,
     pub coordinates: ferry_dump::Coordinates,
     pub elapsed: Duration,
 }

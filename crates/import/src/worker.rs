@@ -16,6 +16,8 @@ use crate::session::{quote_ident, Snapshot};
 use crate::state::STATE_SCHEMA;
 use crate::{Failure, Target};
 
+mod load_data;
+
 /// How long a lost connection is retried before the import gives up.
 pub(crate) const RETRY_BUDGET: Duration = Duration::from_secs(180);
 
@@ -32,7 +34,8 @@ pub(crate) struct Unit {
     /// `schema.table`, for the loader's bookkeeping.
     pub table: String,
     pub database: Option<String>,
-    pub statements: Vec<UnitStatement>,
+    /// Shared so that a LOAD DATA stream can convert them as it sends.
+    pub statements: Arc<Vec<UnitStatement>>,
     pub rows: u64,
     pub bytes: u64,
     pub session: Snapshot,
@@ -120,6 +123,12 @@ pub(crate) struct Worker {
     pub target: Target,
     pub source_name: String,
     pub continue_on_error: bool,
+    /// Send rows as LOAD DATA LOCAL input where they convert (`load_data.rs`).
+    pub load_data: bool,
+    /// The server refused LOAD DATA LOCAL: INSERTs from then on.
+    pub load_data_refused: std::sync::atomic::AtomicBool,
+    /// Rows committed through LOAD DATA, for the summary.
+    pub load_data_rows: Arc<std::sync::atomic::AtomicU64>,
     pub units: Arc<Mutex<mpsc::Receiver<Unit>>>,
     pub done: mpsc::UnboundedSender<Done>,
 }
@@ -129,6 +138,9 @@ struct Session {
     conn: Conn,
     applied: Option<u64>,
     database: Option<String>,
+    /// Under the applied session: the character set LOAD DATA must read rows in, or why
+    /// rows cannot go as LOAD DATA (`None`: not asked yet).
+    load_charset: Option<Result<String, String>>,
 }
 
 enum Attempt {
@@ -178,6 +190,7 @@ impl Worker {
                             conn,
                             applied: None,
                             database: None,
+                            load_charset: None,
                         })
                     }
                     Err(e) => return (Vec::new(), Some(e)),
@@ -246,6 +259,7 @@ impl Worker {
                 }
             }
             s.applied = Some(unit.session.id);
+            s.load_charset = None;
         }
         if s.database != unit.database {
             if let Some(db) = &unit.database {
@@ -261,8 +275,17 @@ impl Worker {
         if let Err(e) = s.conn.query_drop("START TRANSACTION").await {
             lost_or!(e, unit.statements.first());
         }
+        let loaded = match self.load_data(s, unit).await {
+            Ok(loaded) => loaded,
+            Err(e) => return Attempt::ConnectionLost(e),
+        };
+        let statements = if loaded {
+            &[][..]
+        } else {
+            &unit.statements[..]
+        };
         let mut failures = Vec::new();
-        for st in &unit.statements {
+        for st in statements {
             if let Err(e) = s.conn.query_drop(st.sql.as_slice()).await {
                 if is_connection_lost(&e) {
                     return Attempt::ConnectionLost(e);
@@ -291,6 +314,10 @@ impl Worker {
         }
         if let Err(e) = s.conn.query_drop("COMMIT").await {
             lost_or!(e, unit.statements.first());
+        }
+        if loaded {
+            self.load_data_rows
+                .fetch_add(unit.rows, std::sync::atomic::Ordering::Relaxed);
         }
         Attempt::Committed(failures)
     }

@@ -58,6 +58,8 @@ pub(crate) struct Run<'a> {
     pub(super) deferred: Deferred,
     /// Secondary indexes waiting for their table's rows.
     indexes: indexes::Pending,
+    /// Rows the workers committed through LOAD DATA.
+    load_data_rows: Arc<std::sync::atomic::AtomicU64>,
     // Resume: the first DDL redone after the checkpoint may find its work already done.
     pub(super) ddl_redo_window: bool,
     // Counters.
@@ -80,6 +82,7 @@ impl<'a> Run<'a> {
         let (units_tx, units_rx) = mpsc::channel::<Unit>(1);
         let (done_tx, done_rx) = mpsc::unbounded_channel();
         let units_rx = Arc::new(Mutex::new(units_rx));
+        let load_data_rows = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let workers = (0..s.opts.parallel.max(1))
             .map(|_| {
                 tokio::spawn(
@@ -87,6 +90,9 @@ impl<'a> Run<'a> {
                         target: s.target.clone(),
                         source_name: s.opts.source_name.clone(),
                         continue_on_error: s.opts.continue_on_error,
+                        load_data: s.opts.load_data,
+                        load_data_refused: Default::default(),
+                        load_data_rows: load_data_rows.clone(),
                         units: units_rx.clone(),
                         done: done_tx.clone(),
                     }
@@ -112,6 +118,7 @@ impl<'a> Run<'a> {
             accounts_skipped: 0,
             deferred: Deferred::default(),
             indexes: indexes::Pending::default(),
+            load_data_rows,
             ddl_redo_window: resumed,
             phase: Phase::Schema,
             bytes_read: 0,
@@ -177,6 +184,9 @@ impl<'a> Run<'a> {
             elapsed,
             indexes_deferred: self.indexes.keys_deferred,
             tables_with_deferred_indexes: self.indexes.tables_deferred,
+            rows_load_data: self
+                .load_data_rows
+                .load(std::sync::atomic::Ordering::Relaxed),
         }
     }
 
@@ -572,7 +582,7 @@ impl<'a> Run<'a> {
                 id: st.offset,
                 table: key,
                 database: st.database.clone(),
-                statements: Vec::new(),
+                statements: Arc::new(Vec::new()),
                 rows: 0,
                 bytes: 0,
                 session,
@@ -582,7 +592,9 @@ impl<'a> Run<'a> {
         let unit = self.building.as_mut().expect("built above");
         unit.bytes += len;
         unit.rows += rows;
-        unit.statements.push(UnitStatement {
+        let statements =
+            Arc::get_mut(&mut unit.statements).expect("a unit being built is not shared");
+        statements.push(UnitStatement {
             sql: st.sql,
             line: st.line,
         });

@@ -140,7 +140,7 @@ impl Run<'_> {
                 id: 0,
                 table,
                 database: None,
-                statements: vec![UnitStatement { sql, line }],
+                statements: std::sync::Arc::new(vec![UnitStatement { sql, line }]),
                 rows: 0,
                 bytes: 0,
                 session,
