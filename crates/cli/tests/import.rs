@@ -334,14 +334,26 @@ fn dumps_load_like_the_client_and_failures_name_their_line() {
         client_load(&reference, &file);
         // One case creates every index with its table, as the dump says.
         let keep_indexes = name == "insert-ignore";
+        let inserts_as_written = name == "complete-insert";
         let mut args = vec!["--parallel", "2", "--unit-bytes", "65536"];
         if keep_indexes {
             args.push("--no-defer-indexes");
+        }
+        if inserts_as_written {
+            args.push("--no-load-data");
         }
         let r = run(&mut ferry_import(&target, &user, &password, &file, &args));
         r.assert_ok();
         assert!(
             r.stdout.contains("imported 6 tables"),
+            "{name}: {}",
+            r.stdout
+        );
+        // Rows as LOAD DATA input except where asked not to, and for INSERT IGNORE (LOAD DATA
+        // LOCAL cannot tell its skipped rows from errors).
+        assert_eq!(
+            r.stdout.contains("rows sent as LOAD DATA LOCAL input"),
+            !inserts_as_written && !keep_indexes,
             "{name}: {}",
             r.stdout
         );
@@ -430,6 +442,69 @@ fn dumps_load_like_the_client_and_failures_name_their_line() {
         r.stdout
     );
 
+    // Rows the server takes only with a warning (a string into an INT column) are loaded as
+    // the INSERT loads them (LOAD DATA LOCAL would warn too: ferry runs the INSERTs), and a
+    // duplicate key stops the import at its line as it stops the client (LOAD DATA LOCAL
+    // would skip it with a warning).
+    // The dump holds binary strings: edited as bytes.
+    let text = std::fs::read(dir.path().join("single-transaction.sql")).unwrap();
+    let find = |from: usize, what: &[u8]| {
+        from + text[from..]
+            .windows(what.len())
+            .position(|w| w == what)
+            .unwrap_or_else(|| panic!("{} not in the dump", String::from_utf8_lossy(what)))
+    };
+    let warned = dir.path().join("warned.sql");
+    let row = find(0, b"\n(1,'dup'),");
+    std::fs::write(
+        &warned,
+        [&text[..row], &b"\n('x1','dup'),"[..], &text[row + 11..]].concat(),
+    )
+    .unwrap();
+    rt.block_on(drop_dbs(&reference));
+    rt.block_on(drop_dbs(&target));
+    client_load(&reference, &warned);
+    let r = run(&mut ferry_import(
+        &target,
+        &user,
+        &password,
+        &warned,
+        &["--fresh"],
+    ));
+    r.assert_ok();
+    assert_same(
+        &rt.block_on(fingerprint(&reference, &DBS)),
+        &rt.block_on(fingerprint(&target, &DBS)),
+        "a value converted with a warning",
+    );
+    let at = find(find(0, b"INSERT INTO `parent` VALUES"), b";\n") + 2;
+    let line = text[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+    let dup = dir.path().join("duplicate.sql");
+    std::fs::write(
+        &dup,
+        [
+            &text[..at],
+            &b"INSERT INTO `parent` VALUES (1,'again');\n"[..],
+            &text[at..],
+        ]
+        .concat(),
+    )
+    .unwrap();
+    rt.block_on(drop_dbs(&target));
+    let r = run(&mut ferry_import(
+        &target,
+        &user,
+        &password,
+        &dup,
+        &["--fresh"],
+    ));
+    assert_ne!(r.status, 0, "{}", r.stdout);
+    assert!(
+        r.stderr.contains(&format!("line {line}")) && r.stderr.contains("Duplicate entry '1'"),
+        "{}",
+        r.stderr
+    );
+
     // A non-SUPER account: definers rewritten to it, and listed.
     rt.block_on(drop_dbs(&target));
     rt.block_on(exec(
@@ -480,10 +555,14 @@ async fn rows(s: &TestServer) -> u64 {
     let Ok(mut c) = s.admin_conn().await else {
         return 0;
     };
-    let n: Option<u64> = c
-        .query_first("SELECT COUNT(*) FROM hard.big")
-        .await
-        .unwrap_or(None);
+    // A deadline, so that a hung server fails the test instead of stalling it.
+    let n: Option<u64> = tokio::time::timeout(
+        Duration::from_secs(60),
+        c.query_first("SELECT COUNT(*) FROM hard.big"),
+    )
+    .await
+    .expect("SELECT COUNT(*) FROM hard.big did not answer in 60 s")
+    .unwrap_or(None);
     let _ = c.disconnect().await;
     n.unwrap_or(0)
 }
