@@ -36,9 +36,11 @@ pub enum BackupCommand {
         /// the target directory). Kept after a transient failure so a rerun resumes.
         #[arg(long)]
         staging_dir: Option<PathBuf>,
-        /// Concurrent requests to the object store.
-        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
-        parallel: u16,
+        /// Requests in flight to the object store, whatever their size. Default: 8 for
+        /// large objects (ranges of one block each) and up to 32 for objects under 1/8 of a
+        /// block (a backup of many small tables is bound by latency, not bytes).
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
+        parallel: Option<u16>,
         /// Backup sets fetched and unpacked at once.
         #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=16))]
         sets_parallel: u16,
@@ -107,9 +109,16 @@ impl SourceArgs {
         Ok(Source::open(&url, &opts)?)
     }
 
-    fn fetch_options(&self, parallel: usize) -> FetchOptions {
+    /// The fetcher's tuning; `parallel`, when given, bounds every request alike.
+    fn fetch_options(&self, parallel: Option<u16>) -> FetchOptions {
+        let defaults = FetchOptions::default();
+        let (parallel, small_parallel) = match parallel {
+            Some(n) => (usize::from(n), usize::from(n)),
+            None => (defaults.parallel, defaults.small_parallel),
+        };
         FetchOptions {
             parallel,
+            small_parallel,
             block_size: self.tuning.block_size.max(64 << 10),
             max_attempts: self.tuning.max_attempts.max(1),
             initial_backoff: Duration::from_millis(self.tuning.retry_backoff_ms),
@@ -126,7 +135,7 @@ pub async fn run(cmd: BackupCommand) -> anyhow::Result<ExitCode> {
             let src = source.open()?;
             let progress = Arc::new(Progress::new());
             let reporter = Reporter::start(progress.clone(), json);
-            let result = ferry_restore::inspect(&src, source.fetch_options(8), progress).await;
+            let result = ferry_restore::inspect(&src, source.fetch_options(None), progress).await;
             reporter.finish().await;
             let report = result.with_context(|| format!("inspect {}", src.url.display()))?;
             if json {
@@ -152,7 +161,7 @@ pub async fn run(cmd: BackupCommand) -> anyhow::Result<ExitCode> {
             let src = source.open()?;
             let mut opts = RestoreOptions::new(target_dir);
             opts.staging_dir = staging_dir;
-            opts.fetch = source.fetch_options(parallel as usize);
+            opts.fetch = source.fetch_options(parallel);
             opts.sets_parallel = sets_parallel as usize;
             opts.prepare_memory = prepare_memory;
             let progress = Arc::new(Progress::new());

@@ -23,17 +23,22 @@ fn dir_bucket() -> Bucket {
     Bucket { _root: root, s3 }
 }
 
-fn restore_via(proxy: &FaultProxy, b: &Bucket, target: &std::path::Path, parallel: u16) -> Run {
-    run(ferry()
-        .envs(b.s3.env_vars_via(&proxy.endpoint()))
+/// `ferry backup restore` through `proxy`, with `--parallel` if given.
+fn restore_via(
+    proxy: &FaultProxy,
+    b: &Bucket,
+    target: &std::path::Path,
+    parallel: Option<u16>,
+) -> Run {
+    let mut cmd = ferry();
+    cmd.envs(b.s3.env_vars_via(&proxy.endpoint()))
         .args(["backup", "restore", "s3://backups/prod/db1", "--target-dir"])
         .arg(target)
-        .args([
-            "--parallel",
-            &parallel.to_string(),
-            "--retry-backoff-ms",
-            "20",
-        ]))
+        .args(["--retry-backoff-ms", "20"]);
+    if let Some(n) = parallel {
+        cmd.args(["--parallel", &n.to_string()]);
+    }
+    run(&mut cmd)
 }
 
 #[test]
@@ -42,7 +47,7 @@ fn one_request_at_a_time_with_parallel_1() {
     let proxy = FaultProxy::start(b.s3.addr(), FaultPlan::none()).unwrap();
     let out = tempfile::tempdir().unwrap();
     let target = out.path().join("datadir");
-    restore_via(&proxy, &b, &target, 1).assert_ok();
+    restore_via(&proxy, &b, &target, Some(1)).assert_ok();
     let stats = proxy.stats();
     assert!(stats.requests > 700, "{stats:?}");
     assert_eq!(stats.peak_in_flight, 1, "{stats:?}");
@@ -58,12 +63,29 @@ fn parallel_16_keeps_16_requests_in_flight_across_files_and_sets() {
     let proxy = FaultProxy::start(b.s3.addr(), plan).unwrap();
     let out = tempfile::tempdir().unwrap();
     let target = out.path().join("datadir");
-    restore_via(&proxy, &b, &target, 16).assert_ok();
+    restore_via(&proxy, &b, &target, Some(16)).assert_ok();
     let stats = proxy.stats();
     assert!(stats.stalls > 700, "{stats:?}");
     assert_eq!(
         stats.peak_in_flight, 16,
         "the bound is reached and never exceeded"
+    );
+    verify_datadir(&target, &expected_for("dir"));
+}
+
+#[test]
+fn by_default_small_files_get_more_requests_in_flight_than_large_ones() {
+    let b = dir_bucket();
+    let plan = FaultPlan::single(FaultRule::stall(Duration::from_millis(50)).always());
+    let proxy = FaultProxy::start(b.s3.addr(), plan).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let target = out.path().join("datadir");
+    restore_via(&proxy, &b, &target, None).assert_ok();
+    let stats = proxy.stats();
+    // 8 requests for large objects, up to 32 for files under 1 MiB (most of this backup).
+    assert!(
+        stats.peak_in_flight > 8 && stats.peak_in_flight <= 32,
+        "{stats:?}"
     );
     verify_datadir(&target, &expected_for("dir"));
 }
@@ -81,7 +103,7 @@ fn throttling_lowers_the_requests_in_flight_and_the_restore_completes() {
     let proxy = FaultProxy::start(b.s3.addr(), plan).unwrap();
     let out = tempfile::tempdir().unwrap();
     let target = out.path().join("datadir");
-    let r = restore_via(&proxy, &b, &target, 16);
+    let r = restore_via(&proxy, &b, &target, Some(16));
     r.assert_ok();
     assert_eq!(proxy.stats().status_errors, 10);
     assert!(

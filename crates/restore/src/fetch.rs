@@ -42,8 +42,13 @@ pub struct RemoteObject {
 /// Tuning of the fetcher.
 #[derive(Debug, Clone)]
 pub struct FetchOptions {
-    /// Requests in flight at once, over the whole restore.
+    /// Requests in flight at once over the whole restore, each for up to one block.
     pub parallel: usize,
+    /// Requests in flight at once when they are for small objects (a file of at most
+    /// `block_size / 8`, a few KiB to 1 MiB in a backup of many tables): latency, not bytes,
+    /// bounds those, so more of them keep the store busy. A whole multiple of `parallel`
+    /// counts (`parallel` for no difference).
+    pub small_parallel: usize,
     /// Bytes per ranged GET.
     pub block_size: u64,
     /// Give up on a block after this many consecutive failures without progress.
@@ -55,10 +60,19 @@ pub struct FetchOptions {
     pub stall_timeout: Duration,
 }
 
+impl FetchOptions {
+    /// The most requests that may be in flight at once (all for small objects): how many
+    /// files to start at once so that the bound stays busy.
+    pub fn max_requests(&self) -> usize {
+        self.small_parallel.max(self.parallel).max(1)
+    }
+}
+
 impl Default for FetchOptions {
     fn default() -> Self {
         FetchOptions {
             parallel: 8,
+            small_parallel: 32,
             block_size: 8 << 20,
             max_attempts: 8,
             initial_backoff: Duration::from_millis(200),
@@ -73,8 +87,11 @@ pub struct Fetcher {
     store: Arc<dyn ObjectStore>,
     /// Requests in flight, over the whole restore.
     limiter: Arc<Limiter>,
-    /// Fetched directory-set blocks not yet written.
+    /// Fetched directory-set blocks not yet written, in the limiter's shares (room for twice
+    /// what may be in flight).
     buffers: Arc<Semaphore>,
+    /// Shares a block takes in `buffers` (a small object's takes one).
+    block_shares: u32,
     opts: FetchOptions,
     progress: Arc<Progress>,
 }
@@ -83,13 +100,17 @@ impl Fetcher {
     pub fn new(store: Arc<dyn ObjectStore>, opts: FetchOptions, progress: Arc<Progress>) -> Self {
         let limiter = Limiter::new(
             opts.parallel,
+            opts.small_parallel,
             opts.initial_backoff.max(Duration::from_secs(1)),
         );
-        let buffers = Arc::new(Semaphore::new(2 * opts.parallel.max(1)));
+        let parallel = opts.parallel.max(1);
+        let block_shares = (opts.small_parallel / parallel).max(1);
+        let buffers = Arc::new(Semaphore::new(2 * parallel * block_shares));
         Fetcher {
             store,
             limiter,
             buffers,
+            block_shares: u32::try_from(block_shares).unwrap_or(u32::MAX),
             opts,
             progress,
         }
@@ -102,6 +123,11 @@ impl Fetcher {
     /// The restore-wide bound on requests in flight (its current limit, its peak so far).
     pub fn limiter(&self) -> &Arc<Limiter> {
         &self.limiter
+    }
+
+    /// Whether a request for `bytes` is for a small object (one share of the bounds).
+    fn is_small(&self, bytes: u64) -> bool {
+        bytes <= self.opts.block_size / 8
     }
 
     /// Reads `range` of `obj` completely, retrying and resuming as needed.
@@ -123,7 +149,7 @@ impl Fetcher {
             let result = {
                 let _slot = self
                     .limiter
-                    .acquire()
+                    .acquire(self.is_small(want))
                     .await
                     .ok_or(RestoreError::Interrupted)?;
                 if buf.capacity() == 0 {
@@ -297,7 +323,7 @@ impl Fetcher {
             return Ok(());
         }
         if obj.size <= bs {
-            let _buffer = self.buffer_slot().await?;
+            let _buffer = self.buffer_slot(obj.size).await?;
             let data = self.fetch_range(obj, 0..obj.size).await?;
             blocking(dest, move || {
                 use std::io::Write;
@@ -318,7 +344,7 @@ impl Fetcher {
             .map(|range| {
                 let file = file.clone();
                 async move {
-                    let _buffer = self.buffer_slot().await?;
+                    let _buffer = self.buffer_slot(range.end - range.start).await?;
                     let data = self.fetch_range(obj, range.clone()).await?;
                     blocking(dest, move || {
                         use std::os::unix::fs::FileExt;
@@ -336,10 +362,18 @@ impl Fetcher {
         Ok(())
     }
 
-    /// Room for one fetched block that is not yet written.
-    async fn buffer_slot(&self) -> Result<tokio::sync::SemaphorePermit<'_>, RestoreError> {
+    /// Room for one fetched block of `bytes` that is not yet written.
+    async fn buffer_slot(
+        &self,
+        bytes: u64,
+    ) -> Result<tokio::sync::SemaphorePermit<'_>, RestoreError> {
+        let shares = if self.is_small(bytes) {
+            1
+        } else {
+            self.block_shares
+        };
         self.buffers
-            .acquire()
+            .acquire_many(shares)
             .await
             .map_err(|_| RestoreError::Interrupted)
     }

@@ -1,16 +1,21 @@
-//! The one bound on requests in flight over a whole restore, adaptive to what the store says.
+//! The one bound on requests in flight over a whole restore, adaptive to object size and to
+//! what the store says.
 //!
 //! Every GET of a restore (every block of every file of every set, and every stream block)
-//! takes a [`Slot`] from the restore's single [`Limiter`] for the time of the request, so
-//! `--parallel` is the number of requests in flight whatever the mix of sets and files. The
-//! limit starts at `--parallel` and follows AIMD, as TCP does:
+//! takes a [`Slot`] from the restore's single [`Limiter`] for the time of the request. The
+//! bound is kept in shares: a request for a large range takes `share` of them, a request for
+//! a small object (see `Fetcher`) one, so `max` large requests or `max * share` small ones
+//! are in flight at once. A backup of many small tables is bound by per-request latency, not
+//! bytes, and gets many small GETs going; a large object stays at `max` ranged GETs of one
+//! block each. With `share` 1 every request counts the same (what an explicit `--parallel`
+//! asks for). The limit (in large requests) starts at `max` and follows AIMD, as TCP does:
 //! - a throttling answer (503 SlowDown, 429, other 5xx) that survived the client's own
 //!   retries halves the limit (at most once per `cooldown`, so one burst of failures of the
 //!   requests that were in flight together counts once), down to 1;
-//! - each `limit` successful requests in a row raise it by one, back up to `--parallel`.
+//! - each `limit` successful requests in a row raise it by one, back up to `max`.
 //!
-//! Shrinking does not cancel requests: the semaphore keeps a debt that slots returned later
-//! pay off instead of going back to the pool.
+//! Shrinking does not cancel requests: the semaphore keeps a debt (in shares) that slots
+//! returned later pay off instead of going back to the pool.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -21,8 +26,12 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 /// The restore-wide bound on requests in flight.
 #[derive(Debug)]
 pub struct Limiter {
+    /// Free shares.
     permits: Arc<Semaphore>,
+    /// The bound in large requests.
     max: usize,
+    /// Shares a large request takes (small requests per large one).
+    share: usize,
     cooldown: Duration,
     state: Mutex<State>,
     in_flight: AtomicUsize,
@@ -31,9 +40,9 @@ pub struct Limiter {
 
 #[derive(Debug)]
 struct State {
-    /// The current bound (1..=max).
+    /// The current bound in large requests (1..=max).
     limit: usize,
-    /// Permits to drop instead of returning, after the limit was lowered.
+    /// Shares to drop instead of returning, after the limit was lowered.
     debt: usize,
     /// Successes since the last change of the limit.
     successes: usize,
@@ -44,17 +53,21 @@ struct State {
 #[derive(Debug)]
 pub struct Slot {
     permit: Option<OwnedSemaphorePermit>,
+    shares: usize,
     limiter: Arc<Limiter>,
 }
 
 impl Limiter {
-    /// A limiter allowing `max` requests at once (at least 1); after a throttling answer the
-    /// limit is not lowered again for `cooldown`.
-    pub fn new(max: usize, cooldown: Duration) -> Arc<Limiter> {
+    /// A limiter allowing `max` large requests at once (at least 1), or `max_small` small ones
+    /// (at least `max`; a multiple of it is what counts); after a throttling answer the limit
+    /// is not lowered again for `cooldown`.
+    pub fn new(max: usize, max_small: usize, cooldown: Duration) -> Arc<Limiter> {
         let max = max.max(1);
+        let share = (max_small / max).max(1);
         Arc::new(Limiter {
-            permits: Arc::new(Semaphore::new(max)),
+            permits: Arc::new(Semaphore::new(max * share)),
             max,
+            share,
             cooldown,
             state: Mutex::new(State {
                 limit: max,
@@ -72,18 +85,26 @@ impl Limiter {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Waits for a free slot (first come, first served). `None` if the semaphore was closed.
-    pub async fn acquire(self: &Arc<Self>) -> Option<Slot> {
-        let permit = self.permits.clone().acquire_owned().await.ok()?;
+    /// Waits for room for one request (first come, first served): one share if `small`,
+    /// else a large request's. `None` if the semaphore was closed.
+    pub async fn acquire(self: &Arc<Self>, small: bool) -> Option<Slot> {
+        let shares = if small { 1 } else { self.share };
+        let permit = self
+            .permits
+            .clone()
+            .acquire_many_owned(u32::try_from(shares).ok()?)
+            .await
+            .ok()?;
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.peak.fetch_max(now, Ordering::SeqCst);
         Some(Slot {
             permit: Some(permit),
+            shares,
             limiter: self.clone(),
         })
     }
 
-    /// The current bound.
+    /// The current bound, in large requests.
     pub fn limit(&self) -> usize {
         self.lock().limit
     }
@@ -100,11 +121,9 @@ impl Limiter {
         if s.successes >= s.limit && s.limit < self.max {
             s.successes = 0;
             s.limit += 1;
-            if s.debt > 0 {
-                s.debt -= 1;
-            } else {
-                self.permits.add_permits(1);
-            }
+            let pay = s.debt.min(self.share);
+            s.debt -= pay;
+            self.permits.add_permits(self.share - pay);
         }
     }
 
@@ -122,7 +141,7 @@ impl Limiter {
         }
         s.last_cut = Some(now);
         let lower = (s.limit / 2).max(1);
-        let cut = s.limit - lower;
+        let cut = (s.limit - lower) * self.share;
         s.limit = lower;
         // Take what is free now; the rest is paid off by slots as they come back.
         let mut taken = 0;
@@ -147,13 +166,15 @@ impl Drop for Slot {
             return;
         };
         let mut s = self.limiter.lock();
-        if s.debt > 0 {
-            s.debt -= 1;
-            permit.forget();
-        } else {
+        let pay = s.debt.min(self.shares);
+        if pay == 0 {
             drop(s);
             drop(permit);
+            return;
         }
+        s.debt -= pay;
+        permit.forget();
+        self.limiter.permits.add_permits(self.shares - pay);
     }
 }
 
@@ -163,10 +184,10 @@ mod tests {
 
     #[tokio::test]
     async fn never_more_than_the_limit_and_halves_on_throttling() {
-        let l = Limiter::new(8, Duration::from_secs(60));
+        let l = Limiter::new(8, 8, Duration::from_secs(60));
         let mut slots = Vec::new();
         for _ in 0..8 {
-            slots.push(l.acquire().await.expect("open"));
+            slots.push(l.acquire(false).await.expect("open"));
         }
         assert_eq!(l.peak(), 8);
         assert!(l.permits.available_permits() == 0);
@@ -177,7 +198,7 @@ mod tests {
         slots.clear();
         assert_eq!(l.permits.available_permits(), 4);
         for _ in 0..4 {
-            slots.push(l.acquire().await.expect("open"));
+            slots.push(l.acquire(false).await.expect("open"));
         }
         assert!(l.permits.try_acquire().is_err());
         slots.clear();
@@ -185,7 +206,7 @@ mod tests {
 
     #[tokio::test]
     async fn grows_back_one_per_window_of_successes() {
-        let l = Limiter::new(4, Duration::ZERO);
+        let l = Limiter::new(4, 4, Duration::ZERO);
         assert_eq!(l.on_throttled(), Some(2));
         assert_eq!(l.permits.available_permits(), 2);
         l.on_success();
@@ -206,12 +227,48 @@ mod tests {
 
     #[tokio::test]
     async fn floor_is_one() {
-        let l = Limiter::new(2, Duration::ZERO);
+        let l = Limiter::new(2, 2, Duration::ZERO);
         assert_eq!(l.on_throttled(), Some(1));
         assert_eq!(l.on_throttled(), None);
         assert_eq!(l.limit(), 1);
-        let s = l.acquire().await.expect("open");
+        let s = l.acquire(false).await.expect("open");
         assert!(l.permits.try_acquire().is_err());
         drop(s);
+    }
+
+    #[tokio::test]
+    async fn small_requests_take_a_share_of_a_large_one() {
+        let l = Limiter::new(2, 8, Duration::ZERO);
+        // 8 small, or 2 large, or a mix worth 8 shares.
+        let mut small = Vec::new();
+        for _ in 0..8 {
+            small.push(l.acquire(true).await.expect("open"));
+        }
+        assert_eq!(l.peak(), 8);
+        assert!(l.permits.try_acquire().is_err());
+        small.truncate(4);
+        let large = l.acquire(false).await.expect("open");
+        assert!(l.permits.try_acquire().is_err());
+        drop(small);
+        drop(large);
+        assert_eq!(l.permits.available_permits(), 8);
+        // Halving the limit (2 -> 1) takes one large request's shares.
+        assert_eq!(l.on_throttled(), Some(1));
+        assert_eq!(l.permits.available_permits(), 4);
+        l.on_success();
+        assert_eq!(l.limit(), 2);
+        assert_eq!(l.permits.available_permits(), 8);
+    }
+
+    #[tokio::test]
+    async fn a_cut_while_small_requests_are_out_is_paid_back_by_them() {
+        let l = Limiter::new(2, 8, Duration::ZERO);
+        let mut small = Vec::new();
+        for _ in 0..8 {
+            small.push(l.acquire(true).await.expect("open"));
+        }
+        assert_eq!(l.on_throttled(), Some(1));
+        drop(small);
+        assert_eq!(l.permits.available_permits(), 4, "4 shares paid the debt");
     }
 }

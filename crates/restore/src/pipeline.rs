@@ -250,7 +250,7 @@ async fn run(
         .open(&journal)
         .map_err(|e| RestoreError::staging(&journal, e))?;
     let file = Arc::new(Mutex::new(file));
-    let parallel = fetcher.options().parallel.max(1);
+    let parallel = fetcher.options().max_requests();
     let done = Arc::new(Mutex::new((0u64, 0u64)));
     let mut results = tokio_stream_of(rx)
         .map(|obj| {

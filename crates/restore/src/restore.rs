@@ -182,7 +182,7 @@ pub async fn restore(
         Some((mut dispatcher, early_fetch)) => {
             // The listing is a request in flight too: it holds one of the `--parallel` slots
             // while the early fetch uses the others.
-            let slot = fetcher.limiter().acquire().await;
+            let slot = fetcher.limiter().acquire(false).await;
             let listed =
                 discover_sets_with(source, &progress, opts.object_gate.as_ref(), |e, t| {
                     dispatcher.on_object(e, t)
@@ -616,7 +616,7 @@ async fn fetch_set(
             let journal = staging.journal(index, &set.name);
             // As many files at once as requests may be in flight: a file of a directory
             // set of many tables is typically one small GET.
-            let files_parallel = fetcher.options().parallel;
+            let files_parallel = fetcher.options().max_requests();
             let (mut reused, mut reused_files) =
                 sets::fetch_directory_set(fetcher, set, &objects, &dir, &journal, files_parallel)
                     .await?;

@@ -217,7 +217,8 @@ pub fn relative_in_set(set: &SetSource, key: &str) -> Result<SafePath, RestoreEr
 ///
 /// Files are started `files_parallel` at a time; what bounds the requests in flight is the
 /// fetcher's restore-wide limiter, so `files_parallel` only needs to be large enough to keep
-/// it busy (the restore passes `parallel`: with many small files, that many GETs at once).
+/// it busy (the restore passes `FetchOptions::max_requests`: with many small files, that many
+/// GETs at once).
 /// What is left to fetch is held as indices into `objects` (8 bytes per file).
 pub async fn fetch_directory_set(
     fetcher: &Fetcher,
