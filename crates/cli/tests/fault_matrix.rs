@@ -594,14 +594,23 @@ impl Driver {
                 }
             }
             Some("failed") => {
-                let messages = self.messages()?;
-                assert!(
-                    messages
+                // The event is recorded just after the status changes: polled, not read once.
+                let deadline = Instant::now() + Duration::from_secs(10);
+                loop {
+                    let messages = self.messages()?;
+                    if messages
                         .iter()
-                        .any(|m| m.starts_with("The DB instance could not be started")),
-                    "{:?}: a failed instance without its event: {messages:#?}",
-                    self.case
-                );
+                        .any(|m| m.starts_with("The DB instance could not be started"))
+                    {
+                        break;
+                    }
+                    assert!(
+                        Instant::now() < deadline,
+                        "{:?}: a failed instance without its event: {messages:#?}",
+                        self.case
+                    );
+                    std::thread::sleep(Duration::from_millis(100));
+                }
             }
             _ => {}
         }
