@@ -349,8 +349,9 @@ fn dumps_load_like_the_client_and_failures_name_their_line() {
             "{name}: {}",
             r.stdout
         );
-        // Rows as LOAD DATA input except where asked not to, and for INSERT IGNORE (LOAD DATA
-        // LOCAL cannot tell its skipped rows from errors).
+        // Rows as LOAD DATA input except where asked not to, and for the insert-ignore dump
+        // (`keep_indexes` is that case): LOAD DATA LOCAL cannot tell its skipped rows from
+        // errors, so INSERT IGNORE is never converted.
         assert_eq!(
             r.stdout.contains("rows sent as LOAD DATA LOCAL input"),
             !inserts_as_written && !keep_indexes,

@@ -64,7 +64,12 @@ impl FetchOptions {
     /// The most requests that may be in flight at once (all for small objects): how many
     /// files to start at once so that the bound stays busy.
     pub fn max_requests(&self) -> usize {
-        self.small_parallel.max(self.parallel).max(1)
+        self.parallel.max(1) * self.large_share()
+    }
+
+    /// How many small requests one large request counts for in the bounds.
+    pub fn large_share(&self) -> usize {
+        (self.small_parallel / self.parallel.max(1)).max(1)
     }
 }
 
@@ -100,12 +105,11 @@ impl Fetcher {
     pub fn new(store: Arc<dyn ObjectStore>, opts: FetchOptions, progress: Arc<Progress>) -> Self {
         let limiter = Limiter::new(
             opts.parallel,
-            opts.small_parallel,
+            opts.large_share(),
             opts.initial_backoff.max(Duration::from_secs(1)),
         );
-        let parallel = opts.parallel.max(1);
-        let block_shares = (opts.small_parallel / parallel).max(1);
-        let buffers = Arc::new(Semaphore::new(2 * parallel * block_shares));
+        let block_shares = opts.large_share();
+        let buffers = Arc::new(Semaphore::new(2 * opts.max_requests()));
         Fetcher {
             store,
             limiter,

@@ -58,12 +58,12 @@ pub struct Slot {
 }
 
 impl Limiter {
-    /// A limiter allowing `max` large requests at once (at least 1), or `max_small` small ones
-    /// (at least `max`; a multiple of it is what counts); after a throttling answer the limit
-    /// is not lowered again for `cooldown`.
-    pub fn new(max: usize, max_small: usize, cooldown: Duration) -> Arc<Limiter> {
+    /// A limiter allowing `max` large requests at once (at least 1), each counting for
+    /// `share` small ones (at least 1); after a throttling answer the limit is not lowered
+    /// again for `cooldown`.
+    pub fn new(max: usize, share: usize, cooldown: Duration) -> Arc<Limiter> {
         let max = max.max(1);
-        let share = (max_small / max).max(1);
+        let share = share.max(1);
         Arc::new(Limiter {
             permits: Arc::new(Semaphore::new(max * share)),
             max,
@@ -184,7 +184,7 @@ mod tests {
 
     #[tokio::test]
     async fn never_more_than_the_limit_and_halves_on_throttling() {
-        let l = Limiter::new(8, 8, Duration::from_secs(60));
+        let l = Limiter::new(8, 1, Duration::from_secs(60));
         let mut slots = Vec::new();
         for _ in 0..8 {
             slots.push(l.acquire(false).await.expect("open"));
@@ -206,7 +206,7 @@ mod tests {
 
     #[tokio::test]
     async fn grows_back_one_per_window_of_successes() {
-        let l = Limiter::new(4, 4, Duration::ZERO);
+        let l = Limiter::new(4, 1, Duration::ZERO);
         assert_eq!(l.on_throttled(), Some(2));
         assert_eq!(l.permits.available_permits(), 2);
         l.on_success();
@@ -227,7 +227,7 @@ mod tests {
 
     #[tokio::test]
     async fn floor_is_one() {
-        let l = Limiter::new(2, 2, Duration::ZERO);
+        let l = Limiter::new(2, 1, Duration::ZERO);
         assert_eq!(l.on_throttled(), Some(1));
         assert_eq!(l.on_throttled(), None);
         assert_eq!(l.limit(), 1);
@@ -238,7 +238,7 @@ mod tests {
 
     #[tokio::test]
     async fn small_requests_take_a_share_of_a_large_one() {
-        let l = Limiter::new(2, 8, Duration::ZERO);
+        let l = Limiter::new(2, 4, Duration::ZERO);
         // 8 small, or 2 large, or a mix worth 8 shares.
         let mut small = Vec::new();
         for _ in 0..8 {
@@ -262,7 +262,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_cut_while_small_requests_are_out_is_paid_back_by_them() {
-        let l = Limiter::new(2, 8, Duration::ZERO);
+        let l = Limiter::new(2, 4, Duration::ZERO);
         let mut small = Vec::new();
         for _ in 0..8 {
             small.push(l.acquire(true).await.expect("open"));
