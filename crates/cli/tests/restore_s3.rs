@@ -64,6 +64,37 @@ fn restores_mixture_from_s3() {
 }
 
 #[test]
+fn restores_incrementals_copied_into_the_full_backups_directory() {
+    // `full/inc1/` and `full/inc1/inc2/` inside the full backup's directory: the sets are
+    // fetched while listed, and each file lands in its own set, not in the one around it.
+    let root = tempfile::tempdir().unwrap();
+    let s3 = S3Server::start(root.path()).unwrap();
+    s3.create_bucket("backups").unwrap();
+    let c = chain("dir");
+    for (dir, prefix) in [
+        ("full", "nested/full"),
+        ("inc1", "nested/full/inc1"),
+        ("inc2", "nested/full/inc1/inc2"),
+    ] {
+        s3.put_tree("backups", prefix, &c.join(dir)).unwrap();
+    }
+    let out = tempfile::tempdir().unwrap();
+    let target = out.path().join("datadir");
+    let r = run(&mut restore_cmd(
+        &s3.env_vars(),
+        "s3://backups/nested",
+        &target,
+    ));
+    r.assert_ok();
+    assert!(
+        r.stdout.contains("full -> full/inc1 -> full/inc1/inc2"),
+        "{}",
+        r.stdout
+    );
+    verify_datadir(&target, &expected_for("dir"));
+}
+
+#[test]
 fn inspect_reads_s3_with_endpoint_flag() {
     let b = bucket_with("targz", "nightly");
     let env: Vec<(String, String)> =

@@ -28,11 +28,11 @@ use crate::error::RestoreError;
 use crate::fetch::{FetchOptions, Fetcher};
 use crate::listing;
 use crate::metadata;
-use crate::pipeline;
+use crate::pipeline::{self, EarlyDone};
 use crate::progress::{Phase, Progress};
 use crate::sets;
 use crate::source::Source;
-use crate::staging::Staging;
+use crate::staging::{SetId, Staging};
 
 #[derive(Debug, Clone)]
 pub struct RestoreOptions {
@@ -169,43 +169,46 @@ pub async fn restore(
 
     let fetcher = Fetcher::new(source.store.clone(), opts.fetch.clone(), progress.clone());
 
-    // A prefix that is itself one directory set is fetched while it is listed (`pipeline`);
-    // otherwise staging is made once the listing and the pre-check accepted the backup.
-    let mut staging = None;
-    let mut early = None;
-    if pipeline::probe(source, &fetcher, opts.object_gate.as_ref()).await? {
-        let st = open_staging(opts, source, &target)?;
-        early = pipeline::start(source, &fetcher, &st)?;
-        staging = Some(st);
-    }
-    let listed = match early {
-        Some((mut dispatcher, early_fetch)) => {
-            // The listing is a request in flight too: it holds one of the `--parallel` slots
-            // while the early fetch uses the others.
-            let slot = fetcher.limiter().acquire(false).await;
-            let listed =
-                discover_sets_with(source, &progress, opts.object_gate.as_ref(), |e, t| {
-                    dispatcher.on_object(e, t)
-                })
-                .await;
-            drop(slot);
-            dispatcher.finish();
-            match listed {
-                Ok(l) => early_fetch.finish().await.map(|done| (l, done)),
-                Err(e) => {
-                    early_fetch.stop().await;
-                    Err(e)
-                }
+    // Directory sets at the prefix or one directory below it are fetched while they are
+    // listed (`pipeline`), into a staging area made when the first is found; otherwise
+    // staging is made once the listing and the pre-check accepted the backup.
+    let (listed, staging) = if source.local {
+        let listed = discover_sets(source, &progress, opts.object_gate.as_ref()).await;
+        (listed.map(|l| (l, EarlyDone::default())), None)
+    } else {
+        let open: pipeline::OpenStaging = {
+            let (opts, source, target) = (opts.clone(), source.clone(), target.clone());
+            Box::new(move || open_staging(&opts, &source, &target))
+        };
+        let (mut dispatcher, early_fetch) = pipeline::start(
+            source,
+            &fetcher,
+            opts.object_gate.clone(),
+            staging_root(opts, &target),
+            open,
+        );
+        // The listing is a request in flight too: it holds one of the `--parallel` slots
+        // while the early fetch uses the others.
+        let slot = fetcher.limiter().acquire(false).await;
+        let listed = discover_sets_with(source, &progress, opts.object_gate.as_ref(), |e, t| {
+            dispatcher.on_object(e, t)
+        })
+        .await;
+        drop(slot);
+        dispatcher.finish();
+        match listed {
+            Ok(l) => {
+                let (done, st) = early_fetch.finish().await;
+                (done.map(|d| (l, d)), st)
             }
+            Err(e) => (Err(e), early_fetch.stop().await),
         }
-        None => discover_sets(source, &progress, opts.object_gate.as_ref())
-            .await
-            .map(|l| (l, (0, 0))),
     };
     let prepared = async {
         let ((discovery, listing), early_done) = listed?;
-        if early_done.1 > 0 {
-            tracing::info!(files = early_done.1, "fetched while listing");
+        let files: u64 = early_done.sets.values().map(|s| s.files).sum();
+        if files > 0 {
+            tracing::info!(files, "fetched while listing");
         }
         ferry_base::fail_point!("restore.after-listing");
         if !discovery.problems.is_empty() {
@@ -219,15 +222,26 @@ pub async fn restore(
         Ok((discovery, listing, early_done))
     }
     .await;
-    let (discovery, listing, early_done, staging) = match (prepared, staging) {
+    let (discovery, listing, mut early_done, staging) = match (prepared, staging) {
         (Ok((d, l, e)), Some(st)) => (d, l, e, st),
         (Ok((d, l, e)), None) => (d, l, e, open_staging(opts, source, &target)?),
         (Err(e), None) => return Err(e),
         (Err(e), Some(st)) => return Err(settle_failure(st, e)),
     };
+    if let Err(e) = early_done.check(&discovery.sets, &staging) {
+        return Err(settle_failure(staging, e));
+    }
 
     let result = run(
-        source, opts, &progress, &toolbox, &fetcher, &discovery, &listing, &staging, early_done,
+        source,
+        opts,
+        &progress,
+        &toolbox,
+        &fetcher,
+        &discovery,
+        &listing,
+        &staging,
+        &early_done,
     )
     .await;
     match result {
@@ -252,6 +266,12 @@ fn settle_failure(staging: Staging, e: RestoreError) -> RestoreError {
     e
 }
 
+fn staging_root(opts: &RestoreOptions, target: &Path) -> PathBuf {
+    opts.staging_dir
+        .clone()
+        .unwrap_or_else(|| Staging::default_for(target))
+}
+
 /// Makes the target's parent and opens staging beside it (same filesystem, checked).
 fn open_staging(
     opts: &RestoreOptions,
@@ -266,11 +286,7 @@ fn open_staging(
             })?;
         }
     }
-    let staging_root = opts
-        .staging_dir
-        .clone()
-        .unwrap_or_else(|| Staging::default_for(target));
-    let staging = Staging::open(&staging_root, &source.url.display())?;
+    let staging = Staging::open(&staging_root(opts, target), &source.url.display())?;
     same_filesystem(&staging, target)?;
     Ok(staging)
 }
@@ -321,7 +337,7 @@ async fn run(
     discovery: &Discovery,
     listing: &listing::Listing,
     staging: &Staging,
-    early_done: (u64, u64),
+    early_done: &EarlyDone,
 ) -> Result<RestoreReport, RestoreError> {
     let sets = &discovery.sets;
     let total: u64 = sets.iter().map(|s| s.total_bytes()).sum();
@@ -394,7 +410,7 @@ async fn run(
     // Preparing changes a set's files: the listed set it came from is no longer complete.
     let consume = |i: usize| {
         let index = staged[i].0;
-        staging.mark_consumed(index, &sets[index].name)
+        staging.mark_consumed(SetId::of(&sets[index]))
     };
     let mut last_binlog = None;
     if !plan.prepared_base {
@@ -567,9 +583,9 @@ struct SetFetch<'a> {
     progress: &'a Progress,
     warnings: &'a std::sync::Mutex<Vec<String>>,
     window: usize,
-    /// Bytes and files of the root set fetched while listing (`pipeline`): the set's fetch
-    /// finds them in its journal, but they were downloaded, not reused.
-    early_done: (u64, u64),
+    /// What was fetched while listing (`pipeline`): a set's fetch finds those files in its
+    /// journal, but they were downloaded, not reused.
+    early_done: &'a EarlyDone,
 }
 
 /// Fetches (or reuses from staging) one listed set, and returns the backup sets it holds in
@@ -593,9 +609,9 @@ async fn fetch_set(
     } = *ctx;
 
     let objects = sets::set_objects(source, set, &listing.etags);
-    if staging.set_is_complete(index, &set.name, &objects) {
+    if staging.set_is_complete(SetId::of(set), &objects) {
         tracing::info!(set = %set.name, "already complete in staging: reused");
-        let found = staged_sets_of(staging, index, set).await?;
+        let found = staged_sets_of(staging, set).await?;
         progress.add_reused(set.total_bytes());
         progress.add_files_reused(objects.len() as u64);
         progress.set_done();
@@ -603,7 +619,7 @@ async fn fetch_set(
     }
     match &set.layout {
         SetLayout::Stream { .. } => {
-            let dir = staging.reset_set(index, &set.name)?;
+            let dir = staging.reset_set(SetId::of(set))?;
             let w =
                 sets::fetch_stream_set_to_dir(fetcher, set, objects.clone(), window, &dir).await?;
             if let Ok(mut all) = warnings.lock() {
@@ -611,26 +627,25 @@ async fn fetch_set(
             }
         }
         SetLayout::Directory { .. } => {
-            let dir = staging.set_dir(index, &set.name);
+            let dir = staging.set_dir(SetId::of(set));
             std::fs::create_dir_all(&dir).map_err(|e| RestoreError::staging(&dir, e))?;
-            let journal = staging.journal(index, &set.name);
+            let journal = staging.journal(SetId::of(set));
             // As many files at once as requests may be in flight: a file of a directory
             // set of many tables is typically one small GET.
             let files_parallel = fetcher.options().max_requests();
             let (mut reused, mut reused_files) =
                 sets::fetch_directory_set(fetcher, set, &objects, &dir, &journal, files_parallel)
                     .await?;
-            if index == pipeline::ROOT_INDEX && set.name == pipeline::ROOT_SET {
-                reused = reused.saturating_sub(early_done.0);
-                reused_files = reused_files.saturating_sub(early_done.1);
-            }
+            let (early_bytes, early_files) = early_done.of(&set.name);
+            reused = reused.saturating_sub(early_bytes);
+            reused_files = reused_files.saturating_sub(early_files);
             if reused > 0 {
                 progress.add_reused(reused);
             }
             progress.add_files_reused(reused_files);
         }
     }
-    let dir = staging.set_dir(index, &set.name);
+    let dir = staging.set_dir(SetId::of(set));
     let set_name = set.name.clone();
     let n = tokio::task::spawn_blocking(move || sets::decompress_qpress(&set_name, &dir))
         .await
@@ -642,29 +657,28 @@ async fn fetch_set(
         tracing::info!(set = %set.name, files = n, "decompressed qpress (.qp) files");
     }
     // Before the set is marked complete: nested sets of an archive are moved apart first.
-    let found = staged_sets_of(staging, index, set).await?;
-    staging.mark_complete(index, &set.name, &objects)?;
+    let found = staged_sets_of(staging, set).await?;
+    staging.mark_complete(SetId::of(set), &objects)?;
     ferry_base::fail_point!("restore.after-set-downloaded");
     progress.set_done();
     tracing::info!(set = %set.name, sets = found.len(), "fetched");
     Ok((index, found))
 }
 
-/// The backup sets listed set `index` holds in staging: a directory set is one, an archive
-/// holds one or more ([`archive::staged_sets`], on a blocking thread: it walks the tree).
+/// The backup sets a listed set holds in staging: a directory set is one, an archive holds
+/// one or more ([`archive::staged_sets`], on a blocking thread: it walks the tree).
 async fn staged_sets_of(
     staging: &Staging,
-    index: usize,
     set: &SetSource,
 ) -> Result<Vec<StagedSet>, RestoreError> {
-    let dir = staging.set_dir(index, &set.name);
+    let dir = staging.set_dir(SetId::of(set));
     if let SetLayout::Directory { .. } = set.layout {
         return Ok(vec![StagedSet {
             name: set.name.clone(),
             dir,
         }]);
     }
-    let nested = staging.nested_dir(index, &set.name);
+    let nested = staging.nested_dir(SetId::of(set));
     let name = set.name.clone();
     tokio::task::spawn_blocking(move || archive::staged_sets(&name, &dir, &nested))
         .await
