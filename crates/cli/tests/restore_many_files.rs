@@ -4,8 +4,8 @@
 //! is the source, file for file.
 //!
 //! The source is the set's own directory (`s3://backups/many/full`), so the restore fetches
-//! its files while the listing goes on; one test proves that, and that from the prefix above
-//! it (a set in a subdirectory) the listing comes first.
+//! its files while the listing goes on; one test proves that, from there and from the prefix
+//! above it (the set one directory below the prefix).
 //!
 //! The set is synthetic, made in milliseconds: the fixture full set's real metadata files
 //! (`backup-my.cnf`, `xtrabackup_info`, `xtrabackup_binlog_info`) with `xtrabackup_checkpoints`
