@@ -8,12 +8,16 @@ VENV_BIN := $(REPO)/.venv/bin
 # Dependencies, fixtures and their helpers (scripts/install-deps, scripts/fixtures,
 # scripts/verify-fixture-chain; layout in tests/fixtures/README.md).
 # =============================================================================================
-.PHONY: deps fixtures fixtures-path verify-fixtures clean-fixtures
+.PHONY: deps deps-test fixtures fixtures-path verify-fixtures clean-fixtures
 
 # Debian's MariaDB packages, curl/jq/zstd/pigz, .venv with the pinned Python test clients,
 # cargo-nextest. About a second when everything is already there.
 deps:
 	scripts/install-deps
+
+# deps, plus Debian's chromium and chromium-driver for the console's browser tests.
+deps-test:
+	scripts/install-deps --browser
 
 # Builds (or finds in .cache/fixtures/) the backup fixtures and prints their directory.
 fixtures: deps
@@ -50,7 +54,7 @@ demo: deps
 	cargo build -q -p ferry
 	target/debug/ferry demo --dir .cache/ferry-demo $(DEMO_ARGS)
 
-test: deps fixtures
+test: deps-test fixtures
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	FERRY_FIXTURES="$$(scripts/fixtures | tail -n1)" PATH="$(VENV_BIN):$$PATH" \

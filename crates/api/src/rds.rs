@@ -32,11 +32,7 @@ pub async fn dispatch(
     request_id: &str,
 ) -> Result<String, ApiError> {
     let action = crate::error::action_of(params, "RDS", API_VERSION)?.to_string();
-    let h = Handler {
-        cp,
-        principal,
-        params,
-    };
+    let h = Handler::new(cp, principal, params);
     let body: Box<dyn FnOnce(&mut XmlWriter)> = match action.as_str() {
         "RestoreDBClusterFromS3" => {
             let v = h.restore_db_cluster_from_s3().await?;
@@ -139,16 +135,31 @@ pub async fn dispatch(
     Ok(xml::response(&action, request_id, body))
 }
 
-struct Handler<'a> {
+/// The RDS actions as typed calls: parameters in (the Query protocol's names), validated and
+/// authorized, a control-plane call, the typed result out. [`dispatch`] renders them as XML;
+/// the web console calls the same methods with the parameters of its forms, so a page can
+/// never do what the API would refuse.
+pub struct Handler<'a> {
     cp: &'a ControlPlane,
     principal: &'a Principal,
     params: &'a Params,
 }
 
+impl<'a> Handler<'a> {
+    pub fn new(cp: &'a ControlPlane, principal: &'a Principal, params: &'a Params) -> Self {
+        Handler {
+            cp,
+            principal,
+            params,
+        }
+    }
+}
+
 impl Handler<'_> {
     /// Authorizes RDS action `action` (its API name: `rds:` is added) on the existing
-    /// resource `resource`, with its tags as condition keys.
-    fn authorize(&self, action: &str, resource: &str) -> Result<(), ApiError> {
+    /// resource `resource`, with its tags as condition keys. The console asks it before
+    /// offering a button: `Err` holds the policy decision's message.
+    pub fn authorize(&self, action: &str, resource: &str) -> Result<(), ApiError> {
         // The root is not restricted: no need to read the resource's tags for it.
         let keys = if self.principal.is_root() {
             ferry_iam::Context::new()
@@ -180,7 +191,7 @@ impl Handler<'_> {
             .authorize_with(self.principal, &format!("rds:{action}"), resource, keys)?)
     }
 
-    fn cluster_arn_for(&self, raw: &str) -> String {
+    pub fn cluster_arn_for(&self, raw: &str) -> String {
         if raw.starts_with("arn:") {
             raw.to_string()
         } else {
@@ -331,7 +342,7 @@ impl Handler<'_> {
         })
     }
 
-    async fn restore_db_cluster_from_s3(&self) -> Result<ClusterView, ApiError> {
+    pub async fn restore_db_cluster_from_s3(&self) -> Result<ClusterView, ApiError> {
         let p = self.params;
         let raw_id = p.required("DBClusterIdentifier")?;
         let id = validate::cluster_identifier("DBClusterIdentifier", raw_id)?;
@@ -424,7 +435,7 @@ impl Handler<'_> {
         Ok(Filters(self.params.filters()?))
     }
 
-    fn describe_db_clusters(&self) -> Result<ferry_control::Page<ClusterView>, ApiError> {
+    pub fn describe_db_clusters(&self) -> Result<ferry_control::Page<ClusterView>, ApiError> {
         let id = self.params.get("DBClusterIdentifier");
         let resource = match id {
             Some(raw) => self.cluster_arn_for(raw),
@@ -441,7 +452,7 @@ impl Handler<'_> {
         )?)
     }
 
-    async fn delete_db_cluster(&self) -> Result<ClusterView, ApiError> {
+    pub async fn delete_db_cluster(&self) -> Result<ClusterView, ApiError> {
         let p = self.params;
         let raw = p.required("DBClusterIdentifier")?;
         self.authorize("DeleteDBCluster", &self.cluster_arn_for(raw))?;
@@ -566,7 +577,7 @@ impl Handler<'_> {
         Ok(self.cp.create_db_instance(req).await?)
     }
 
-    fn describe_db_instances(&self) -> Result<ferry_control::Page<InstanceView>, ApiError> {
+    pub fn describe_db_instances(&self) -> Result<ferry_control::Page<InstanceView>, ApiError> {
         let id = self.params.get("DBInstanceIdentifier");
         let resource = match id {
             Some(raw) => self.instance_arn_for(raw),
@@ -583,7 +594,7 @@ impl Handler<'_> {
         )?)
     }
 
-    async fn delete_db_instance(&self) -> Result<InstanceView, ApiError> {
+    pub async fn delete_db_instance(&self) -> Result<InstanceView, ApiError> {
         let raw = self.params.required("DBInstanceIdentifier")?;
         self.authorize("DeleteDBInstance", &self.instance_arn_for(raw))?;
         Ok(self.cp.delete_db_instance(raw).await?)
@@ -627,7 +638,16 @@ impl Handler<'_> {
         Ok(self.cp.remove_tags(arn, &keys)?)
     }
 
-    fn describe_events(&self) -> Result<(ferry_control::Page<Event>, Vec<String>), ApiError> {
+    pub fn describe_events(&self) -> Result<(ferry_control::Page<Event>, Vec<String>), ApiError> {
+        self.describe_events_ordered(false)
+    }
+
+    /// DescribeEvents, newest first when `newest_first` (the console's order: the marker
+    /// then pages backwards).
+    pub fn describe_events_ordered(
+        &self,
+        newest_first: bool,
+    ) -> Result<(ferry_control::Page<Event>, Vec<String>), ApiError> {
         let p = self.params;
         let source_type = match p.get("SourceType") {
             Some(s) => Some(ferry_control::model::SourceType::parse(s).ok_or_else(|| {
@@ -667,6 +687,7 @@ impl Handler<'_> {
             end,
             duration_minutes,
             categories: owned(p.list("EventCategories", "EventCategory")),
+            newest_first,
         };
         let page = self
             .cp

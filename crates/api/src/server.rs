@@ -52,8 +52,19 @@ pub async fn serve(
     cp: ControlPlane,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with(listener, cp, Router::new(), shutdown).await
+}
+
+/// [`serve`], with `extra` routes (the web console's, under `/console`) beside the API's, on
+/// the same connections, limits and address.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    cp: ControlPlane,
+    extra: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let limits = cp.config().api;
-    connections::serve(listener, router(cp), limits, shutdown).await
+    connections::serve(listener, router(cp).merge(extra), limits, shutdown).await
 }
 
 /// Prometheus metrics (unauthenticated, like `/healthz`: scrapers do not sign requests; it
@@ -150,7 +161,7 @@ async fn wrong_method(method: Method, uri: Uri) -> Response {
 
 /// The address of the client on the other end of the connection.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Peer(pub std::net::SocketAddr);
+pub struct Peer(pub std::net::SocketAddr);
 
 async fn query(
     State(cp): State<ControlPlane>,

@@ -195,6 +195,8 @@ async fn drive(
          \x20             {aws} rds describe-events --source-type db-cluster --source-identifier {CLUSTER} --duration 1440\n\
          \x20             {aws} rds describe-db-instances --db-instance-identifier {INSTANCE}\n\
          replication:  {} replication status {CLUSTER} --endpoint-url {endpoint} --credentials {credentials}\n\
+         console:      {endpoint}/console (sign in with aws_access_key_id and aws_secret_access_key from {credentials})
+\
          metrics:      curl {endpoint}/metrics",
         import::IMPORT_CLUSTER,
         source.server.port(),

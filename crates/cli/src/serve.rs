@@ -79,9 +79,15 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Running> {
         .await
         .context("start the control plane")?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let api = tokio::spawn(ferry_api::server::serve(listener, cp.clone(), async {
-        let _ = stopped.await;
-    }));
+    let console = ferry_console::router(cp.clone());
+    let api = tokio::spawn(ferry_api::server::serve_with(
+        listener,
+        cp.clone(),
+        console,
+        async {
+            let _ = stopped.await;
+        },
+    ));
     Ok(Running {
         cp,
         addr,
@@ -97,6 +103,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let signals = Signals::new()?;
     let running = start(&args).await?;
     println!("ferry serve: RDS API on http://{}", running.addr);
+    println!(
+        "  web console:       http://{}/console (sign in with an access key)",
+        running.addr
+    );
     println!("  data dir:          {}", running.cp.layout().root());
     println!("  admin credentials: {}", running.credentials);
     println!(

@@ -22,6 +22,9 @@
 //! body_read_timeout_secs = 60        # and its body within this (then 408)
 //! max_connections = 512              # more wait until one closes
 //!
+//! [console]                          # web console sessions: see config/console.rs
+//! session_idle_secs = 1800
+//!
 //! [iam]
 //! mode = "enforce"                   # every call authorized by IAM policies; "audit": log what
 //!                                    # would be denied and allow it
@@ -57,6 +60,9 @@ use ferry_base::aws_files::{self, FileKind, ProfileCredentials};
 use ferry_base::Secret;
 use ferry_restore::{S3Options, SourceUrl};
 use serde::Deserialize;
+
+mod console;
+pub use console::ConsoleConfig;
 
 use crate::validate;
 
@@ -258,6 +264,8 @@ pub struct Config {
     /// progress for this long is marked `interrupted` and its cluster's durability settings
     /// are put back (1 s to 1 h; 60 s by default).
     pub import_lease: Duration,
+    /// The `[console]` table.
+    pub console: ConsoleConfig,
 }
 
 /// What an IAM denial does.
@@ -292,6 +300,7 @@ impl Default for Config {
             guardian_interval: DEFAULT_GUARDIAN_INTERVAL,
             iam_mode: IamMode::Enforce,
             import_lease: DEFAULT_IMPORT_LEASE,
+            console: ConsoleConfig::default(),
         }
     }
 }
@@ -343,6 +352,7 @@ struct RawConfig {
     guardian: Option<RawGuardian>,
     iam: Option<RawIam>,
     import: Option<RawImport>,
+    console: Option<console::RawConsole>,
     #[serde(default)]
     bucket: Vec<RawBucket>,
 }
@@ -503,6 +513,8 @@ impl Config {
             .map(|root| file_root(&root).map_err(|e| invalid("storage.file_root", e)))
             .transpose()?;
         let api = api_limits(raw.api.unwrap_or_default()).map_err(|(k, e)| invalid(k, e))?;
+        let console =
+            console::console(raw.console.unwrap_or_default()).map_err(|(k, e)| invalid(k, e))?;
         let guardian_interval = match raw.guardian.and_then(|g| g.interval_ms) {
             None => DEFAULT_GUARDIAN_INTERVAL,
             Some(ms @ 100..=60_000) => Duration::from_millis(ms),
@@ -557,6 +569,7 @@ impl Config {
             guardian_interval,
             iam_mode,
             import_lease,
+            console,
         })
     }
 

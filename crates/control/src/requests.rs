@@ -85,4 +85,7 @@ pub struct EventsRequest {
     pub duration_minutes: Option<u32>,
     /// Only events in one of these categories (empty: all).
     pub categories: Vec<String>,
+    /// Newest first (the web console), the marker paging backwards; the API's order is
+    /// oldest first.
+    pub newest_first: bool,
 }

@@ -301,6 +301,7 @@ impl ControlPlane {
             end: req.end,
             after_seq,
             limit: (!filtered).then_some(max_records + 1),
+            newest_first: req.newest_first,
         })?;
         if filtered {
             events.retain(|e| e.categories.iter().any(|c| req.categories.contains(c)));

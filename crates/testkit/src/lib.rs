@@ -10,10 +10,13 @@
 //!   [`FaultPlan`] says, and counts them.
 //! - [`TcpFaultProxy`]: a TCP forwarder for long-lived links (a replica's binlog dump) that a
 //!   test cuts (RST), refuses or blackholes and restores at will, counting what it did.
+//! - [`Browser`]: Debian's headless Chromium driven through chromedriver (WebDriver, with
+//!   `fantoccini`), screenshots written where the test says, for the web console's tests.
 //! - [`fixtures_dir`] and small helpers ([`free_port`], [`short_tempdir`], [`venv_bin`]).
 //!
 //! It is used as a dev-dependency only; errors are `anyhow` since callers are tests.
 
+mod browser;
 mod fault_proxy;
 mod fixtures;
 mod mariadb;
@@ -21,6 +24,7 @@ mod runtime;
 mod s3_server;
 mod tls;
 
+pub use browser::Browser;
 pub use fault_proxy::{
     Fault, FaultEvent, FaultPlan, FaultProxy, FaultRule, FaultStats, LinkMode, Schedule,
     TcpFaultProxy, TcpProxyStats,

@@ -52,9 +52,11 @@ pub struct EventQuery {
     pub start: Option<OffsetDateTime>,
     /// Events at or before this time.
     pub end: Option<OffsetDateTime>,
-    /// Events after this `seq` (for paging with a marker).
+    /// Events after this `seq` (for paging with a marker); with `newest_first`, before it.
     pub after_seq: Option<i64>,
     pub limit: Option<usize>,
+    /// Newest first (the console's order) instead of oldest first (the API's).
+    pub newest_first: bool,
 }
 
 impl Store {
@@ -86,12 +88,14 @@ impl Store {
             filter("date <=", Value::Integer(to_nanos(end)));
         }
         if let Some(seq) = query.after_seq {
-            filter("seq >", Value::Integer(seq));
+            let clause = if query.newest_first { "seq <" } else { "seq >" };
+            filter(clause, Value::Integer(seq));
         }
         let limit = query
             .limit
             .map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
-        sql.push_str(&format!(" ORDER BY seq LIMIT {limit}"));
+        let order = if query.newest_first { "DESC" } else { "ASC" };
+        sql.push_str(&format!(" ORDER BY seq {order} LIMIT {limit}"));
 
         let ctx = || "read events".to_string();
         let conn = self.conn();
@@ -294,7 +298,7 @@ mod tests {
                 limit: Some(1),
                 ..Default::default()
             }),
-            [i1.message]
+            std::slice::from_ref(&i1.message)
         );
         assert_eq!(
             msgs(EventQuery {
@@ -302,6 +306,20 @@ mod tests {
                 ..Default::default()
             }),
             Vec::<String>::new()
+        );
+        // Newest first, paged backwards from a marker.
+        let newest = |after_seq, limit| {
+            msgs(EventQuery {
+                newest_first: true,
+                after_seq,
+                limit,
+                ..Default::default()
+            })
+        };
+        assert_eq!(newest(None, Some(1)), ["new"]);
+        assert_eq!(
+            newest(Some(c1b.seq), Some(2)),
+            [i1.message.clone(), "c2 event".to_string()]
         );
     }
 

@@ -1,0 +1,144 @@
+//! A small HTTP/1.1 client for the web console's tests: one request per connection, cookies
+//! carried by hand, so a test sees exactly what a browser would get (status, headers, body).
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Response {
+    /// The first header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every `Set-Cookie` header.
+    pub fn set_cookies(&self) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// The value `Set-Cookie` gives cookie `name`, if it sets it.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.set_cookies().into_iter().find_map(|c| {
+            let (pair, _) = c.split_once(';').unwrap_or((c, ""));
+            let (k, v) = pair.split_once('=')?;
+            (k.trim() == name).then(|| v.trim().to_string())
+        })
+    }
+
+    /// The value of the first `<input name="NAME" value="...">` on the page.
+    pub fn input_value(&self, name: &str) -> Option<String> {
+        let at = self.body.find(&format!("name=\"{name}\" value=\""))?;
+        let rest = &self.body[at + name.len() + 15..];
+        Some(rest[..rest.find('"')?].to_string())
+    }
+}
+
+/// Sends one request to `addr` (`127.0.0.1:PORT`); `form` is sent form-urlencoded.
+pub fn request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    cookie: Option<&str>,
+    form: Option<&[(&str, &str)]>,
+) -> Response {
+    let mut s = TcpStream::connect(addr).expect("connect to ferry serve");
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let body = form
+        .map(|f| {
+            f.iter()
+                .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+                .collect::<Vec<_>>()
+                .join("&")
+        })
+        .unwrap_or_default();
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    if let Some(c) = cookie {
+        head.push_str(&format!("Cookie: {c}\r\n"));
+    }
+    if form.is_some() {
+        head.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
+    }
+    head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(body.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read the answer");
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").expect("an HTTP answer");
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|c| c.parse().ok())
+        .expect("a status line");
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    Response {
+        status,
+        headers,
+        body: body.to_string(),
+    }
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The access key id and secret in an AWS credentials file.
+pub fn read_key(path: &std::path::Path) -> (String, String) {
+    let text = std::fs::read_to_string(path).expect("credentials file");
+    let get = |key: &str| {
+        text.lines()
+            .filter_map(|l| l.split_once('='))
+            .find(|(k, _)| k.trim() == key)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_else(|| panic!("{key} in {}", path.display()))
+    };
+    (get("aws_access_key_id"), get("aws_secret_access_key"))
+}
+
+/// Signs in to the console with a key; returns the session cookie (`name=value`).
+pub fn sign_in(addr: &str, key: &(String, String)) -> String {
+    let form = request(addr, "GET", "/console/sign-in", None, None);
+    assert_eq!(form.status, 200, "{}", form.body);
+    let pre = form.cookie("ferry_signin").expect("a pre-session cookie");
+    let token = form.input_value("csrf").expect("the form's token");
+    let r = request(
+        addr,
+        "POST",
+        "/console/sign-in",
+        Some(&format!("ferry_signin={pre}")),
+        Some(&[
+            ("csrf", &token),
+            ("access_key_id", &key.0),
+            ("secret_access_key", &key.1),
+        ]),
+    );
+    assert_eq!(r.status, 303, "sign-in refused: {}", r.body);
+    format!(
+        "ferry_session={}",
+        r.cookie("ferry_session").expect("a session cookie")
+    )
+}

@@ -1,0 +1,365 @@
+//! The web console of `ferry serve` over HTTP, as a browser sees it: sign-in with an access
+//! key, the session cookie's flags, CSRF refusals, the clusters and cluster pages, events
+//! newest first, a restricted IAM user's disabled button (and the same refusal if the form is
+//! sent anyway), the delete confirmation, 404 pages, sign-out, and an idle session's end.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::http::{read_key, request, sign_in};
+use common::serve::{data_dir, Serve};
+
+const CLUSTER: &str = "shop";
+
+fn addr(serve: &Serve) -> String {
+    format!("127.0.0.1:{}", serve.port)
+}
+
+/// A user `name` whose only policy is `policy`; returns its key.
+fn user_with_policy(serve: &Serve, name: &str, policy: &str) -> (String, String) {
+    serve
+        .aws(&["iam", "create-user", "--user-name", name])
+        .json();
+    serve
+        .aws(&[
+            "iam",
+            "put-user-policy",
+            "--user-name",
+            name,
+            "--policy-name",
+            "console",
+            "--policy-document",
+            policy,
+        ])
+        .succeeds();
+    let key = serve
+        .aws(&["iam", "create-access-key", "--user-name", name])
+        .json();
+    (
+        key["AccessKey"]["AccessKeyId"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+        key["AccessKey"]["SecretAccessKey"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    )
+}
+
+#[test]
+fn sign_in_pages_and_forms_as_a_browser_sees_them() {
+    let (_tmp, dir) = data_dir();
+    let files = tempfile::tempdir().unwrap();
+    let serve = Serve::start(&dir, files.path(), &[]);
+    let a = addr(&serve);
+    let root_key = read_key(&serve.credentials());
+
+    // Not signed in: every page leads to the sign-in form.
+    let r = request(&a, "GET", "/console", None, None);
+    assert_eq!(
+        (r.status, r.header("location")),
+        (303, Some("/console/clusters"))
+    );
+    let r = request(&a, "GET", "/console/clusters", None, None);
+    assert_eq!(
+        (r.status, r.header("location")),
+        (303, Some("/console/sign-in"))
+    );
+
+    // A wrong secret: refused, the secret never echoed, no session.
+    let form = request(&a, "GET", "/console/sign-in", None, None);
+    let pre = form.cookie("ferry_signin").unwrap();
+    let token = form.input_value("csrf").unwrap();
+    let wrong = request(
+        &a,
+        "POST",
+        "/console/sign-in",
+        Some(&format!("ferry_signin={pre}")),
+        Some(&[
+            ("csrf", &token),
+            ("access_key_id", &root_key.0),
+            ("secret_access_key", "not-the-secret-4711"),
+        ]),
+    );
+    assert_eq!(wrong.status, 401, "{}", wrong.body);
+    assert!(wrong
+        .body
+        .contains("The access key ID or the secret access key is not valid."));
+    assert!(!wrong.body.contains("not-the-secret-4711"));
+    assert!(wrong.cookie("ferry_session").is_none());
+    // The sign-in form without its pre-session cookie (sent from elsewhere): refused.
+    let forged = request(
+        &a,
+        "POST",
+        "/console/sign-in",
+        None,
+        Some(&[
+            ("csrf", &token),
+            ("access_key_id", &root_key.0),
+            ("secret_access_key", &root_key.1),
+        ]),
+    );
+    assert_eq!(forged.status, 403, "{}", forged.body);
+    assert!(forged.cookie("ferry_session").is_none());
+
+    // The right key: a session cookie only scripts cannot read and other sites do not send.
+    let form = request(&a, "GET", "/console/sign-in", None, None);
+    let pre = form.cookie("ferry_signin").unwrap();
+    let ok = request(
+        &a,
+        "POST",
+        "/console/sign-in",
+        Some(&format!("ferry_signin={pre}")),
+        Some(&[
+            ("csrf", &form.input_value("csrf").unwrap()),
+            ("access_key_id", &root_key.0),
+            ("secret_access_key", &root_key.1),
+        ]),
+    );
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    let set = ok
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with("ferry_session="))
+        .unwrap()
+        .to_string();
+    for flag in ["HttpOnly", "SameSite=Strict", "Path=/console"] {
+        assert!(set.contains(flag), "{set}");
+    }
+    let root = format!("ferry_session={}", ok.cookie("ferry_session").unwrap());
+
+    // An empty list, then a cluster made with the AWS CLI shows up with its endpoint.
+    let r = request(&a, "GET", "/console/clusters", Some(&root), None);
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("No clusters yet"), "{}", r.body);
+    for header in ["content-security-policy", "x-content-type-options"] {
+        assert!(r.header(header).is_some(), "{header}");
+    }
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let port = ferry_testkit::free_port();
+    serve.create_cluster_with_writer(CLUSTER, "Secret-pass-1", port);
+    let r = request(&a, "GET", "/console/clusters", Some(&root), None);
+    assert!(
+        r.body.contains(&format!(
+            r#"<a href="/console/clusters/{CLUSTER}">{CLUSTER}</a>"#
+        )),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("status-available"), "{}", r.body);
+    assert!(r.body.contains(&format!(":{port}</code>")), "{}", r.body);
+
+    // The cluster page: instances, the connection command, events newest first.
+    let page = request(
+        &a,
+        "GET",
+        &format!("/console/clusters/{CLUSTER}"),
+        Some(&root),
+        None,
+    );
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains(&format!("{CLUSTER}-1")), "{}", page.body);
+    assert!(page.body.contains("writer"));
+    assert!(
+        page.body
+            .contains(&format!("--port {port} --user admin --password")),
+        "{}",
+        page.body
+    );
+    let events = serve.cluster_events(CLUSTER);
+    assert!(!events.is_empty());
+    let newest = events.last().unwrap();
+    let oldest = events.first().unwrap();
+    let (at_newest, at_oldest) = (
+        page.body.find(newest.as_str()).expect("newest event shown"),
+        page.body.find(oldest.as_str()).expect("oldest event shown"),
+    );
+    assert!(at_newest <= at_oldest, "newest first:\n{}", page.body);
+    assert!(
+        !page.body.contains(r#"class="danger" disabled"#),
+        "root may delete"
+    );
+
+    // The events page, filtered, and a filter the API would refuse explained on the page.
+    let r = request(
+        &a,
+        "GET",
+        &format!("/console/events?source_type=db-cluster&source_id={CLUSTER}&hours=2"),
+        Some(&root),
+        None,
+    );
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains(newest.as_str()), "{}", r.body);
+    let r = request(&a, "GET", "/console/events?hours=abc", Some(&root), None);
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("from 1 to 336"), "{}", r.body);
+
+    // Pages that do not exist.
+    let r = request(&a, "GET", "/console/clusters/nope", Some(&root), None);
+    assert_eq!(r.status, 404);
+    assert!(r.body.contains("DBCluster nope not found."), "{}", r.body);
+    let r = request(&a, "GET", "/console/no/such/page", Some(&root), None);
+    assert_eq!(r.status, 404);
+    assert!(r.body.contains("There is no such page"), "{}", r.body);
+
+    // A user allowed to look only: the delete button is disabled with IAM's decision, and
+    // the form sent anyway is refused with the same words; the cluster stays.
+    let viewer = user_with_policy(
+        &serve,
+        "viewer",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"rds:Describe*","Resource":"*"}]}"#,
+    );
+    let bob = sign_in(&a, &viewer);
+    let page = request(
+        &a,
+        "GET",
+        &format!("/console/clusters/{CLUSTER}"),
+        Some(&bob),
+        None,
+    );
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains(r#"class="danger" disabled title="#),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("is not authorized to perform: rds:DeleteDBCluster"),
+        "{}",
+        page.body
+    );
+    let csrf = page.input_value("csrf").unwrap();
+    let r = request(
+        &a,
+        "POST",
+        &format!("/console/clusters/{CLUSTER}/delete"),
+        Some(&bob),
+        Some(&[("csrf", &csrf), ("confirm", CLUSTER)]),
+    );
+    assert_eq!(r.status, 400);
+    assert!(r
+        .body
+        .contains("is not authorized to perform: rds:DeleteDBCluster"));
+    let status = |serve: &Serve| {
+        serve.aws(&[
+            "rds",
+            "describe-db-clusters",
+            "--db-cluster-identifier",
+            CLUSTER,
+        ])
+    };
+    assert_eq!(
+        status(&serve).json()["DBClusters"][0]["Status"],
+        "available"
+    );
+
+    // The root's form without the session's token, or with the wrong name: refused.
+    let csrf = request(
+        &a,
+        "GET",
+        &format!("/console/clusters/{CLUSTER}"),
+        Some(&root),
+        None,
+    )
+    .input_value("csrf")
+    .unwrap();
+    let r = request(
+        &a,
+        "POST",
+        &format!("/console/clusters/{CLUSTER}/delete"),
+        Some(&root),
+        Some(&[("confirm", CLUSTER)]),
+    );
+    assert_eq!(r.status, 403);
+    assert!(r.body.contains("security token"), "{}", r.body);
+    let r = request(
+        &a,
+        "POST",
+        &format!("/console/clusters/{CLUSTER}/delete"),
+        Some(&root),
+        Some(&[("csrf", &csrf), ("confirm", "sho")]),
+    );
+    assert_eq!(r.status, 400);
+    assert!(
+        r.body.contains("Type shop exactly to confirm"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        status(&serve).json()["DBClusters"][0]["Status"],
+        "available"
+    );
+
+    // Deleted from the console: the instance and the cluster go, as with the AWS CLI.
+    let r = request(
+        &a,
+        "POST",
+        &format!("/console/clusters/{CLUSTER}/delete"),
+        Some(&root),
+        Some(&[("csrf", &csrf), ("confirm", CLUSTER)]),
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let run = status(&serve);
+        if !run.ok {
+            assert!(
+                run.stderr.contains("DBClusterNotFoundFault"),
+                "{}",
+                run.stderr
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "the cluster was not deleted");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // Sign-out ends the session.
+    let r = request(
+        &a,
+        "POST",
+        "/console/sign-out",
+        Some(&root),
+        Some(&[("csrf", &csrf)]),
+    );
+    assert_eq!(
+        (r.status, r.header("location")),
+        (303, Some("/console/sign-in"))
+    );
+    let r = request(&a, "GET", "/console/clusters", Some(&root), None);
+    assert_eq!(r.header("location"), Some("/console/sign-in"));
+    let r = request(&a, "GET", "/console/clusters", Some(&bob), None);
+    assert_eq!(r.status, 200, "another session goes on");
+}
+
+#[test]
+fn an_idle_session_ends_by_itself() {
+    let (_tmp, dir) = data_dir();
+    let files = tempfile::tempdir().unwrap();
+    let config = files.path().join("ferry.toml");
+    std::fs::write(&config, "[console]\nsession_idle_secs = 2\n").unwrap();
+    let config = config.to_str().unwrap().to_string();
+    let serve = Serve::start(&dir, files.path(), &["--config", &config]);
+    let a = addr(&serve);
+    let session = sign_in(&a, &read_key(&serve.credentials()));
+    let r = request(&a, "GET", "/console/clusters", Some(&session), None);
+    assert_eq!(r.status, 200);
+    // Used within the limit it goes on; then 2 s without a page end it.
+    let last_use = Instant::now();
+    while last_use.elapsed() < Duration::from_millis(2100) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let r = request(&a, "GET", "/console/clusters", Some(&session), None);
+    assert_eq!(
+        (r.status, r.header("location")),
+        (303, Some("/console/sign-in?expired=1"))
+    );
+    let r = request(&a, "GET", "/console/sign-in?expired=1", None, None);
+    assert!(r.body.contains("Your session ended"), "{}", r.body);
+    // The token is gone for good, not only for that one request.
+    let r = request(&a, "GET", "/console/clusters", Some(&session), None);
+    assert_eq!(r.header("location"), Some("/console/sign-in"));
+}

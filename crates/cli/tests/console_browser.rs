@@ -1,0 +1,180 @@
+//! The web console in a real headless Chromium (Debian's, through chromedriver), as a person
+//! uses it: signing in with the keyboard only, the clusters list, a cluster's page with its
+//! endpoint and events, a narrow (390 px) phone-sized window, a delete confirmed by typing
+//! the cluster's name, sign-out. A screenshot of each step goes to
+//! `target/tmp/console-screenshots/` (not committed).
+
+mod common;
+
+use std::time::Duration;
+
+use common::http::read_key;
+use common::replication::runtime;
+use common::serve::{data_dir, Serve};
+use fantoccini::key::Key;
+use fantoccini::Locator;
+use ferry_testkit::Browser;
+
+const CLUSTER: &str = "orders";
+
+#[test]
+fn a_person_signs_in_finds_a_cluster_and_deletes_it_in_chromium() {
+    let (_tmp, dir) = data_dir();
+    let files = tempfile::tempdir().unwrap();
+    let serve = Serve::start(&dir, files.path(), &[]);
+    let port = ferry_testkit::free_port();
+    serve.create_cluster_with_writer(CLUSTER, "Secret-pass-1", port);
+    let (akid, secret) = read_key(&serve.credentials());
+    let base = serve.endpoint();
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots");
+
+    let rt = runtime();
+    rt.block_on(async {
+        let mut b = Browser::start(&shots, 1280, 800).await.unwrap();
+        let c = b.client.clone();
+
+        // Signed out: the console sends the browser to the sign-in page.
+        c.goto(&format!("{base}/console")).await.unwrap();
+        b.wait_for("#access_key_id", Duration::from_secs(10))
+            .await
+            .unwrap();
+        assert!(c.current_url().await.unwrap().path().ends_with("/console/sign-in"));
+        b.screenshot("sign-in").await.unwrap();
+
+        // Keyboard only: the skip link first, then the fields, in order; Enter submits.
+        let body = c.find(Locator::Css("body")).await.unwrap();
+        body.send_keys(&Key::Tab.to_string()).await.unwrap();
+        let focused = || async {
+            c.execute(
+                "return document.activeElement.id || document.activeElement.className",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+        };
+        assert_eq!(focused().await, "skip");
+        // The focused element is visibly outlined.
+        let outline = c
+            .execute(
+                "return getComputedStyle(document.activeElement).outlineStyle",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_ne!(outline.as_str(), Some("none"), "focus must be visible");
+        let field = c.find(Locator::Id("access_key_id")).await.unwrap();
+        field.click().await.unwrap();
+        assert_eq!(focused().await, "access_key_id");
+        field.send_keys(&akid).await.unwrap();
+        field.send_keys(&Key::Tab.to_string()).await.unwrap();
+        assert_eq!(focused().await, "secret_access_key");
+        let secret_field = c.find(Locator::Id("secret_access_key")).await.unwrap();
+        secret_field.send_keys(&secret).await.unwrap();
+        secret_field
+            .send_keys(&Key::Enter.to_string())
+            .await
+            .unwrap();
+        b.wait_for("table", Duration::from_secs(10)).await.unwrap();
+        assert!(c.current_url().await.unwrap().path().ends_with("/console/clusters"));
+        let text = b.text().await.unwrap();
+        assert!(text.contains(CLUSTER) && text.contains("available"), "{text}");
+        assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
+        b.screenshot("clusters").await.unwrap();
+
+        // The cluster's page: endpoint, the command to connect, the writer, its events.
+        c.find(Locator::LinkText(CLUSTER))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        b.wait_for("#confirm", Duration::from_secs(10)).await.unwrap();
+        let text = b.text().await.unwrap();
+        for want in [
+            format!("{CLUSTER}-1"),
+            "writer".to_string(),
+            format!("mariadb --host 127.0.0.1 --port {port} --user admin --password"),
+            "Recent events".to_string(),
+        ] {
+            assert!(text.contains(&want), "{want} missing:\n{text}");
+        }
+        b.screenshot("cluster").await.unwrap();
+
+        // Readable on a phone: nothing wider than the window but the tables' own scrollers.
+        c.set_window_size(390, 844).await.unwrap();
+        let overflow = c
+            .execute(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(overflow.as_i64().unwrap_or(1) <= 0, "page wider than 390 px: {overflow}");
+        b.screenshot("cluster-390px").await.unwrap();
+        c.set_window_size(1280, 800).await.unwrap();
+
+        // Delete: the wrong name is refused next to the field, the right one deletes.
+        let confirm = c.find(Locator::Id("confirm")).await.unwrap();
+        confirm.send_keys("order").await.unwrap();
+        confirm.send_keys(&Key::Enter.to_string()).await.unwrap();
+        b.wait_for("#delete-error", Duration::from_secs(10))
+            .await
+            .unwrap();
+        let error = c
+            .find(Locator::Id("delete-error"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(error, format!("Type {CLUSTER} exactly to confirm the deletion."));
+        b.screenshot("delete-refused").await.unwrap();
+        let confirm = c.find(Locator::Id("confirm")).await.unwrap();
+        confirm.send_keys(CLUSTER).await.unwrap();
+        c.find(Locator::Css("button.danger"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let until = std::time::Instant::now() + Duration::from_secs(120);
+        let mut shot_deleting = false;
+        loop {
+            let text = b.text().await.unwrap();
+            if text.contains("DBCluster orders not found.") {
+                break;
+            }
+            assert!(
+                text.contains("deleting") || text.contains(CLUSTER),
+                "after delete:\n{text}"
+            );
+            assert!(std::time::Instant::now() < until, "not deleted:\n{text}");
+            if text.contains("deleting") && !shot_deleting {
+                b.screenshot("deleting").await.unwrap();
+                shot_deleting = true;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            c.refresh().await.unwrap();
+        }
+
+        // Sign out, then the console asks to sign in again.
+        c.goto(&format!("{base}/console/clusters")).await.unwrap();
+        c.find(Locator::Css("header form button"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        b.wait_for("#access_key_id", Duration::from_secs(10))
+            .await
+            .unwrap();
+        c.goto(&format!("{base}/console/clusters")).await.unwrap();
+        b.wait_for("#access_key_id", Duration::from_secs(10))
+            .await
+            .unwrap();
+        b.close().await;
+    });
+}

@@ -1,0 +1,677 @@
+//! The console's pages and forms. Each reads or acts through the API's typed handler
+//! ([`Handler`]) with the parameters the API would get, so what a page shows or does is what
+//! the same principal could see or do with the AWS CLI.
+
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Extension;
+use ferry_api::error::ApiError;
+use ferry_api::params::Params;
+use ferry_api::rds::Handler;
+use ferry_api::server::Peer;
+use ferry_control::model::{Event, InstanceStatus};
+use ferry_control::{ClusterView, Principal};
+use serde::Deserialize;
+
+use crate::session::{self, NoSession, Session};
+use crate::{html, message, signed_in, to_sign_in, Chrome, Console};
+
+const TIME_FORMAT: &[time::format_description::BorrowedFormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+
+/// The principal of a signed-in request, with the client's address (`aws:SourceIp`).
+fn principal(
+    console: &Console,
+    headers: &HeaderMap,
+    peer: Option<Extension<Peer>>,
+) -> Result<(Session, Principal), NoSession> {
+    let (s, mut p) = signed_in(console, headers)?;
+    p.source_ip = peer.map(|Extension(Peer(addr))| addr.ip());
+    Ok((s, p))
+}
+
+/// The page for an error of the API's handler: its message (a 4xx says what is wrong, as the
+/// API would), or, for a failure inside ferry, a generic one with an id to find it in the log.
+fn api_error(chrome: Chrome, e: &ApiError) -> Response {
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if e.status >= 500 {
+        let id = uuid::Uuid::new_v4();
+        tracing::error!(request_id = %id, error = %e.message, "console page failed inside ferry");
+        return message(
+            status,
+            chrome,
+            "Something went wrong",
+            &format!("ferry failed to show this page; see the server log, request id {id}."),
+        );
+    }
+    let heading = match e.status {
+        403 => "Access denied",
+        404 => "Not found",
+        _ => "Cannot show this page",
+    };
+    message(status, chrome, heading, &e.message)
+}
+
+/// Whether a POST carries the session's CSRF token.
+fn csrf_ok(s: &Session, sent: &str) -> bool {
+    !sent.is_empty() && session::same_secret(&s.csrf, sent)
+}
+
+fn csrf_refused(s: &Session) -> Response {
+    message(
+        StatusCode::FORBIDDEN,
+        Chrome::for_session("Refused", "", s),
+        "Refused",
+        "The form was not sent by this console page (its security token is missing or \
+         stale). Load the page again and retry.",
+    )
+}
+
+// ---- sign-in -------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+struct SignInPage {
+    chrome: Chrome,
+    note: Option<&'static str>,
+    error: Option<String>,
+    access_key_id: String,
+    pre_token: String,
+}
+
+#[derive(Deserialize)]
+pub struct SignInQuery {
+    expired: Option<String>,
+}
+
+/// The sign-in page with a fresh pre-session token in its form and cookie.
+fn sign_in_page(
+    console: &Console,
+    status: StatusCode,
+    note: Option<&'static str>,
+    error: Option<String>,
+    access_key_id: String,
+) -> Response {
+    let pre_token = session::random_token();
+    let mut r = html(&SignInPage {
+        chrome: Chrome::anonymous("Sign in"),
+        note,
+        error,
+        access_key_id,
+        pre_token: pre_token.clone(),
+    });
+    *r.status_mut() = status;
+    let cookie = session::set_cookie(
+        session::PRE_COOKIE,
+        &pre_token,
+        console.secure(),
+        Some(std::time::Duration::from_secs(3600)),
+    );
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+pub async fn sign_in_form(
+    State(console): State<Console>,
+    Query(q): Query<SignInQuery>,
+) -> Response {
+    let note = q
+        .expired
+        .is_some()
+        .then_some("Your session ended. Sign in again.");
+    sign_in_page(&console, StatusCode::OK, note, None, String::new())
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    access_key_id: String,
+    #[serde(default)]
+    secret_access_key: String,
+}
+
+pub async fn sign_in(
+    State(console): State<Console>,
+    headers: HeaderMap,
+    Form(f): Form<SignInForm>,
+) -> Response {
+    let cookies = headers
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let pre = session::cookie(cookies, session::PRE_COOKIE).unwrap_or("");
+    let akid = f.access_key_id.trim().to_string();
+    if pre.is_empty() || !session::same_secret(pre, &f.csrf) {
+        return sign_in_page(
+            &console,
+            StatusCode::FORBIDDEN,
+            None,
+            Some("The sign-in form expired or was not sent by this page. Try again.".into()),
+            akid,
+        );
+    }
+    let key = console
+        .cp()
+        .access_key(&akid)
+        .filter(|k| session::same_secret(k.secret_access_key.expose(), &f.secret_access_key));
+    let Some(key) = key else {
+        tracing::info!(access_key_id = %akid, "console sign-in refused");
+        return sign_in_page(
+            &console,
+            StatusCode::UNAUTHORIZED,
+            None,
+            Some("The access key ID or the secret access key is not valid.".into()),
+            akid,
+        );
+    };
+    // A session the browser already had ends: every sign-in gets a new token.
+    if let Some(old) = session::cookie(cookies, session::COOKIE) {
+        console.sessions().remove(old);
+    }
+    let token = console
+        .sessions()
+        .create(&key.access_key_id, &key.user_name);
+    tracing::info!(access_key_id = %key.access_key_id, user = %key.user_name, "console sign-in");
+    let mut r = Redirect::to("/console/clusters").into_response();
+    for cookie in [
+        session::set_cookie(session::COOKIE, &token, console.secure(), None),
+        session::set_cookie(
+            session::PRE_COOKIE,
+            "",
+            console.secure(),
+            Some(std::time::Duration::ZERO),
+        ),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            r.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    r
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn sign_out(
+    State(console): State<Console>,
+    headers: HeaderMap,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    let (s, _) = match signed_in(&console, &headers) {
+        Ok(x) => x,
+        Err(why) => return to_sign_in(why),
+    };
+    if !csrf_ok(&s, &f.csrf) {
+        return csrf_refused(&s);
+    }
+    if let Some(token) = headers
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| session::cookie(c, session::COOKIE))
+    {
+        console.sessions().remove(token);
+    }
+    let mut r = Redirect::to("/console/sign-in").into_response();
+    let cookie = session::set_cookie(
+        session::COOKIE,
+        "",
+        console.secure(),
+        Some(std::time::Duration::ZERO),
+    );
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+// ---- clusters ------------------------------------------------------------------------------
+
+/// One cluster as the pages show it.
+pub struct ClusterRow {
+    pub id: String,
+    pub status: &'static str,
+    pub progress: Option<u8>,
+    pub engine: &'static str,
+    pub engine_version: String,
+    pub endpoint: Option<String>,
+    pub port: u16,
+    pub instances: usize,
+    pub master_username: String,
+    pub created: String,
+    pub source: Option<String>,
+    pub binlog: Option<String>,
+    pub arn: String,
+}
+
+impl ClusterRow {
+    pub fn of(v: &ClusterView) -> ClusterRow {
+        let c = &v.cluster;
+        ClusterRow {
+            id: c.id.to_string(),
+            status: c.status.as_str(),
+            progress: v.percent_progress,
+            engine: c.engine.as_str(),
+            engine_version: c.engine_version.clone(),
+            endpoint: v.endpoint.clone(),
+            port: c.port,
+            instances: v
+                .members
+                .iter()
+                .filter(|i| i.status != InstanceStatus::Deleting)
+                .count(),
+            master_username: c.master_username.clone(),
+            created: c.created_at.format(TIME_FORMAT).unwrap_or_default(),
+            source: c.s3_origin.as_ref().map(|o| {
+                if o.prefix.is_empty() {
+                    format!("s3://{}", o.bucket)
+                } else {
+                    format!("s3://{}/{}", o.bucket, o.prefix)
+                }
+            }),
+            binlog: c
+                .recovered_binlog
+                .as_ref()
+                .map(|(file, pos)| format!("{file}:{pos}")),
+            arn: v.arn.clone(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "clusters.html")]
+struct ClustersPage {
+    chrome: Chrome,
+    rows: Vec<ClusterRow>,
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    marker: Option<String>,
+}
+
+pub async fn clusters(
+    State(console): State<Console>,
+    headers: HeaderMap,
+    peer: Option<Extension<Peer>>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let (s, p) = match principal(&console, &headers, peer) {
+        Ok(x) => x,
+        Err(why) => return to_sign_in(why),
+    };
+    let mut pairs = vec![("MaxRecords", "100")];
+    if let Some(m) = q.marker.as_deref() {
+        pairs.push(("Marker", m));
+    }
+    let params = Params::from_pairs(pairs);
+    let chrome = Chrome::for_session("Clusters", "clusters", &s);
+    match Handler::new(console.cp(), &p, &params).describe_db_clusters() {
+        Ok(page) => html(&ClustersPage {
+            chrome,
+            rows: page.items.iter().map(ClusterRow::of).collect(),
+            next: page.marker,
+        }),
+        Err(e) => api_error(chrome, &e),
+    }
+}
+
+/// One instance on the cluster page.
+pub struct InstanceRow {
+    pub id: String,
+    pub role: &'static str,
+    pub status: &'static str,
+    pub class: String,
+    pub endpoint: Option<String>,
+}
+
+/// One event as the pages show it.
+pub struct EventRow {
+    pub date: String,
+    pub source_type: &'static str,
+    pub source_id: String,
+    pub message: String,
+}
+
+impl EventRow {
+    fn of(e: &Event) -> EventRow {
+        EventRow {
+            date: e.date.format(TIME_FORMAT).unwrap_or_default(),
+            source_type: e.source_type.as_str(),
+            source_id: e.source_id.clone(),
+            message: e.message.clone(),
+        }
+    }
+}
+
+/// Whether the principal may use a button, and if not the policy decision's message.
+pub struct Decision {
+    pub allowed: bool,
+    pub reason: String,
+}
+
+impl Decision {
+    fn of(r: Result<(), ApiError>) -> Decision {
+        match r {
+            Ok(()) => Decision {
+                allowed: true,
+                reason: String::new(),
+            },
+            Err(e) => Decision {
+                allowed: false,
+                reason: e.message,
+            },
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "cluster.html")]
+struct ClusterPage {
+    chrome: Chrome,
+    c: ClusterRow,
+    connect: Option<String>,
+    instances: Vec<InstanceRow>,
+    events: Vec<EventRow>,
+    delete: Decision,
+    delete_error: Option<String>,
+}
+
+/// The cluster page of `id`, or the page that says why not.
+fn cluster_page(
+    console: &Console,
+    s: &Session,
+    p: &Principal,
+    id: &str,
+    delete_error: Option<String>,
+) -> Response {
+    let chrome = Chrome::for_session(id.to_string(), "clusters", s);
+    let cp = console.cp();
+    let params = Params::from_pairs([("DBClusterIdentifier", id)]);
+    let h = Handler::new(cp, p, &params);
+    let view = match h.describe_db_clusters() {
+        Ok(page) => match page.items.into_iter().next() {
+            Some(v) => v,
+            None => return api_error(chrome, &not_found_error(id)),
+        },
+        Err(e) => return api_error(chrome, &e),
+    };
+    let c = ClusterRow::of(&view);
+    let filter = [
+        ("Filters.Filter.1.Name", "db-cluster-id"),
+        ("Filters.Filter.1.Values.Value.1", id),
+    ];
+    let instances = match Handler::new(cp, p, &Params::from_pairs(filter)).describe_db_instances() {
+        Ok(page) => page
+            .items
+            .iter()
+            .map(|v| InstanceRow {
+                id: v.instance.id.to_string(),
+                role: if v.instance.is_writer {
+                    "writer"
+                } else {
+                    "reader"
+                },
+                status: v.instance.status.as_str(),
+                class: v.instance.instance_class.clone(),
+                endpoint: v.endpoint.as_ref().map(|(h, port)| format!("{h}:{port}")),
+            })
+            .collect(),
+        // Not allowed to list instances: the cluster's own view names them.
+        Err(_) => view
+            .members
+            .iter()
+            .map(|i| InstanceRow {
+                id: i.id.to_string(),
+                role: if i.is_writer { "writer" } else { "reader" },
+                status: i.status.as_str(),
+                class: i.instance_class.clone(),
+                endpoint: None,
+            })
+            .collect(),
+    };
+    let events_params = Params::from_pairs([
+        ("SourceType", "db-cluster"),
+        ("SourceIdentifier", id),
+        ("Duration", "20160"),
+        ("MaxRecords", "20"),
+    ]);
+    let events = Handler::new(cp, p, &events_params)
+        .describe_events_ordered(true)
+        .map(|(page, _)| page.items.iter().map(EventRow::of).collect())
+        .unwrap_or_default();
+    let connect = c.endpoint.as_ref().map(|e| {
+        format!(
+            "mariadb --host {e} --port {} --user {} --password",
+            c.port, c.master_username
+        )
+    });
+    let delete = Decision::of(h.authorize("DeleteDBCluster", &view.arn));
+    let mut r = html(&ClusterPage {
+        chrome,
+        c,
+        connect,
+        instances,
+        events,
+        delete,
+        delete_error: delete_error.clone(),
+    });
+    if delete_error.is_some() {
+        *r.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    r
+}
+
+fn not_found_error(id: &str) -> ApiError {
+    ApiError::new(
+        404,
+        "DBClusterNotFoundFault",
+        format!("DBCluster {id} not found."),
+    )
+}
+
+pub async fn cluster(
+    State(console): State<Console>,
+    headers: HeaderMap,
+    peer: Option<Extension<Peer>>,
+    Path(id): Path<String>,
+) -> Response {
+    match principal(&console, &headers, peer) {
+        Ok((s, p)) => cluster_page(&console, &s, &p, &id, None),
+        Err(why) => to_sign_in(why),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DeleteForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+/// Deletes the cluster's instances, then the cluster, as `aws rds delete-db-instance` and
+/// `delete-db-cluster --skip-final-snapshot` would, once the identifier is typed.
+pub async fn delete_cluster(
+    State(console): State<Console>,
+    headers: HeaderMap,
+    peer: Option<Extension<Peer>>,
+    Path(id): Path<String>,
+    Form(f): Form<DeleteForm>,
+) -> Response {
+    let (s, p) = match principal(&console, &headers, peer) {
+        Ok(x) => x,
+        Err(why) => return to_sign_in(why),
+    };
+    if !csrf_ok(&s, &f.csrf) {
+        return csrf_refused(&s);
+    }
+    if f.confirm.trim() != id {
+        let why = format!("Type {id} exactly to confirm the deletion.");
+        return cluster_page(&console, &s, &p, &id, Some(why));
+    }
+    let cp = console.cp();
+    let params = Params::from_pairs([("DBClusterIdentifier", id.as_str())]);
+    let view = match Handler::new(cp, &p, &params).describe_db_clusters() {
+        Ok(page) => match page.items.into_iter().next() {
+            Some(v) => v,
+            None => return api_error(Chrome::for_session(&id, "", &s), &not_found_error(&id)),
+        },
+        Err(e) => return api_error(Chrome::for_session(&id, "", &s), &e),
+    };
+    // The cluster first, so that a principal who may not delete it deletes nothing.
+    if let Err(e) = Handler::new(cp, &p, &params).authorize("DeleteDBCluster", &view.arn) {
+        return cluster_page(&console, &s, &p, &id, Some(e.message));
+    }
+    for member in view
+        .members
+        .iter()
+        .filter(|i| i.status != InstanceStatus::Deleting)
+    {
+        let iid = member.id.to_string();
+        let params = Params::from_pairs([
+            ("DBInstanceIdentifier", iid.as_str()),
+            ("SkipFinalSnapshot", "true"),
+        ]);
+        if let Err(e) = Handler::new(cp, &p, &params).delete_db_instance().await {
+            return cluster_page(&console, &s, &p, &id, Some(e.message));
+        }
+    }
+    let params = Params::from_pairs([
+        ("DBClusterIdentifier", id.as_str()),
+        ("SkipFinalSnapshot", "true"),
+    ]);
+    match Handler::new(cp, &p, &params).delete_db_cluster().await {
+        Ok(_) => Redirect::to(&format!("/console/clusters/{}", url_part(&id))).into_response(),
+        Err(e) => cluster_page(&console, &s, &p, &id, Some(e.message)),
+    }
+}
+
+/// `s` escaped for one path segment or query value.
+fn url_part(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+// ---- events --------------------------------------------------------------------------------
+
+/// The events page's filter, as its form sends it.
+#[derive(Deserialize, Default)]
+pub struct EventFilter {
+    #[serde(default)]
+    pub source_type: String,
+    #[serde(default)]
+    pub source_id: String,
+    #[serde(default = "default_hours")]
+    pub hours: String,
+    pub marker: Option<String>,
+}
+
+fn default_hours() -> String {
+    "24".to_string()
+}
+
+impl EventFilter {
+    /// The filter as a query string (without the marker), for the next page's link.
+    pub fn query(&self) -> String {
+        format!(
+            "source_type={}&source_id={}&hours={}",
+            url_part(&self.source_type),
+            url_part(&self.source_id),
+            url_part(&self.hours)
+        )
+    }
+
+    /// The DescribeEvents parameters of this filter, or what is wrong with it.
+    fn params(&self) -> Result<Params, String> {
+        let hours: u32 = self
+            .hours
+            .trim()
+            .parse()
+            .ok()
+            .filter(|h| (1..=336).contains(h))
+            .ok_or_else(|| {
+                format!(
+                    "Last hours must be a whole number from 1 to 336 (14 days), not {:?}.",
+                    self.hours
+                )
+            })?;
+        let minutes = (hours * 60).to_string();
+        let mut pairs = vec![("Duration", minutes.as_str()), ("MaxRecords", "50")];
+        let source_type = self.source_type.trim();
+        let source_id = self.source_id.trim();
+        if !source_type.is_empty() {
+            pairs.push(("SourceType", source_type));
+        }
+        if !source_id.is_empty() {
+            if source_type.is_empty() {
+                return Err("Choose a source type to filter by source identifier.".into());
+            }
+            pairs.push(("SourceIdentifier", source_id));
+        }
+        if let Some(m) = self.marker.as_deref() {
+            pairs.push(("Marker", m));
+        }
+        Ok(Params::from_pairs(pairs))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "events.html")]
+struct EventsPage {
+    chrome: Chrome,
+    filter: EventFilter,
+    error: Option<String>,
+    events: Vec<EventRow>,
+    next: Option<String>,
+}
+
+pub async fn events(
+    State(console): State<Console>,
+    headers: HeaderMap,
+    peer: Option<Extension<Peer>>,
+    Query(filter): Query<EventFilter>,
+) -> Response {
+    let (s, p) = match principal(&console, &headers, peer) {
+        Ok(x) => x,
+        Err(why) => return to_sign_in(why),
+    };
+    let chrome = Chrome::for_session("Events", "events", &s);
+    let result = filter
+        .params()
+        .map_err(|m| ApiError::new(400, "InvalidParameterValue", m));
+    let result = result
+        .and_then(|params| Handler::new(console.cp(), &p, &params).describe_events_ordered(true));
+    match result {
+        Ok((page, _)) => html(&EventsPage {
+            chrome,
+            events: page.items.iter().map(EventRow::of).collect(),
+            next: page.marker,
+            filter,
+            error: None,
+        }),
+        Err(e) if e.status == 400 => {
+            let mut r = html(&EventsPage {
+                chrome,
+                filter,
+                error: Some(e.message),
+                events: Vec::new(),
+                next: None,
+            });
+            *r.status_mut() = StatusCode::BAD_REQUEST;
+            r
+        }
+        Err(e) => api_error(chrome, &e),
+    }
+}
+
+#[cfg(test)]
+mod tests;
