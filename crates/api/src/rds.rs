@@ -202,7 +202,7 @@ impl Handler<'_> {
         }
     }
 
-    fn instance_arn_for(&self, raw: &str) -> String {
+    pub fn instance_arn_for(&self, raw: &str) -> String {
         if raw.starts_with("arn:") {
             raw.to_string()
         } else {
@@ -343,6 +343,51 @@ impl Handler<'_> {
     }
 
     pub async fn restore_db_cluster_from_s3(&self) -> Result<ClusterView, ApiError> {
+        let req = self.restore_request()?;
+        for refusal in self.restore_permissions(&req) {
+            refusal?;
+        }
+        Ok(self.cp.restore_db_cluster_from_s3(req).await?)
+    }
+
+    /// The pre-flight of RestoreDBClusterFromS3 with these parameters (the console's wizard
+    /// shows it before launching): the same validation (an invalid parameter is the same
+    /// error), then every check the action makes, each with its outcome, and the backup's
+    /// plan read through the ingestion role. Nothing is created. The bucket is read only when
+    /// the caller may both restore and pass the role.
+    pub async fn preflight_restore_db_cluster_from_s3(
+        &self,
+    ) -> Result<ferry_control::service::preflight::Preflight, ApiError> {
+        use ferry_control::service::preflight::{Preflight, PreflightCheck};
+        let req = self.restore_request()?;
+        let whats = [
+            format!(
+                "you may restore the cluster {} (rds:RestoreDBClusterFromS3)",
+                req.id
+            ),
+            format!(
+                "you may pass the role {} to RDS (iam:PassRole)",
+                req.ingestion_role_arn
+            ),
+        ];
+        let mut checks = Vec::new();
+        for (what, outcome) in whats.into_iter().zip(self.restore_permissions(&req)) {
+            checks.push(PreflightCheck {
+                what,
+                outcome: outcome.map_err(|e| e.message),
+            });
+        }
+        if checks.iter().any(|c| c.outcome.is_err()) {
+            return Ok(Preflight { checks, plan: None });
+        }
+        let mut found = self.cp.preflight_restore(&req).await?;
+        checks.append(&mut found.checks);
+        found.checks = checks;
+        Ok(found)
+    }
+
+    /// RestoreDBClusterFromS3's parameters, validated.
+    fn restore_request(&self) -> Result<RestoreFromS3Request, ApiError> {
         let p = self.params;
         let raw_id = p.required("DBClusterIdentifier")?;
         let id = validate::cluster_identifier("DBClusterIdentifier", raw_id)?;
@@ -359,19 +404,7 @@ impl Handler<'_> {
         let port = self.port()?;
         let settings = self.settings(engine)?;
         let tags = self.tags()?;
-        let cluster_arn = self.cp.cluster_arn(&id);
-        self.authorize_with(
-            "RestoreDBClusterFromS3",
-            &cluster_arn,
-            &keys::creating(engine, &tags),
-        )?;
-        // Handing RDS a role is passing it: the caller needs iam:PassRole on it.
-        let mut pass = ferry_iam::Context::new();
-        pass.set("iam:PassedToService", ferry_control::auth::RDS_SERVICE);
-        pass.set("iam:AssociatedResourceArn", &cluster_arn);
-        self.cp
-            .authorize_with(self.principal, "iam:PassRole", role, &pass)?;
-        let req = RestoreFromS3Request {
+        Ok(RestoreFromS3Request {
             id,
             engine,
             engine_version: p.get("EngineVersion").map(str::to_string),
@@ -384,8 +417,32 @@ impl Handler<'_> {
             port,
             settings,
             tags,
-        };
-        Ok(self.cp.restore_db_cluster_from_s3(req).await?)
+        })
+    }
+
+    /// The two decisions RestoreDBClusterFromS3 needs, in order: the action on the new
+    /// cluster (with the request's tags and engine as condition keys), and `iam:PassRole` on
+    /// the ingestion role (handing RDS a role is passing it).
+    fn restore_permissions(&self, req: &RestoreFromS3Request) -> [Result<(), ApiError>; 2] {
+        let cluster_arn = self.cp.cluster_arn(&req.id);
+        let restore = self.authorize_with(
+            "RestoreDBClusterFromS3",
+            &cluster_arn,
+            &keys::creating(req.engine, &req.tags),
+        );
+        let mut pass = ferry_iam::Context::new();
+        pass.set("iam:PassedToService", ferry_control::auth::RDS_SERVICE);
+        pass.set("iam:AssociatedResourceArn", &cluster_arn);
+        let pass_role = self
+            .cp
+            .authorize_with(
+                self.principal,
+                "iam:PassRole",
+                &req.ingestion_role_arn,
+                &pass,
+            )
+            .map_err(ApiError::from);
+        [restore, pass_role]
     }
 
     async fn create_db_cluster(&self) -> Result<ClusterView, ApiError> {
@@ -522,7 +579,7 @@ impl Handler<'_> {
         Ok(self.cp.modify_db_cluster(&id, req).await?)
     }
 
-    async fn create_db_instance(&self) -> Result<InstanceView, ApiError> {
+    pub async fn create_db_instance(&self) -> Result<InstanceView, ApiError> {
         let p = self.params;
         let id = validate::instance_identifier(
             "DBInstanceIdentifier",

@@ -363,3 +363,176 @@ fn an_idle_session_ends_by_itself() {
     let r = request(&a, "GET", "/console/clusters", Some(&session), None);
     assert_eq!(r.header("location"), Some("/console/sign-in"));
 }
+
+/// The fields of the wizard for restoring `bucket`/`prefix` into cluster `id`.
+fn wizard_form<'a>(
+    csrf: &'a str,
+    id: &'a str,
+    bucket: &'a str,
+    prefix: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("csrf", csrf),
+        ("SourceEngine", "mysql"),
+        ("SourceEngineVersion", "10.11"),
+        ("S3BucketName", bucket),
+        ("S3Prefix", prefix),
+        ("S3IngestionRoleArn", common::serve::ROLE),
+        ("DBClusterIdentifier", id),
+        ("MasterUsername", "admin"),
+        ("MasterUserPassword", common::serve::PASSWORD),
+        ("DBInstanceClass", "db.r6g.large"),
+        ("Port", ""),
+        ("BackupRetentionPeriod", "1"),
+    ]
+}
+
+#[test]
+fn the_restore_wizard_checks_before_it_launches() {
+    let (_tmp, dir) = data_dir();
+    let chains = common::fixtures().join("chains");
+    let serve = Serve::start(&dir, &chains, &[]);
+    let a = addr(&serve);
+    let root = sign_in(&a, &read_key(&serve.credentials()));
+    let form = request(&a, "GET", "/console/restore", Some(&root), None);
+    assert_eq!(form.status, 200, "{}", form.body);
+    for field in [
+        "SourceEngineVersion",
+        "S3BucketName",
+        "S3IngestionRoleArn",
+        "MasterUserPassword",
+    ] {
+        assert!(
+            form.body.contains(&format!(r#"<label for="{field}">"#)),
+            "{field}"
+        );
+    }
+    let csrf = form.input_value("csrf").unwrap();
+
+    // An identifier the API refuses: the API's words, next to the field.
+    let r = request(
+        &a,
+        "POST",
+        "/console/restore",
+        Some(&root),
+        Some(&wizard_form(&csrf, "1bad", "xbstream", "")),
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(
+        r.body.contains(r#"id="DBClusterIdentifier-error""#),
+        "{}",
+        r.body
+    );
+    assert!(
+        !r.body.contains(common::serve::PASSWORD),
+        "the password is never sent back"
+    );
+
+    // A prefix with no backup: the pre-flight says so, and Launch is disabled.
+    let r = request(
+        &a,
+        "POST",
+        "/console/restore",
+        Some(&root),
+        Some(&wizard_form(&csrf, "wiz", "xbstream", "nothing-here")),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains(r#"<li class="bad">"#), "{}", r.body);
+    assert!(
+        r.body
+            .contains("no backup sets found under s3://xbstream/nothing-here"),
+        "{}",
+        r.body
+    );
+    assert!(!r.body.contains("/chains/"), "no server path: {}", r.body);
+    assert!(r.body.contains(r#"class="primary" disabled"#), "{}", r.body);
+
+    // A user who may look but not restore: the denial is the pre-flight's first finding,
+    // and nothing of the bucket is read for them.
+    let viewer = user_with_policy(
+        &serve,
+        "viewer",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"rds:Describe*","Resource":"*"}]}"#,
+    );
+    let bob = sign_in(&a, &viewer);
+    let bob_csrf = request(&a, "GET", "/console/restore", Some(&bob), None)
+        .input_value("csrf")
+        .unwrap();
+    let r = request(
+        &a,
+        "POST",
+        "/console/restore",
+        Some(&bob),
+        Some(&wizard_form(&bob_csrf, "wiz", "xbstream", "")),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body
+            .contains("is not authorized to perform: rds:RestoreDBClusterFromS3"),
+        "{}",
+        r.body
+    );
+    assert!(
+        !r.body.contains("Backup sets"),
+        "no plan for a caller who may not restore"
+    );
+    assert!(r.body.contains(r#"class="primary" disabled"#));
+
+    // The real thing: every check passes, the plan is the chain, Launch makes the cluster and
+    // its writer with these values.
+    let r = request(
+        &a,
+        "POST",
+        "/console/restore",
+        Some(&root),
+        Some(&wizard_form(&csrf, "wiz", "xbstream", "")),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(!r.body.contains(r#"<li class="bad">"#), "{}", r.body);
+    assert!(r.body.contains("Applied in this order"), "{}", r.body);
+    assert!(
+        !r.body.contains(common::serve::PASSWORD),
+        "the password stays on the server"
+    );
+    let (binlog_file, binlog_pos, _) = common::expected_binlog(&common::expected_for("xbstream"));
+    let wizard = r.input_value("wizard").unwrap();
+    let launched = request(
+        &a,
+        "POST",
+        "/console/restore/launch",
+        Some(&root),
+        Some(&[("csrf", &csrf), ("wizard", &wizard)]),
+    );
+    assert_eq!(
+        (launched.status, launched.header("location")),
+        (303, Some("/console/clusters/wiz")),
+        "{}",
+        launched.body
+    );
+    // A second Launch of the same pre-flight makes nothing.
+    let again = request(
+        &a,
+        "POST",
+        "/console/restore/launch",
+        Some(&root),
+        Some(&[("csrf", &csrf), ("wizard", &wizard)]),
+    );
+    assert_eq!(again.status, 400);
+    assert!(again.body.contains("no longer current"), "{}", again.body);
+    serve.wait(
+        "db_cluster_available",
+        serde_json::json!({ "DBClusterIdentifier": "wiz" }),
+    );
+    serve.wait(
+        "db_instance_available",
+        serde_json::json!({ "DBInstanceIdentifier": "wiz-instance-1" }),
+    );
+    let page = request(&a, "GET", "/console/clusters/wiz", Some(&root), None);
+    assert!(
+        page.body.contains(&format!("{binlog_file}:{binlog_pos}")),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("s3://xbstream"), "{}", page.body);
+    assert!(page.body.contains("wiz-instance-1"), "{}", page.body);
+}

@@ -1,7 +1,9 @@
 //! The web console in a real headless Chromium (Debian's, through chromedriver), as a person
-//! uses it: signing in with the keyboard only, the clusters list, a cluster's page with its
-//! endpoint and events, a narrow (390 px) phone-sized window, a delete confirmed by typing
-//! the cluster's name, sign-out. A screenshot of each step goes to
+//! walks the seed: signing in with the keyboard only, the Restore-from-S3 wizard on a bucket
+//! of real backups with its pre-flight, Launch, the cluster going from `creating` to
+//! `available` with its writer, the recovered binlog position on the cluster's page and in
+//! the events, a narrow (390 px) phone-sized window, a delete confirmed by typing the
+//! cluster's name, sign-out. A screenshot of each step goes to
 //! `target/tmp/console-screenshots/` (not committed).
 
 mod common;
@@ -18,13 +20,12 @@ use ferry_testkit::Browser;
 const CLUSTER: &str = "orders";
 
 #[test]
-fn a_person_signs_in_finds_a_cluster_and_deletes_it_in_chromium() {
+fn a_person_restores_a_cluster_with_the_wizard_and_deletes_it_in_chromium() {
     let (_tmp, dir) = data_dir();
-    let files = tempfile::tempdir().unwrap();
-    let serve = Serve::start(&dir, files.path(), &[]);
-    let port = ferry_testkit::free_port();
-    serve.create_cluster_with_writer(CLUSTER, "Secret-pass-1", port);
+    let serve = Serve::start(&dir, &common::fixtures().join("chains"), &[]);
     let (akid, secret) = read_key(&serve.credentials());
+    let (binlog_file, binlog_pos, _) = common::expected_binlog(&common::expected_for("xbstream"));
+    let binlog = format!("{binlog_file}:{binlog_pos}");
     let base = serve.endpoint();
     let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots");
 
@@ -77,31 +78,117 @@ fn a_person_signs_in_finds_a_cluster_and_deletes_it_in_chromium() {
             .send_keys(&Key::Enter.to_string())
             .await
             .unwrap();
-        b.wait_for("table", Duration::from_secs(10)).await.unwrap();
+        b.wait_for("a.button", Duration::from_secs(10))
+            .await
+            .unwrap();
         assert!(c.current_url().await.unwrap().path().ends_with("/console/clusters"));
-        let text = b.text().await.unwrap();
-        assert!(text.contains(CLUSTER) && text.contains("available"), "{text}");
-        assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
-        b.screenshot("clusters").await.unwrap();
+        assert!(b.text().await.unwrap().contains("No clusters yet"));
+        b.screenshot("clusters-empty").await.unwrap();
 
-        // The cluster's page: endpoint, the command to connect, the writer, its events.
-        c.find(Locator::LinkText(CLUSTER))
+        // The seed's wizard: source backup details, DB details, advanced settings.
+        c.find(Locator::Css("a.button"))
             .await
             .unwrap()
             .click()
             .await
             .unwrap();
-        b.wait_for("#confirm", Duration::from_secs(10)).await.unwrap();
+        b.wait_for("#S3BucketName", Duration::from_secs(10))
+            .await
+            .unwrap();
+        for (id, value) in [
+            ("SourceEngineVersion", "10.11"),
+            ("S3BucketName", "xbstream"),
+            ("S3IngestionRoleArn", common::serve::ROLE),
+            ("DBClusterIdentifier", CLUSTER),
+            ("MasterUserPassword", common::serve::PASSWORD),
+        ] {
+            c.find(Locator::Id(id))
+                .await
+                .unwrap()
+                .send_keys(value)
+                .await
+                .unwrap();
+        }
+        b.screenshot("wizard").await.unwrap();
+        c.find(Locator::Css("form.wizard button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+
+        // The pre-flight: every check passed, the chain in order, then Launch.
+        b.wait_for("ul.checks", Duration::from_secs(60))
+            .await
+            .unwrap();
+        let text = b.text().await.unwrap();
+        assert!(!text.contains('✗'), "a check failed:\n{text}");
+        assert!(text.contains("Applied in this order"), "{text}");
+        assert!(text.contains(&binlog), "the newest set's binlog position: {text}");
+        b.screenshot("pre-flight").await.unwrap();
+        c.find(Locator::Css("form[action='/console/restore/launch'] button"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+
+        // The new cluster: creating (the page reloads itself), then available with its writer.
+        b.wait_for("h1 .status", Duration::from_secs(10))
+            .await
+            .unwrap();
+        assert!(c
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with(&format!("/console/clusters/{CLUSTER}")));
+        b.screenshot("creating").await.unwrap();
+        let until = std::time::Instant::now() + Duration::from_secs(300);
+        loop {
+            let text = b.text().await.unwrap();
+            let writer_up = text
+                .lines()
+                .any(|l| l.contains(&format!("{CLUSTER}-instance-1")) && l.contains("available"));
+            if writer_up {
+                break;
+            }
+            assert!(std::time::Instant::now() < until, "not available:\n{text}");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            c.refresh().await.unwrap();
+        }
         let text = b.text().await.unwrap();
         for want in [
-            format!("{CLUSTER}-1"),
+            format!("{CLUSTER}-instance-1"),
             "writer".to_string(),
-            format!("mariadb --host 127.0.0.1 --port {port} --user admin --password"),
-            "Recent events".to_string(),
+            "mariadb --host 127.0.0.1 --port".to_string(),
+            format!("Recovered binlog position\n{binlog}"),
+            "s3://xbstream".to_string(),
         ] {
             assert!(text.contains(&want), "{want} missing:\n{text}");
         }
         b.screenshot("cluster").await.unwrap();
+
+        // The recovered position in the events, as the seed finds it.
+        c.find(Locator::LinkText("All events of this cluster"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        b.wait_for("form.filters", Duration::from_secs(10))
+            .await
+            .unwrap();
+        let text = b.text().await.unwrap();
+        assert!(
+            text.contains(&format!(
+                "Recovered from Binary log filename '{binlog_file}', position '{binlog_pos}'."
+            )),
+            "{text}"
+        );
+        b.screenshot("events").await.unwrap();
+        c.back().await.unwrap();
+        b.wait_for("#confirm", Duration::from_secs(10)).await.unwrap();
 
         // Readable on a phone: nothing wider than the window but the tables' own scrollers.
         c.set_window_size(390, 844).await.unwrap();
@@ -144,7 +231,7 @@ fn a_person_signs_in_finds_a_cluster_and_deletes_it_in_chromium() {
         let mut shot_deleting = false;
         loop {
             let text = b.text().await.unwrap();
-            if text.contains("DBCluster orders not found.") {
+            if text.contains(&format!("DBCluster {CLUSTER} not found.")) {
                 break;
             }
             assert!(

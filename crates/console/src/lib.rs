@@ -14,6 +14,7 @@
 //! /console/clusters           the clusters: status, engine, endpoint, instances
 //! /console/clusters/{id}      one cluster: facts, connect command, instances, events, delete
 //! /console/events             events, newest first, filtered by source and time, paged
+//! /console/restore            the Restore-from-S3 wizard: form -> pre-flight -> Launch
 //! /console/static/console.css the one stylesheet
 //! ```
 //!
@@ -29,6 +30,7 @@ use axum::Router;
 use ferry_control::{ControlPlane, Principal};
 
 pub mod pages;
+pub mod restore;
 pub mod session;
 
 use session::{NoSession, Session, Sessions};
@@ -86,6 +88,8 @@ pub fn router(cp: ControlPlane) -> Router {
         .route("/console/clusters/{id}", get(pages::cluster))
         .route("/console/clusters/{id}/delete", post(pages::delete_cluster))
         .route("/console/events", get(pages::events))
+        .route("/console/restore", get(restore::form).post(restore::check))
+        .route("/console/restore/launch", post(restore::launch))
         .route("/console/{*rest}", get(not_found).post(not_found))
         .with_state(Console::new(cp))
 }
@@ -126,10 +130,13 @@ async fn not_found(
 /// What every page's frame shows: its title, who is signed in, the form token.
 pub struct Chrome {
     pub title: String,
-    /// Which menu entry is current (`clusters`, `events`, or empty).
+    /// Which menu entry is current (`clusters`, `restore`, `events`, or empty).
     pub section: &'static str,
     pub user: Option<String>,
     pub csrf: String,
+    /// Reload every 5 s (a page showing work in progress: a restore, a deletion), with no
+    /// script.
+    pub refresh: bool,
 }
 
 impl Chrome {
@@ -144,6 +151,7 @@ impl Chrome {
             section,
             user: Some(user),
             csrf: s.csrf.clone(),
+            refresh: false,
         }
     }
 
@@ -153,6 +161,7 @@ impl Chrome {
             section: "",
             user: None,
             csrf: String::new(),
+            refresh: false,
         }
     }
 }

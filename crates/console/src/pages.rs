@@ -22,7 +22,7 @@ const TIME_FORMAT: &[time::format_description::BorrowedFormatItem<'static>] =
     time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
 
 /// The principal of a signed-in request, with the client's address (`aws:SourceIp`).
-fn principal(
+pub(crate) fn principal(
     console: &Console,
     headers: &HeaderMap,
     peer: Option<Extension<Peer>>,
@@ -34,7 +34,7 @@ fn principal(
 
 /// The page for an error of the API's handler: its message (a 4xx says what is wrong, as the
 /// API would), or, for a failure inside ferry, a generic one with an id to find it in the log.
-fn api_error(chrome: Chrome, e: &ApiError) -> Response {
+pub(crate) fn api_error(chrome: Chrome, e: &ApiError) -> Response {
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     if e.status >= 500 {
         let id = uuid::Uuid::new_v4();
@@ -55,11 +55,11 @@ fn api_error(chrome: Chrome, e: &ApiError) -> Response {
 }
 
 /// Whether a POST carries the session's CSRF token.
-fn csrf_ok(s: &Session, sent: &str) -> bool {
+pub(crate) fn csrf_ok(s: &Session, sent: &str) -> bool {
     !sent.is_empty() && session::same_secret(&s.csrf, sent)
 }
 
-fn csrf_refused(s: &Session) -> Response {
+pub(crate) fn csrf_refused(s: &Session) -> Response {
     message(
         StatusCode::FORBIDDEN,
         Chrome::for_session("Refused", "", s),
@@ -314,10 +314,13 @@ pub async fn clusters(
         pairs.push(("Marker", m));
     }
     let params = Params::from_pairs(pairs);
-    let chrome = Chrome::for_session("Clusters", "clusters", &s);
+    let mut chrome = Chrome::for_session("Clusters", "clusters", &s);
     match Handler::new(console.cp(), &p, &params).describe_db_clusters() {
         Ok(page) => html(&ClustersPage {
-            chrome,
+            chrome: {
+                chrome.refresh = page.items.iter().any(in_progress);
+                chrome
+            },
             rows: page.items.iter().map(ClusterRow::of).collect(),
             next: page.marker,
         }),
@@ -406,6 +409,8 @@ fn cluster_page(
         Err(e) => return api_error(chrome, &e),
     };
     let c = ClusterRow::of(&view);
+    let mut chrome = chrome;
+    chrome.refresh = in_progress(&view) && delete_error.is_none();
     let filter = [
         ("Filters.Filter.1.Name", "db-cluster-id"),
         ("Filters.Filter.1.Values.Value.1", id),
@@ -469,6 +474,20 @@ fn cluster_page(
         *r.status_mut() = StatusCode::BAD_REQUEST;
     }
     r
+}
+
+/// A cluster being restored, created or deleted: its page reloads itself.
+fn in_progress(v: &ClusterView) -> bool {
+    use ferry_control::model::ClusterStatus;
+    matches!(
+        v.cluster.status,
+        ClusterStatus::Creating | ClusterStatus::Deleting
+    ) || v.members.iter().any(|i| {
+        matches!(
+            i.status,
+            InstanceStatus::Creating | InstanceStatus::Starting | InstanceStatus::Deleting
+        )
+    })
 }
 
 fn not_found_error(id: &str) -> ApiError {
@@ -557,7 +576,7 @@ pub async fn delete_cluster(
 }
 
 /// `s` escaped for one path segment or query value.
-fn url_part(s: &str) -> String {
+pub(crate) fn url_part(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 

@@ -53,13 +53,23 @@ pub enum NoSession {
 
 pub struct Sessions {
     by_hash: Mutex<HashMap<[u8; 32], Entry>>,
+    /// Wizard values waiting for their Launch (they hold the master password, which is
+    /// never sent back to the browser): by wizard id, with the key that made them.
+    stash: Mutex<HashMap<String, Stashed>>,
     config: ConsoleConfig,
+}
+
+struct Stashed {
+    access_key_id: String,
+    values: Vec<(String, String)>,
+    at: Instant,
 }
 
 impl Sessions {
     pub fn new(config: ConsoleConfig) -> Sessions {
         Sessions {
             by_hash: Mutex::new(HashMap::new()),
+            stash: Mutex::new(HashMap::new()),
             config,
         }
     }
@@ -108,6 +118,42 @@ impl Sessions {
     /// Ends the session of `token` (sign-out, or its key is gone).
     pub fn remove(&self, token: &str) {
         self.lock().remove(&hash(token));
+    }
+
+    /// Keeps a wizard's values for `s`'s key until its Launch (or the session idle time);
+    /// returns the id its review page carries.
+    pub fn stash(&self, s: &Session, values: Vec<(String, String)>) -> String {
+        let id = random_token();
+        let mut map = self
+            .stash
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let idle = self.config.session_idle;
+        map.retain(|_, v| v.at.elapsed() < idle);
+        map.insert(
+            id.clone(),
+            Stashed {
+                access_key_id: s.access_key_id.clone(),
+                values,
+                at: Instant::now(),
+            },
+        );
+        id
+    }
+
+    /// The values stashed under `id` by `s`'s key (taken: a Launch uses them once).
+    pub fn take_stash(&self, s: &Session, id: &str) -> Option<Vec<(String, String)>> {
+        let mut map = self
+            .stash
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let fresh = map.get(id).is_some_and(|v| {
+            v.access_key_id == s.access_key_id && v.at.elapsed() < self.config.session_idle
+        });
+        if !fresh {
+            return None;
+        }
+        map.remove(id).map(|v| v.values)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Entry>> {

@@ -25,6 +25,7 @@ use crate::model::{Cluster, ClusterId, ClusterStatus, Job, JobKind};
 use crate::secrets;
 
 mod restore;
+pub(crate) use restore::ingestion_gate;
 mod setup;
 
 const STAGE_RESTORE: u8 = 0;

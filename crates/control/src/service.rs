@@ -47,6 +47,7 @@ pub use imports::{
 mod ingestion;
 pub use ingestion::IngestionRole;
 mod instances;
+pub mod preflight;
 mod replication;
 mod tags;
 

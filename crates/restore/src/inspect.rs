@@ -244,12 +244,42 @@ fn report_for(set: &SetSource, name: &str, meta: Result<&SetMeta, String>) -> Se
     r
 }
 
+/// The metadata of one listed set (an archive may hold several backup sets).
+async fn set_meta_of(
+    source: &Source,
+    fetcher: &Fetcher,
+    set: &SetSource,
+    listing: &Listing,
+    progress: &Progress,
+) -> Result<(Found, Vec<String>), RestoreError> {
+    let r = match set.layout {
+        SetLayout::Directory { .. } => {
+            let meta = directory_set_meta(source, fetcher, set, listing).await;
+            Ok((vec![(set.name.clone(), meta)], Vec::new()))
+        }
+        SetLayout::Stream { .. } => stream_set_meta(source, fetcher, set, listing).await,
+    };
+    progress.set_done();
+    r
+}
+
 pub async fn inspect(
     source: &Source,
     fetch: FetchOptions,
     progress: Arc<Progress>,
 ) -> Result<InspectReport, RestoreError> {
-    let (discovery, listing) = discover_sets(source, &progress, None).await?;
+    inspect_with(source, fetch, progress, None).await
+}
+
+/// [`inspect`], every listed object passing `gate` first (the control plane's pre-flight
+/// reads the backup as the ingestion role may, as the restore would).
+pub async fn inspect_with(
+    source: &Source,
+    fetch: FetchOptions,
+    progress: Arc<Progress>,
+    gate: Option<&crate::listing::ObjectGate>,
+) -> Result<InspectReport, RestoreError> {
+    let (discovery, listing) = discover_sets(source, &progress, gate).await?;
     let fetcher = Fetcher::new(source.store.clone(), fetch, progress.clone());
     let stream_bytes: u64 = discovery
         .sets
@@ -260,29 +290,16 @@ pub async fn inspect(
     progress.set_totals(stream_bytes, discovery.sets.len() as u64);
     progress.set_phase(Phase::Download, "reading backup metadata");
 
+    // The futures are made up front by a named function, not by a closure inside the
+    // stream: a closure over borrowed sets would make this future `Send` only for one
+    // lifetime, and the control plane's pre-flight runs it in a request handler.
+    let reads: Vec<_> = discovery
+        .sets
+        .iter()
+        .map(|set| set_meta_of(source, &fetcher, set, &listing, &progress))
+        .collect();
     let results: Vec<Result<(Found, Vec<String>), RestoreError>> =
-        stream::iter(discovery.sets.iter())
-            .map(|set| {
-                let fetcher = &fetcher;
-                let listing = &listing;
-                let progress = &progress;
-                async move {
-                    let r = match set.layout {
-                        SetLayout::Directory { .. } => {
-                            let meta = directory_set_meta(source, fetcher, set, listing).await;
-                            Ok((vec![(set.name.clone(), meta)], Vec::new()))
-                        }
-                        SetLayout::Stream { .. } => {
-                            stream_set_meta(source, fetcher, set, listing).await
-                        }
-                    };
-                    progress.set_done();
-                    r
-                }
-            })
-            .buffered(2)
-            .collect()
-            .await;
+        stream::iter(reads).buffered(2).collect().await;
 
     let mut problems: Vec<String> = discovery.problems.iter().map(|p| p.to_string()).collect();
     let mut set_reports = Vec::new();

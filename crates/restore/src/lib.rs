@@ -20,7 +20,7 @@ pub mod staging;
 
 pub use error::RestoreError;
 pub use fetch::FetchOptions;
-pub use inspect::{inspect, InspectReport};
+pub use inspect::{inspect, inspect_with, InspectReport};
 pub use progress::{Phase, Progress};
 pub use restore::{restore, RestoreOptions, RestoreReport};
 pub use source::{S3Options, Source, SourceUrl};

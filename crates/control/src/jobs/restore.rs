@@ -18,7 +18,7 @@ use crate::model::{Cluster, ClusterId, S3Origin};
 
 /// The ingestion role as it is now (it may have changed since the API call), and a gate that
 /// lets the restore read an object only when the role's policies allow `s3:GetObject` on it.
-fn ingestion_gate(ctx: &Arc<Ctx>, origin: &S3Origin) -> Result<ObjectGate, JobError> {
+pub(crate) fn ingestion_gate(ctx: &Arc<Ctx>, origin: &S3Origin) -> Result<ObjectGate, JobError> {
     let role = ctx
         .authz
         .ingestion_role(&ctx.store, &origin.ingestion_role_arn)?

@@ -16,16 +16,7 @@ impl ControlPlane {
         let _creating = self.inner.create_lock.lock().await;
         self.refuse_existing(&req.id)?;
         self.check_ingestion_role(&req.ingestion_role_arn, &req.bucket, &req.prefix)?;
-        // A bucket ferry cannot map is refused at once, as RDS does for a bucket it cannot see.
-        self.ctx()
-            .config
-            .bucket_source(&req.bucket, &req.prefix)
-            .map_err(|e| match e {
-                crate::config::ConfigError::BucketNotFound { .. } => {
-                    ControlError::InvalidS3Bucket(bucket_refusal(&req.bucket))
-                }
-                other => ControlError::InvalidS3Bucket(other.to_string()),
-            })?;
+        self.bucket_source(&req.bucket, &req.prefix)?;
         let origin = S3Origin {
             bucket: req.bucket.clone(),
             prefix: req.prefix.clone(),
@@ -76,7 +67,7 @@ impl ControlPlane {
     /// prefix; refused as RDS refuses: `InvalidParameterValue` for the role,
     /// `InvalidS3BucketFault` for the bucket, each with ferry's reason appended. Each object's
     /// `s3:GetObject` is checked by the job as the listing goes, before it is read.
-    fn check_ingestion_role(
+    pub(super) fn check_ingestion_role(
         &self,
         role_arn: &str,
         bucket: &str,
@@ -101,8 +92,26 @@ impl ControlPlane {
             .map_err(refused)
     }
 
+    /// Where ferry reads `bucket` from: a bucket it cannot map is refused at once, as RDS
+    /// does for a bucket it cannot see.
+    pub(super) fn bucket_source(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> Result<(ferry_restore::SourceUrl, ferry_restore::S3Options), ControlError> {
+        self.ctx()
+            .config
+            .bucket_source(bucket, prefix)
+            .map_err(|e| match e {
+                crate::config::ConfigError::BucketNotFound { .. } => {
+                    ControlError::InvalidS3Bucket(bucket_refusal(bucket))
+                }
+                other => ControlError::InvalidS3Bucket(other.to_string()),
+            })
+    }
+
     /// `DBClusterAlreadyExistsFault` comes before any other check on the request, as in RDS.
-    fn refuse_existing(&self, id: &ClusterId) -> Result<(), ControlError> {
+    pub(super) fn refuse_existing(&self, id: &ClusterId) -> Result<(), ControlError> {
         match self.ctx().store.get_cluster(id)? {
             Some(_) => Err(ControlError::ClusterAlreadyExists(id.clone())),
             None => Ok(()),
