@@ -509,6 +509,47 @@ fn the_restore_wizard_checks_before_it_launches() {
         "{}",
         launched.body
     );
+    // While it restores, its page shows the progress and follows it live: the events stream
+    // progress (percent and text) until the job ends, then `done`.
+    let page = request(&a, "GET", "/console/clusters/wiz", Some(&root), None);
+    let creating = page.body.contains(r#"id="progress""#);
+    if creating {
+        assert!(page.body.contains("<progress"), "{}", page.body);
+        assert!(
+            page.body.contains("/console/static/live.js"),
+            "{}",
+            page.body
+        );
+    }
+    let events = request(
+        &a,
+        "GET",
+        "/console/clusters/wiz/progress",
+        Some(&root),
+        None,
+    );
+    assert_eq!(events.status, 200);
+    assert_eq!(events.header("content-type"), Some("text/event-stream"));
+    let progress: Vec<serde_json::Value> = events
+        .body
+        .split("\n\n")
+        .filter(|e| e.contains("event: progress"))
+        .map(|e| {
+            let data = e.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
+            serde_json::from_str(data).unwrap()
+        })
+        .collect();
+    let last = events
+        .body
+        .trim_end()
+        .rsplit("\n\n")
+        .next()
+        .unwrap_or_default();
+    assert!(last.starts_with("event: done"), "{}", events.body);
+    for p in &progress {
+        assert!(p["percent"].as_u64().unwrap() <= 100, "{p}");
+        assert!(p["text"].as_str().unwrap().contains('%'), "{p}");
+    }
     // A second Launch of the same pre-flight makes nothing.
     let again = request(
         &a,
@@ -523,6 +564,20 @@ fn the_restore_wizard_checks_before_it_launches() {
         "db_cluster_available",
         serde_json::json!({ "DBClusterIdentifier": "wiz" }),
     );
+    // The writer comes once the cluster is available (the console adds it then).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !serve
+        .aws(&[
+            "rds",
+            "describe-db-instances",
+            "--db-instance-identifier",
+            "wiz-instance-1",
+        ])
+        .ok
+    {
+        assert!(Instant::now() < deadline, "the writer was not added");
+        std::thread::sleep(Duration::from_millis(250));
+    }
     serve.wait(
         "db_instance_available",
         serde_json::json!({ "DBInstanceIdentifier": "wiz-instance-1" }),

@@ -1,5 +1,7 @@
 //! ferry's web console, served by `ferry serve` under `/console`: server-rendered HTML
-//! (askama templates, checked at compile time), no script, no asset from outside the binary.
+//! (askama templates, checked at compile time), no asset from outside the binary, and one
+//! small script of its own (`static/live.js`: a restore's progress, live, by server-sent
+//! events); every page reads without it.
 //!
 //! The console is another client of the control plane, not a second path into it: every
 //! page and form builds the parameters of an API action and calls the same typed handler the
@@ -12,7 +14,9 @@
 //! /console/sign-in            GET form, POST access key id + secret -> session cookie
 //! /console/sign-out           POST
 //! /console/clusters           the clusters: status, engine, endpoint, instances
-//! /console/clusters/{id}      one cluster: facts, connect command, instances, events, delete
+//! /console/clusters/{id}      one cluster: facts, restore progress, connect command,
+//!                             instances, events, delete
+//! /console/clusters/{id}/progress  server-sent events of a restore's progress
 //! /console/events             events, newest first, filtered by source and time, paged
 //! /console/restore            the Restore-from-S3 wizard: form -> pre-flight -> Launch
 //! /console/static/console.css the one stylesheet
@@ -79,6 +83,7 @@ pub fn router(cp: ControlPlane) -> Router {
         .route("/console", get(root))
         .route("/console/", get(root))
         .route("/console/static/console.css", get(stylesheet))
+        .route("/console/static/live.js", get(live_script))
         .route(
             "/console/sign-in",
             get(pages::sign_in_form).post(pages::sign_in),
@@ -87,6 +92,10 @@ pub fn router(cp: ControlPlane) -> Router {
         .route("/console/clusters", get(pages::clusters))
         .route("/console/clusters/{id}", get(pages::cluster))
         .route("/console/clusters/{id}/delete", post(pages::delete_cluster))
+        .route(
+            "/console/clusters/{id}/progress",
+            get(pages::progress_events),
+        )
         .route("/console/events", get(pages::events))
         .route("/console/restore", get(restore::form).post(restore::check))
         .route("/console/restore/launch", post(restore::launch))
@@ -99,11 +108,24 @@ async fn root() -> Redirect {
 }
 
 async fn stylesheet() -> Response {
-    let mut r = include_str!("../static/console.css").into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/css; charset=utf-8"),
-    );
+    asset(
+        include_str!("../static/console.css"),
+        "text/css; charset=utf-8",
+    )
+}
+
+async fn live_script() -> Response {
+    asset(
+        include_str!("../static/live.js"),
+        "text/javascript; charset=utf-8",
+    )
+}
+
+/// One of the console's own files, compiled in.
+fn asset(body: &'static str, content_type: &'static str) -> Response {
+    let mut r = body.into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     r.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=3600"),
@@ -137,6 +159,9 @@ pub struct Chrome {
     /// Reload every 5 s (a page showing work in progress: a restore, a deletion), with no
     /// script.
     pub refresh: bool,
+    /// The page follows its progress live (server-sent events, `static/live.js`) and reloads
+    /// only without script.
+    pub live: bool,
 }
 
 impl Chrome {
@@ -152,6 +177,7 @@ impl Chrome {
             user: Some(user),
             csrf: s.csrf.clone(),
             refresh: false,
+            live: false,
         }
     }
 
@@ -162,6 +188,7 @@ impl Chrome {
             user: None,
             csrf: String::new(),
             refresh: false,
+            live: false,
         }
     }
 }
@@ -201,8 +228,9 @@ pub fn html(t: &impl Template) -> Response {
             h.insert(
                 header::CONTENT_SECURITY_POLICY,
                 HeaderValue::from_static(
-                    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
-                     frame-ancestors 'none'; base-uri 'none'",
+                    "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; \
+                     connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+                     base-uri 'none'",
                 ),
             );
             h.insert(

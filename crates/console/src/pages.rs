@@ -12,6 +12,7 @@ use ferry_api::params::Params;
 use ferry_api::rds::Handler;
 use ferry_api::server::Peer;
 use ferry_control::model::{Event, InstanceStatus};
+use ferry_control::service::CreationProgress;
 use ferry_control::{ClusterView, Principal};
 use serde::Deserialize;
 
@@ -377,11 +378,44 @@ impl Decision {
     }
 }
 
+/// A restore's progress as the cluster page shows it (and its live events carry).
+pub struct ProgressView {
+    pub percent: u8,
+    pub text: String,
+}
+
+impl ProgressView {
+    pub fn of(p: &CreationProgress) -> ProgressView {
+        let mb = |b: u64| format!("{:.1} MB", b as f64 / 1e6);
+        let mut text = format!("{}: {}%", p.phase, p.percent);
+        if p.bytes_total > 0 {
+            text.push_str(&format!(", {} of {}", mb(p.bytes_done), mb(p.bytes_total)));
+        }
+        if p.files_total > 0 {
+            text.push_str(&format!(", {} of {} files", p.files_done, p.files_total));
+        }
+        if let Some(eta) = p.eta_secs {
+            text.push_str(&match eta {
+                0..=59 => format!(", about {eta} s left"),
+                _ => format!(", about {} min {} s left", eta / 60, eta % 60),
+            });
+        }
+        if !p.detail.is_empty() {
+            text.push_str(&format!(" ({})", p.detail));
+        }
+        ProgressView {
+            percent: p.percent,
+            text,
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "cluster.html")]
 struct ClusterPage {
     chrome: Chrome,
     c: ClusterRow,
+    progress: Option<ProgressView>,
     connect: Option<String>,
     instances: Vec<InstanceRow>,
     events: Vec<EventRow>,
@@ -409,8 +443,13 @@ fn cluster_page(
         Err(e) => return api_error(chrome, &e),
     };
     let c = ClusterRow::of(&view);
+    let progress = (view.cluster.status == ferry_control::model::ClusterStatus::Creating)
+        .then(|| cp.creation_progress(&view.cluster.id))
+        .flatten()
+        .map(|p| ProgressView::of(&p));
     let mut chrome = chrome;
     chrome.refresh = in_progress(&view) && delete_error.is_none();
+    chrome.live = progress.is_some();
     let filter = [
         ("Filters.Filter.1.Name", "db-cluster-id"),
         ("Filters.Filter.1.Values.Value.1", id),
@@ -464,6 +503,7 @@ fn cluster_page(
     let mut r = html(&ClusterPage {
         chrome,
         c,
+        progress,
         connect,
         instances,
         events,
@@ -508,6 +548,66 @@ pub async fn cluster(
         Ok((s, p)) => cluster_page(&console, &s, &p, &id, None),
         Err(why) => to_sign_in(why),
     }
+}
+
+/// Server-sent events of a cluster's restore: `progress` every second while its creation
+/// job runs (JSON: `percent`, `text`), then one `done` (the page reloads). Authorized as the
+/// cluster's page; the stream ends when the session does.
+pub async fn progress_events(
+    State(console): State<Console>,
+    headers: HeaderMap,
+    peer: Option<Extension<Peer>>,
+    Path(id): Path<String>,
+) -> Response {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    let (s, p) = match principal(&console, &headers, peer) {
+        Ok(x) => x,
+        Err(why) => return to_sign_in(why),
+    };
+    let params = Params::from_pairs([("DBClusterIdentifier", id.as_str())]);
+    let view = match Handler::new(console.cp(), &p, &params).describe_db_clusters() {
+        Ok(page) => match page.items.into_iter().next() {
+            Some(v) => v,
+            None => return api_error(Chrome::for_session(&id, "", &s), &not_found_error(&id)),
+        },
+        Err(e) => return api_error(Chrome::for_session(&id, "", &s), &e),
+    };
+    let cluster = view.cluster.id;
+    let token = headers
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| session::cookie(c, session::COOKIE))
+        .unwrap_or_default()
+        .to_string();
+    let events = futures::stream::unfold(Some(true), move |state| {
+        let (console, cluster, token) = (console.clone(), cluster.clone(), token.clone());
+        async move {
+            let first = state?;
+            if !first {
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+            let event = match console.sessions().get(&token) {
+                Err(_) => None,
+                Ok(_) => console.cp().creation_progress(&cluster),
+            };
+            Some(match event {
+                Some(p) => {
+                    let v = ProgressView::of(&p);
+                    let data = serde_json::json!({ "percent": v.percent, "text": v.text });
+                    (
+                        Ok::<_, std::convert::Infallible>(
+                            Event::default().event("progress").data(data.to_string()),
+                        ),
+                        Some(false),
+                    )
+                }
+                None => (Ok(Event::default().event("done").data("")), None),
+            })
+        }
+    });
+    Sse::new(events)
+        .keep_alive(KeepAlive::default())
+        .into_response()
 }
 
 #[derive(Deserialize)]

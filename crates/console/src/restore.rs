@@ -523,7 +523,7 @@ async fn launch_values(
 }
 
 /// How often the cluster is looked at while the writer waits for it, and for how long.
-const WRITER_POLL: std::time::Duration = std::time::Duration::from_secs(2);
+const WRITER_POLL: std::time::Duration = std::time::Duration::from_secs(1);
 const WRITER_PATIENCE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 /// `CreateDBInstance` for the launched cluster's writer as soon as the cluster is

@@ -163,6 +163,22 @@ impl Jobs {
         running.get(id).map(JobHandle::percent).unwrap_or(0)
     }
 
+    /// Where the cluster's running job is: its restore's progress and `PercentProgress`
+    /// (`None` when no job runs).
+    pub(crate) fn progress(
+        &self,
+        id: &ClusterId,
+    ) -> Option<(ferry_restore::progress::Snapshot, u8, bool)> {
+        let running = self.running.lock().expect("jobs lock poisoned");
+        running.get(id).map(|h| {
+            (
+                h.progress.snapshot(),
+                h.percent(),
+                h.stage.load(Ordering::Relaxed) == STAGE_BOOTSTRAP,
+            )
+        })
+    }
+
     /// Interrupts the cluster's job, if one runs, and waits until it is gone.
     pub(crate) async fn abort(&self, id: &ClusterId) {
         let handle = self.running.lock().expect("jobs lock poisoned").remove(id);

@@ -37,6 +37,7 @@ pub use iam_policies::{
 };
 
 mod clusters;
+pub use clusters::CreationProgress;
 pub mod iam_identities;
 mod iam_policies;
 mod imports;

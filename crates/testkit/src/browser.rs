@@ -98,9 +98,19 @@ impl Browser {
         Ok(path)
     }
 
-    /// The text of the page's body, as a user reads it.
+    /// The text of the page's body, as a user reads it. A page that reloads itself (a live
+    /// page whose work ended) may replace the body between finding and reading it: that is
+    /// asked again, for up to 10 s.
     pub async fn text(&self) -> anyhow::Result<String> {
-        Ok(self.client.find(Locator::Css("body")).await?.text().await?)
+        let until = Instant::now() + Duration::from_secs(10);
+        loop {
+            let read = async { self.client.find(Locator::Css("body")).await?.text().await };
+            match read.await {
+                Ok(text) => return Ok(text),
+                Err(e) if Instant::now() > until => return Err(e.into()),
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
     }
 
     /// Waits (polling, up to `deadline`) for an element matching `css` to appear.

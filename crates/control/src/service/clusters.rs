@@ -320,6 +320,33 @@ impl ControlPlane {
         }
     }
 
+    /// Where a cluster's creation job is, for a person watching it (the console): `None`
+    /// when no job runs. The caller authorizes as for DescribeDBClusters.
+    pub fn creation_progress(&self, id: &ClusterId) -> Option<CreationProgress> {
+        let (s, percent, bootstrap) = self.inner.jobs.progress(id)?;
+        let bytes_done = (s.bytes_done + s.bytes_reused).min(s.bytes_total);
+        // By bytes while downloading: what is left at the rate so far (reused bytes cost
+        // nothing, so they are not part of the rate).
+        let eta_secs = (s.phase == ferry_restore::Phase::Download && s.bytes_done > 0).then(|| {
+            let rate = s.bytes_done as f64 / s.elapsed_secs.max(0.001);
+            (s.bytes_total.saturating_sub(bytes_done) as f64 / rate).round() as u64
+        });
+        Some(CreationProgress {
+            phase: if bootstrap {
+                "starting the engine"
+            } else {
+                s.phase.label()
+            },
+            detail: s.detail,
+            bytes_done,
+            bytes_total: s.bytes_total,
+            files_done: s.files_done,
+            files_total: s.files_total,
+            percent,
+            eta_secs,
+        })
+    }
+
     fn progress_percent(&self, id: &ClusterId) -> u8 {
         self.inner.jobs.percent(id)
     }
@@ -544,4 +571,20 @@ fn bucket_refusal(bucket: &str) -> String {
     format!(
         "The specified bucket {bucket} can't be found or Amazon RDS isn't authorized to access the specified Amazon S3 bucket. Verify the SourceS3BucketName and S3IngestionRoleArn values and try again."
     )
+}
+
+/// A cluster creation job's progress, as [`ControlPlane::creation_progress`] reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreationProgress {
+    /// `listing`, `download`, `prepare`, `finalize`, `done`, or `starting the engine`.
+    pub phase: &'static str,
+    pub detail: String,
+    pub bytes_done: u64,
+    pub bytes_total: u64,
+    pub files_done: u64,
+    pub files_total: u64,
+    /// `PercentProgress`.
+    pub percent: u8,
+    /// Seconds left while downloading, at the rate so far.
+    pub eta_secs: Option<u64>,
 }
