@@ -591,3 +591,163 @@ fn the_restore_wizard_checks_before_it_launches() {
     assert!(page.body.contains("s3://xbstream"), "{}", page.body);
     assert!(page.body.contains("wiz-instance-1"), "{}", page.body);
 }
+
+#[test]
+fn iam_pages_make_a_user_with_a_key_and_a_policy_and_simulate_it() {
+    let (_tmp, dir) = data_dir();
+    let files = tempfile::tempdir().unwrap();
+    let serve = Serve::start(&dir, files.path(), &[]);
+    let a = addr(&serve);
+    let root = sign_in(&a, &read_key(&serve.credentials()));
+    let page = request(&a, "GET", "/console/iam", Some(&root), None);
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("ferry-s3-import"),
+        "the roles: {}",
+        page.body
+    );
+    let csrf = page.input_value("csrf").unwrap();
+
+    // A user, made from the form; the same name again gets IAM's own refusal.
+    let r = request(
+        &a,
+        "POST",
+        "/console/iam/users",
+        Some(&root),
+        Some(&[("csrf", &csrf), ("user_name", "carol")]),
+    );
+    assert_eq!(
+        (r.status, r.header("location")),
+        (303, Some("/console/iam/users/carol"))
+    );
+    let r = request(
+        &a,
+        "POST",
+        "/console/iam/users",
+        Some(&root),
+        Some(&[("csrf", &csrf), ("user_name", "carol")]),
+    );
+    assert_eq!(r.status, 400);
+    assert!(
+        r.body.contains("User with name carol already exists."),
+        "{}",
+        r.body
+    );
+    let r = request(
+        &a,
+        "POST",
+        "/console/iam/users",
+        Some(&root),
+        Some(&[("user_name", "dave")]),
+    );
+    assert_eq!(r.status, 403, "no token, no user");
+
+    // An access key: its secret on that one answer, never again.
+    let r = request(
+        &a,
+        "POST",
+        "/console/iam/users/carol",
+        Some(&root),
+        Some(&[("csrf", &csrf), ("action", "create-key")]),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let field = |body: &str, id: &str| {
+        let at = body.find(&format!(r#"<code id="{id}">"#)).unwrap() + id.len() + 12;
+        body[at..at + body[at..].find('<').unwrap()].to_string()
+    };
+    let key = (
+        field(&r.body, "new-key-id"),
+        field(&r.body, "new-key-secret"),
+    );
+    assert_eq!(key.1.len(), 40, "{key:?}");
+    let page = request(&a, "GET", "/console/iam/users/carol", Some(&root), None);
+    assert!(page.body.contains(&key.0));
+    assert!(!page.body.contains(&key.1), "the secret is shown once");
+
+    // A policy (made with the AWS CLI), attached from the user's page.
+    let policy = serve
+        .aws(&[
+            "iam",
+            "create-policy",
+            "--policy-name",
+            "look-only",
+            "--policy-document",
+            r#"{"Version":"2012-10-17","Statement":[{"Sid":"Look","Effect":"Allow","Action":"rds:Describe*","Resource":"*"}]}"#,
+        ])
+        .json();
+    let policy_arn = policy["Policy"]["Arn"].as_str().unwrap().to_string();
+    let r = request(
+        &a,
+        "POST",
+        "/console/iam/users/carol",
+        Some(&root),
+        Some(&[
+            ("csrf", &csrf),
+            ("action", "attach"),
+            ("policy_arn", &policy_arn),
+        ]),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body.contains(&format!("<code>{policy_arn}</code>")),
+        "{}",
+        r.body
+    );
+    let r = request(
+        &a,
+        "POST",
+        "/console/iam/users/carol",
+        Some(&root),
+        Some(&[
+            ("csrf", &csrf),
+            ("action", "attach"),
+            ("policy_arn", "arn:aws:iam::000000000000:policy/nope"),
+        ]),
+    );
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("nope"), "{}", r.body);
+
+    // The simulator names the deciding statement, and the default deny.
+    let carol = "arn:aws:iam::000000000000:user/carol";
+    let r = request(
+        &a,
+        "GET",
+        &format!("/console/iam/simulate?principal_arn={carol}&action=rds:DescribeDBClusters"),
+        Some(&root),
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Allowed"), "{}", r.body);
+    assert!(
+        r.body
+            .contains("Decided by policy look-only, statement Look."),
+        "{}",
+        r.body
+    );
+    let r = request(
+        &a,
+        "GET",
+        &format!("/console/iam/simulate?principal_arn={carol}&action=rds:DeleteDBCluster"),
+        Some(&root),
+        None,
+    );
+    assert!(
+        r.body.contains("Not allowed") && r.body.contains("implicitDeny"),
+        "{}",
+        r.body
+    );
+
+    // Carol signs in with her new key and sees what her policy lets her see.
+    let carol_session = sign_in(&a, &key);
+    let r = request(&a, "GET", "/console/clusters", Some(&carol_session), None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = request(&a, "GET", "/console/iam", Some(&carol_session), None);
+    assert_eq!(r.status, 200);
+    assert!(
+        r.body
+            .contains("is not authorized to perform: iam:ListUsers"),
+        "{}",
+        r.body
+    );
+}

@@ -19,6 +19,8 @@
 //! /console/clusters/{id}/progress  server-sent events of a restore's progress
 //! /console/events             events, newest first, filtered by source and time, paged
 //! /console/restore            the Restore-from-S3 wizard: form -> pre-flight -> Launch
+//! /console/iam                users (create; access keys; attach policies), roles, policies
+//! /console/iam/simulate       the policy simulator
 //! /console/static/console.css the one stylesheet
 //! ```
 //!
@@ -33,6 +35,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use ferry_control::{ControlPlane, Principal};
 
+pub mod iam;
 pub mod pages;
 pub mod restore;
 pub mod session;
@@ -98,6 +101,13 @@ pub fn router(cp: ControlPlane) -> Router {
         )
         .route("/console/events", get(pages::events))
         .route("/console/restore", get(restore::form).post(restore::check))
+        .route("/console/iam", get(iam::overview))
+        .route("/console/iam/users", post(iam::create_user))
+        .route(
+            "/console/iam/users/{name}",
+            get(iam::user).post(iam::user_action),
+        )
+        .route("/console/iam/simulate", get(iam::simulate))
         .route("/console/restore/launch", post(restore::launch))
         .route("/console/{*rest}", get(not_found).post(not_found))
         .with_state(Console::new(cp))
@@ -152,7 +162,7 @@ async fn not_found(
 /// What every page's frame shows: its title, who is signed in, the form token.
 pub struct Chrome {
     pub title: String,
-    /// Which menu entry is current (`clusters`, `restore`, `events`, or empty).
+    /// Which menu entry is current (`clusters`, `restore`, `events`, `iam`, or empty).
     pub section: &'static str,
     pub user: Option<String>,
     pub csrf: String,
