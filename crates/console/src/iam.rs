@@ -19,7 +19,7 @@ use ferry_api::server::Peer;
 use ferry_control::Principal;
 use serde::Deserialize;
 
-use crate::pages::{api_error, csrf_ok, csrf_refused, principal, url_part};
+use crate::pages::{api_error, form_sender, principal, url_part};
 use crate::session::Session;
 use crate::{html, to_sign_in, Chrome, Console};
 
@@ -200,13 +200,10 @@ pub async fn create_user(
     peer: Option<Extension<Peer>>,
     Form(f): Form<CreateUserForm>,
 ) -> Response {
-    let (s, p) = match principal(&console, &headers, peer) {
+    let (s, p) = match form_sender(&console, &headers, peer, &f.csrf) {
         Ok(x) => x,
-        Err(why) => return to_sign_in(why),
+        Err(refused) => return refused.into_response(),
     };
-    if !csrf_ok(&s, &f.csrf) {
-        return csrf_refused(&s);
-    }
     let name = f.user_name.trim();
     match call(&console, &p, "CreateUser", &[("UserName", name)]).await {
         Ok(_) => Redirect::to(&format!("/console/iam/users/{}", url_part(name))).into_response(),
@@ -337,13 +334,10 @@ pub async fn user_action(
     Path(name): Path<String>,
     Form(f): Form<UserActionForm>,
 ) -> Response {
-    let (s, p) = match principal(&console, &headers, peer) {
+    let (s, p) = match form_sender(&console, &headers, peer, &f.csrf) {
         Ok(x) => x,
-        Err(why) => return to_sign_in(why),
+        Err(refused) => return refused.into_response(),
     };
-    if !csrf_ok(&s, &f.csrf) {
-        return csrf_refused(&s);
-    }
     let result = match f.action.as_str() {
         "create-key" => call(&console, &p, "CreateAccessKey", &[("UserName", &name)])
             .await

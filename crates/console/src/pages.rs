@@ -33,6 +33,36 @@ pub(crate) fn principal(
     Ok((s, p))
 }
 
+/// Why a form is not acted on: no session (to the sign-in page), or not this session's
+/// token (refused).
+pub(crate) enum Refused {
+    SignIn(NoSession),
+    Csrf(Session),
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        match self {
+            Refused::SignIn(why) => to_sign_in(why),
+            Refused::Csrf(s) => csrf_refused(&s),
+        }
+    }
+}
+
+/// The sender of a form: signed in, and the form carries the session's CSRF token.
+pub(crate) fn form_sender(
+    console: &Console,
+    headers: &HeaderMap,
+    peer: Option<Extension<Peer>>,
+    csrf: &str,
+) -> Result<(Session, Principal), Refused> {
+    let (s, p) = principal(console, headers, peer).map_err(Refused::SignIn)?;
+    if !csrf_ok(&s, csrf) {
+        return Err(Refused::Csrf(s));
+    }
+    Ok((s, p))
+}
+
 /// The page for an error of the API's handler: its message (a 4xx says what is wrong, as the
 /// API would), or, for a failure inside ferry, a generic one with an id to find it in the log.
 pub(crate) fn api_error(chrome: Chrome, e: &ApiError) -> Response {
@@ -207,12 +237,8 @@ pub async fn sign_out(
     headers: HeaderMap,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    let (s, _) = match signed_in(&console, &headers) {
-        Ok(x) => x,
-        Err(why) => return to_sign_in(why),
-    };
-    if !csrf_ok(&s, &f.csrf) {
-        return csrf_refused(&s);
+    if let Err(refused) = form_sender(&console, &headers, None, &f.csrf) {
+        return refused.into_response();
     }
     if let Some(token) = headers
         .get(header::COOKIE)
@@ -627,13 +653,10 @@ pub async fn delete_cluster(
     Path(id): Path<String>,
     Form(f): Form<DeleteForm>,
 ) -> Response {
-    let (s, p) = match principal(&console, &headers, peer) {
+    let (s, p) = match form_sender(&console, &headers, peer, &f.csrf) {
         Ok(x) => x,
-        Err(why) => return to_sign_in(why),
+        Err(refused) => return refused.into_response(),
     };
-    if !csrf_ok(&s, &f.csrf) {
-        return csrf_refused(&s);
-    }
     if f.confirm.trim() != id {
         let why = format!("Type {id} exactly to confirm the deletion.");
         return cluster_page(&console, &s, &p, &id, Some(why));

@@ -401,13 +401,11 @@ pub async fn check(
     peer: Option<Extension<Peer>>,
     Form(values): Form<BTreeMap<String, String>>,
 ) -> Response {
-    let (s, p) = match crate::pages::principal(&console, &headers, peer) {
+    let csrf = values.get("csrf").map(String::as_str).unwrap_or("");
+    let (s, p) = match crate::pages::form_sender(&console, &headers, peer, csrf) {
         Ok(x) => x,
-        Err(why) => return to_sign_in(why),
+        Err(refused) => return refused.into_response(),
     };
-    if !crate::pages::csrf_ok(&s, values.get("csrf").map(String::as_str).unwrap_or("")) {
-        return crate::pages::csrf_refused(&s);
-    }
     let class = values
         .get("DBInstanceClass")
         .map(|c| c.trim())
@@ -455,13 +453,10 @@ pub async fn launch(
     peer: Option<Extension<Peer>>,
     Form(f): Form<LaunchForm>,
 ) -> Response {
-    let (s, p) = match crate::pages::principal(&console, &headers, peer) {
+    let (s, p) = match crate::pages::form_sender(&console, &headers, peer, &f.csrf) {
         Ok(x) => x,
-        Err(why) => return to_sign_in(why),
+        Err(refused) => return refused.into_response(),
     };
-    if !crate::pages::csrf_ok(&s, &f.csrf) {
-        return crate::pages::csrf_refused(&s);
-    }
     let Some(values) = console.sessions().take_stash(&s, &f.wizard) else {
         return message(
             StatusCode::BAD_REQUEST,

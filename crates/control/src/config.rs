@@ -61,7 +61,9 @@ use ferry_base::Secret;
 use ferry_restore::{S3Options, SourceUrl};
 use serde::Deserialize;
 
+mod api;
 mod console;
+pub use api::ApiLimits;
 pub use console::ConsoleConfig;
 
 use crate::validate;
@@ -201,28 +203,6 @@ impl FromStr for PortRange {
     }
 }
 
-/// The API's HTTP edge: how long a client may take to send a request, and how many
-/// connections are served at once (more wait in the listen backlog until one closes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ApiLimits {
-    /// From the connection's start (or the previous answer) to a request's last header line;
-    /// past it the connection is closed.
-    pub header_read_timeout: Duration,
-    /// From the headers to the body's last byte; past it the answer is 408 `RequestTimeout`.
-    pub body_read_timeout: Duration,
-    pub max_connections: usize,
-}
-
-impl Default for ApiLimits {
-    fn default() -> ApiLimits {
-        ApiLimits {
-            header_read_timeout: Duration::from_secs(30),
-            body_read_timeout: Duration::from_secs(60),
-            max_connections: 512,
-        }
-    }
-}
-
 /// The validated configuration of `ferry serve`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -348,21 +328,13 @@ struct RawConfig {
     server_uids: Option<String>,
     sandbox: Option<bool>,
     storage: Option<RawStorage>,
-    api: Option<RawApi>,
+    api: Option<api::RawApi>,
     guardian: Option<RawGuardian>,
     iam: Option<RawIam>,
     import: Option<RawImport>,
     console: Option<console::RawConsole>,
     #[serde(default)]
     bucket: Vec<RawBucket>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawApi {
-    header_read_timeout_secs: Option<u64>,
-    body_read_timeout_secs: Option<u64>,
-    max_connections: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -512,7 +484,7 @@ impl Config {
             .and_then(|s| s.file_root)
             .map(|root| file_root(&root).map_err(|e| invalid("storage.file_root", e)))
             .transpose()?;
-        let api = api_limits(raw.api.unwrap_or_default()).map_err(|(k, e)| invalid(k, e))?;
+        let api = api::api_limits(raw.api.unwrap_or_default()).map_err(|(k, e)| invalid(k, e))?;
         let console =
             console::console(raw.console.unwrap_or_default()).map_err(|(k, e)| invalid(k, e))?;
         let guardian_interval = match raw.guardian.and_then(|g| g.interval_ms) {
@@ -699,38 +671,6 @@ fn is_host(h: &str) -> bool {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
-}
-
-/// The `[api]` table: timeouts of 1 s to 1 h, 1 to 65536 connections.
-fn api_limits(raw: RawApi) -> Result<ApiLimits, (&'static str, String)> {
-    let d = ApiLimits::default();
-    let secs = |key, v: Option<u64>, default: Duration| match v {
-        None => Ok(default),
-        Some(s @ 1..=3600) => Ok(Duration::from_secs(s)),
-        Some(s) => Err((key, format!("{s} is not between 1 and 3600 seconds"))),
-    };
-    Ok(ApiLimits {
-        header_read_timeout: secs(
-            "api.header_read_timeout_secs",
-            raw.header_read_timeout_secs,
-            d.header_read_timeout,
-        )?,
-        body_read_timeout: secs(
-            "api.body_read_timeout_secs",
-            raw.body_read_timeout_secs,
-            d.body_read_timeout,
-        )?,
-        max_connections: match raw.max_connections {
-            None => d.max_connections,
-            Some(n @ 1..=65536) => n,
-            Some(n) => {
-                return Err((
-                    "api.max_connections",
-                    format!("{n} is not between 1 and 65536"),
-                ))
-            }
-        },
-    })
 }
 
 /// `/dir` or `file:///dir`: an existing directory, absolute.

@@ -32,6 +32,19 @@ pub struct RestoreFromS3Request {
     pub tags: Vec<Tag>,
 }
 
+impl RestoreFromS3Request {
+    /// Where the cluster is restored from, as the cluster records it.
+    pub fn origin(&self) -> crate::model::S3Origin {
+        crate::model::S3Origin {
+            bucket: self.bucket.clone(),
+            prefix: self.prefix.clone(),
+            ingestion_role_arn: self.ingestion_role_arn.clone(),
+            source_engine: self.source_engine.clone(),
+            source_engine_version: self.source_engine_version.clone(),
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct CreateClusterRequest {
     pub id: ClusterId,

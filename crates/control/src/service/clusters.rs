@@ -17,13 +17,7 @@ impl ControlPlane {
         self.refuse_existing(&req.id)?;
         self.check_ingestion_role(&req.ingestion_role_arn, &req.bucket, &req.prefix)?;
         self.bucket_source(&req.bucket, &req.prefix)?;
-        let origin = S3Origin {
-            bucket: req.bucket.clone(),
-            prefix: req.prefix.clone(),
-            ingestion_role_arn: req.ingestion_role_arn.clone(),
-            source_engine: req.source_engine.clone(),
-            source_engine_version: req.source_engine_version.clone(),
-        };
+        let origin = req.origin();
         let cluster = self.new_cluster(
             &req.id,
             req.engine,

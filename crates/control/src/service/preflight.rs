@@ -16,7 +16,6 @@ use ferry_restore::{FetchOptions, Progress, Source};
 
 use super::ControlPlane;
 use crate::error::ControlError;
-use crate::model::S3Origin;
 use crate::requests::RestoreFromS3Request;
 
 /// How long reading the backup's metadata may take before the pre-flight says so.
@@ -101,13 +100,7 @@ impl ControlPlane {
         let (true, Some((url, s3))) = (ok, mapped) else {
             return Ok(Preflight { checks, plan: None });
         };
-        let origin = S3Origin {
-            bucket: req.bucket.clone(),
-            prefix: req.prefix.clone(),
-            ingestion_role_arn: req.ingestion_role_arn.clone(),
-            source_engine: req.source_engine.clone(),
-            source_engine_version: req.source_engine_version.clone(),
-        };
+        let origin = req.origin();
         let what = format!(
             "the role may read every object under {location}, and the backup there is restorable"
         );
