@@ -1,9 +1,10 @@
 //! The web console in a real headless Chromium (Debian's, through chromedriver), as a person
 //! walks the seed: signing in with the keyboard only, the Restore-from-S3 wizard on a bucket
-//! of real backups with its pre-flight, Launch, the cluster going from `creating` to
+//! of real backups with its pre-flight (a bad prefix caught first), Launch, the cluster going from `creating` to
 //! `available` with its writer, the recovered binlog position on the cluster's page and in
 //! the events, a narrow (390 px) phone-sized window, a delete confirmed by typing the
-//! cluster's name, sign-out. A screenshot of each step goes to
+//! cluster's name, sign-out, and a user who may only look seeing IAM's denial in the
+//! pre-flight with Launch disabled. A screenshot of each step goes to
 //! `target/tmp/console-screenshots/` (not committed).
 
 mod common;
@@ -24,6 +25,31 @@ fn a_person_restores_a_cluster_with_the_wizard_and_deletes_it_in_chromium() {
     let (_tmp, dir) = data_dir();
     let serve = Serve::start(&dir, &common::fixtures().join("chains"), &[]);
     let (akid, secret) = read_key(&serve.credentials());
+    serve
+        .aws(&["iam", "create-user", "--user-name", "viewer"])
+        .json();
+    serve
+        .aws(&[
+            "iam",
+            "put-user-policy",
+            "--user-name",
+            "viewer",
+            "--policy-name",
+            "look",
+            "--policy-document",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"rds:Describe*","Resource":"*"}]}"#,
+        ])
+        .succeeds();
+    let k = serve
+        .aws(&["iam", "create-access-key", "--user-name", "viewer"])
+        .json();
+    let viewer = (
+        k["AccessKey"]["AccessKeyId"].as_str().unwrap().to_string(),
+        k["AccessKey"]["SecretAccessKey"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    );
     let (binlog_file, binlog_pos, _) = common::expected_binlog(&common::expected_for("xbstream"));
     let binlog = format!("{binlog_file}:{binlog_pos}");
     let base = serve.endpoint();
@@ -85,42 +111,31 @@ fn a_person_restores_a_cluster_with_the_wizard_and_deletes_it_in_chromium() {
         assert!(b.text().await.unwrap().contains("No clusters yet"));
         b.screenshot("clusters-empty").await.unwrap();
 
-        // The seed's wizard: source backup details, DB details, advanced settings.
+        // The seed's wizard: source backup details, DB details, advanced settings. A prefix
+        // with no backup first: the pre-flight says so, and Launch stays disabled.
         c.find(Locator::Css("a.button"))
             .await
             .unwrap()
             .click()
             .await
             .unwrap();
-        b.wait_for("#S3BucketName", Duration::from_secs(10))
-            .await
-            .unwrap();
-        for (id, value) in [
-            ("SourceEngineVersion", "10.11"),
-            ("S3BucketName", "xbstream"),
-            ("S3IngestionRoleArn", common::serve::ROLE),
-            ("DBClusterIdentifier", CLUSTER),
-            ("MasterUserPassword", common::serve::PASSWORD),
-        ] {
-            c.find(Locator::Id(id))
-                .await
-                .unwrap()
-                .send_keys(value)
-                .await
-                .unwrap();
-        }
-        b.screenshot("wizard").await.unwrap();
-        c.find(Locator::Css("form.wizard button[type=submit]"))
+        fill_wizard(&mut b, "nothing-here").await;
+        let text = b.text().await.unwrap();
+        assert!(
+            text.contains("no backup sets found under s3://xbstream/nothing-here"),
+            "{text}"
+        );
+        assert!(launch_disabled(&b).await, "Launch must be disabled");
+        b.screenshot("pre-flight-bad-prefix").await.unwrap();
+        c.find(Locator::LinkText("Start over"))
             .await
             .unwrap()
             .click()
             .await
             .unwrap();
+        fill_wizard(&mut b, "").await;
 
         // The pre-flight: every check passed, the chain in order, then Launch.
-        b.wait_for("ul.checks", Duration::from_secs(60))
-            .await
-            .unwrap();
         let text = b.text().await.unwrap();
         assert!(!text.contains('✗'), "a check failed:\n{text}");
         assert!(text.contains("Applied in this order"), "{text}");
@@ -262,6 +277,80 @@ fn a_person_restores_a_cluster_with_the_wizard_and_deletes_it_in_chromium() {
         b.wait_for("#access_key_id", Duration::from_secs(10))
             .await
             .unwrap();
+
+        // A user who may only look: the pre-flight's first finding is IAM's denial, and
+        // Launch is disabled with the reason on hover.
+        sign_in(&b, &viewer).await;
+        c.goto(&format!("{base}/console/restore")).await.unwrap();
+        fill_wizard(&mut b, "").await;
+        let text = b.text().await.unwrap();
+        assert!(
+            text.contains("is not authorized to perform: rds:RestoreDBClusterFromS3"),
+            "{text}"
+        );
+        assert!(launch_disabled(&b).await);
+        b.screenshot("pre-flight-denied").await.unwrap();
         b.close().await;
     });
+}
+
+/// Fills the wizard for the xbstream chain under `prefix` and asks for the pre-flight.
+async fn fill_wizard(b: &mut Browser, prefix: &str) {
+    let c = b.client.clone();
+    b.wait_for("#S3BucketName", Duration::from_secs(10))
+        .await
+        .unwrap();
+    for (id, value) in [
+        ("SourceEngineVersion", "10.11"),
+        ("S3BucketName", "xbstream"),
+        ("S3Prefix", prefix),
+        ("S3IngestionRoleArn", common::serve::ROLE),
+        ("DBClusterIdentifier", CLUSTER),
+        ("MasterUserPassword", common::serve::PASSWORD),
+    ] {
+        let field = c.find(Locator::Id(id)).await.unwrap();
+        field.clear().await.unwrap();
+        field.send_keys(value).await.unwrap();
+    }
+    b.screenshot("wizard").await.unwrap();
+    c.find(Locator::Css("form.wizard button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait_for("ul.checks", Duration::from_secs(60))
+        .await
+        .unwrap();
+}
+
+async fn launch_disabled(b: &Browser) -> bool {
+    let button = b
+        .client
+        .find(Locator::Css(
+            "form[action='/console/restore/launch'] button",
+        ))
+        .await
+        .unwrap();
+    button.attr("disabled").await.unwrap().is_some()
+}
+
+/// Signs in on the sign-in page with `key`.
+async fn sign_in(b: &Browser, key: &(String, String)) {
+    let c = &b.client;
+    b.wait_for("#access_key_id", Duration::from_secs(10))
+        .await
+        .unwrap();
+    c.find(Locator::Id("access_key_id"))
+        .await
+        .unwrap()
+        .send_keys(&key.0)
+        .await
+        .unwrap();
+    let secret = c.find(Locator::Id("secret_access_key")).await.unwrap();
+    secret.send_keys(&key.1).await.unwrap();
+    secret.send_keys(&Key::Enter.to_string()).await.unwrap();
+    b.wait_for("a.button", Duration::from_secs(10))
+        .await
+        .unwrap();
 }
