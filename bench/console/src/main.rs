@@ -6,9 +6,7 @@
 //! visit). The figures are wall time per request seen by the client, so they include the
 //! HTTP exchange on top of the server's work.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use ferry_control::config::Config;
 use ferry_control::layout::Layout;
@@ -17,6 +15,7 @@ use ferry_control::model::{
 };
 use ferry_control::store::NewEvent;
 use ferry_control::ControlPlane;
+use ferry_testkit::http::{read_key, request, sign_in};
 
 const CLUSTERS: usize = 100;
 const EVENTS_PER_CLUSTER: usize = 100;
@@ -159,93 +158,7 @@ fn measure(addr: &str, path: &str, session: &str, n: usize) -> (f64, f64) {
     (at(0.50), at(0.99))
 }
 
-/// One GET with the session cookie; returns the status (the body is read and dropped).
+/// One GET with the session cookie; returns the status.
 fn get(addr: &str, path: &str, session: &str) -> u16 {
-    let (status, _, _) = exchange(
-        addr,
-        &format!(
-            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: {session}\r\nConnection: close\r\n\r\n"
-        ),
-    );
-    status
-}
-
-fn exchange(addr: &str, request: &str) -> (u16, String, String) {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("a timeout");
-    s.write_all(request.as_bytes()).expect("send");
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).expect("read");
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    (status, head.to_string(), body.to_string())
-}
-
-fn read_key(path: &std::path::Path) -> (String, String) {
-    let text = std::fs::read_to_string(path).expect("the admin credentials");
-    let get = |key: &str| {
-        text.lines()
-            .filter_map(|l| l.split_once('='))
-            .find(|(k, _)| k.trim() == key)
-            .map(|(_, v)| v.trim().to_string())
-            .expect("a key in the credentials file")
-    };
-    (get("aws_access_key_id"), get("aws_secret_access_key"))
-}
-
-/// Signs in as the form does; returns the `Cookie` header value of the session.
-fn sign_in(addr: &str, key: &(String, String)) -> String {
-    let (_, head, body) = exchange(
-        addr,
-        &format!("GET /console/sign-in HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
-    );
-    let cookie = |head: &str, name: &str| {
-        head.lines()
-            .filter_map(|l| l.split_once(':'))
-            .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
-            .find_map(|(_, v)| {
-                let pair = v.trim().split(';').next()?;
-                pair.strip_prefix(&format!("{name}=")).map(str::to_string)
-            })
-            .expect("the cookie")
-    };
-    let pre = cookie(&head, "ferry_signin");
-    let at = body
-        .find("name=\"csrf\" value=\"")
-        .expect("the form's token")
-        + 19;
-    let token = &body[at..at + 64];
-    let form = format!(
-        "csrf={token}&access_key_id={}&secret_access_key={}",
-        enc(&key.0),
-        enc(&key.1)
-    );
-    let (status, head, _) = exchange(
-        addr,
-        &format!(
-            "POST /console/sign-in HTTP/1.1\r\nHost: {addr}\r\nCookie: ferry_signin={pre}\r\n\
-             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
-             Connection: close\r\n\r\n{form}",
-            form.len()
-        ),
-    );
-    assert_eq!(status, 303, "sign-in");
-    format!("ferry_session={}", cookie(&head, "ferry_session"))
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    request(addr, "GET", path, Some(session), None).status
 }

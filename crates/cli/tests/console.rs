@@ -7,45 +7,13 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::http::{read_key, request, sign_in};
-use common::serve::{data_dir, Serve};
+use common::serve::{data_dir, Serve, LOOK_ONLY};
+use ferry_testkit::http::{read_key, request, sign_in};
 
 const CLUSTER: &str = "shop";
 
 fn addr(serve: &Serve) -> String {
     format!("127.0.0.1:{}", serve.port)
-}
-
-/// A user `name` whose only policy is `policy`; returns its key.
-fn user_with_policy(serve: &Serve, name: &str, policy: &str) -> (String, String) {
-    serve
-        .aws(&["iam", "create-user", "--user-name", name])
-        .json();
-    serve
-        .aws(&[
-            "iam",
-            "put-user-policy",
-            "--user-name",
-            name,
-            "--policy-name",
-            "console",
-            "--policy-document",
-            policy,
-        ])
-        .succeeds();
-    let key = serve
-        .aws(&["iam", "create-access-key", "--user-name", name])
-        .json();
-    (
-        key["AccessKey"]["AccessKeyId"]
-            .as_str()
-            .unwrap()
-            .to_string(),
-        key["AccessKey"]["SecretAccessKey"]
-            .as_str()
-            .unwrap()
-            .to_string(),
-    )
 }
 
 #[test]
@@ -206,11 +174,7 @@ fn sign_in_pages_and_forms_as_a_browser_sees_them() {
 
     // A user allowed to look only: the delete button is disabled with IAM's decision, and
     // the form sent anyway is refused with the same words; the cluster stays.
-    let viewer = user_with_policy(
-        &serve,
-        "viewer",
-        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"rds:Describe*","Resource":"*"}]}"#,
-    );
+    let viewer = serve.user_with_policy("viewer", LOOK_ONLY);
     let bob = sign_in(&a, &viewer);
     let page = request(
         &a,
@@ -449,11 +413,7 @@ fn the_restore_wizard_checks_before_it_launches() {
 
     // A user who may look but not restore: the denial is the pre-flight's first finding,
     // and nothing of the bucket is read for them.
-    let viewer = user_with_policy(
-        &serve,
-        "viewer",
-        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"rds:Describe*","Resource":"*"}]}"#,
-    );
+    let viewer = serve.user_with_policy("viewer", LOOK_ONLY);
     let bob = sign_in(&a, &viewer);
     let bob_csrf = request(&a, "GET", "/console/restore", Some(&bob), None)
         .input_value("csrf")
@@ -546,6 +506,9 @@ fn the_restore_wizard_checks_before_it_launches() {
         .next()
         .unwrap_or_default();
     assert!(last.starts_with("event: done"), "{}", events.body);
+    // The page showed the job running a moment ago, and the stream's first event is sent at
+    // once: it reports the job.
+    assert!(!creating || !progress.is_empty(), "{}", events.body);
     for p in &progress {
         assert!(p["percent"].as_u64().unwrap() <= 100, "{p}");
         assert!(p["text"].as_str().unwrap().contains('%'), "{p}");

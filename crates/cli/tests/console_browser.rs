@@ -11,11 +11,11 @@ mod common;
 
 use std::time::Duration;
 
-use common::http::read_key;
 use common::replication::runtime;
-use common::serve::{data_dir, Serve};
+use common::serve::{data_dir, Serve, LOOK_ONLY};
 use fantoccini::key::Key;
 use fantoccini::Locator;
+use ferry_testkit::http::read_key;
 use ferry_testkit::Browser;
 
 const CLUSTER: &str = "orders";
@@ -25,31 +25,7 @@ fn a_person_restores_a_cluster_with_the_wizard_and_deletes_it_in_chromium() {
     let (_tmp, dir) = data_dir();
     let serve = Serve::start(&dir, &common::fixtures().join("chains"), &[]);
     let (akid, secret) = read_key(&serve.credentials());
-    serve
-        .aws(&["iam", "create-user", "--user-name", "viewer"])
-        .json();
-    serve
-        .aws(&[
-            "iam",
-            "put-user-policy",
-            "--user-name",
-            "viewer",
-            "--policy-name",
-            "look",
-            "--policy-document",
-            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"rds:Describe*","Resource":"*"}]}"#,
-        ])
-        .succeeds();
-    let k = serve
-        .aws(&["iam", "create-access-key", "--user-name", "viewer"])
-        .json();
-    let viewer = (
-        k["AccessKey"]["AccessKeyId"].as_str().unwrap().to_string(),
-        k["AccessKey"]["SecretAccessKey"]
-            .as_str()
-            .unwrap()
-            .to_string(),
-    );
+    let viewer = serve.user_with_policy("viewer", LOOK_ONLY);
     let (binlog_file, binlog_pos, _) = common::expected_binlog(&common::expected_for("xbstream"));
     let binlog = format!("{binlog_file}:{binlog_pos}");
     let base = serve.endpoint();

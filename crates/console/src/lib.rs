@@ -274,16 +274,20 @@ pub fn to_sign_in(why: NoSession) -> Response {
     Redirect::to(to).into_response()
 }
 
+/// The session token a request's cookie carries.
+pub fn session_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| session::cookie(c, session::COOKIE))
+}
+
 /// The signed-in session of a request and its principal, or why there is none.
 pub fn signed_in(
     console: &Console,
     headers: &HeaderMap,
 ) -> Result<(Session, Principal), NoSession> {
-    let token = headers
-        .get(header::COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|c| session::cookie(c, session::COOKIE))
-        .ok_or(NoSession::Missing)?;
+    let token = session_token(headers).ok_or(NoSession::Missing)?;
     let s = console.sessions().get(token)?;
     // A key deactivated or deleted since sign-in ends the session.
     if console.cp().access_key(&s.access_key_id).is_none() {

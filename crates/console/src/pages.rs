@@ -17,7 +17,7 @@ use ferry_control::{ClusterView, Principal};
 use serde::Deserialize;
 
 use crate::session::{self, NoSession, Session};
-use crate::{html, message, signed_in, to_sign_in, Chrome, Console};
+use crate::{html, message, session_token, signed_in, to_sign_in, Chrome, Console};
 
 const TIME_FORMAT: &[time::format_description::BorrowedFormatItem<'static>] =
     time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
@@ -240,11 +240,7 @@ pub async fn sign_out(
     if let Err(refused) = form_sender(&console, &headers, None, &f.csrf) {
         return refused.into_response();
     }
-    if let Some(token) = headers
-        .get(header::COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|c| session::cookie(c, session::COOKIE))
-    {
+    if let Some(token) = session_token(&headers) {
         console.sessions().remove(token);
     }
     let mut r = Redirect::to("/console/sign-in").into_response();
@@ -599,12 +595,7 @@ pub async fn progress_events(
         Err(e) => return api_error(Chrome::for_session(&id, "", &s), &e),
     };
     let cluster = view.cluster.id;
-    let token = headers
-        .get(header::COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|c| session::cookie(c, session::COOKIE))
-        .unwrap_or_default()
-        .to_string();
+    let token = session_token(&headers).unwrap_or_default().to_string();
     let events = futures::stream::unfold(Some(true), move |state| {
         let (console, cluster, token) = (console.clone(), cluster.clone(), token.clone());
         async move {

@@ -12,6 +12,7 @@
 //!   test cuts (RST), refuses or blackholes and restores at will, counting what it did.
 //! - [`Browser`]: Debian's headless Chromium driven through chromedriver (WebDriver, with
 //!   `fantoccini`), screenshots written where the test says, for the web console's tests.
+//! - [`http`]: a small HTTP/1.1 client that signs in to the console and reads its pages.
 //! - [`fixtures_dir`] and small helpers ([`free_port`], [`short_tempdir`], [`venv_bin`]).
 //!
 //! It is used as a dev-dependency only; errors are `anyhow` since callers are tests.
@@ -19,6 +20,7 @@
 mod browser;
 mod fault_proxy;
 mod fixtures;
+pub mod http;
 mod mariadb;
 mod runtime;
 mod s3_server;

@@ -5,7 +5,6 @@
 #![allow(dead_code)]
 
 pub mod cutover_faults;
-pub mod http;
 pub mod replication;
 pub mod serve;
 

@@ -328,6 +328,28 @@ except botocore.exceptions.WaiterError as e:
         );
     }
 
+    /// A new IAM user `name` whose only (inline) policy is `policy`; returns its access key.
+    pub fn user_with_policy(&self, name: &str, policy: &str) -> (String, String) {
+        self.aws(&["iam", "create-user", "--user-name", name])
+            .json();
+        self.aws(&[
+            "iam",
+            "put-user-policy",
+            "--user-name",
+            name,
+            "--policy-name",
+            "inline",
+            "--policy-document",
+            policy,
+        ])
+        .succeeds();
+        let key = self
+            .aws(&["iam", "create-access-key", "--user-name", name])
+            .json();
+        let field = |k: &str| key["AccessKey"][k].as_str().unwrap().to_string();
+        (field("AccessKeyId"), field("SecretAccessKey"))
+    }
+
     /// Event messages for one cluster, oldest first.
     pub fn cluster_events(&self, id: &str) -> Vec<String> {
         let v = self
@@ -428,6 +450,8 @@ pub fn kill_leftover_servers(dir: &Path) {
 
 /// The S3 ingestion role tests pass (ferry checks its form only).
 pub const ROLE: &str = "arn:aws:iam::000000000000:role/ferry-s3-import";
+/// A policy that lets its holder look at everything RDS and change nothing.
+pub const LOOK_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"rds:Describe*","Resource":"*"}]}"#;
 /// The master user password of the clusters tests restore.
 pub const PASSWORD: &str = "Master-pw-2024";
 

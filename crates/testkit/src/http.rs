@@ -1,5 +1,6 @@
-//! A small HTTP/1.1 client for the web console's tests: one request per connection, cookies
-//! carried by hand, so a test sees exactly what a browser would get (status, headers, body).
+//! A small HTTP/1.1 client for the web console's tests and benchmark: one request per
+//! connection, cookies carried by hand, so a caller sees exactly what a browser would get
+//! (status, headers, body, chunked bodies joined).
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -130,17 +131,19 @@ fn enc(s: &str) -> String {
         .collect()
 }
 
-/// The access key id and secret in an AWS credentials file.
+/// The access key id and secret of the `default` profile of an AWS credentials file (read by
+/// ferry's own reader of those files).
 pub fn read_key(path: &std::path::Path) -> (String, String) {
-    let text = std::fs::read_to_string(path).expect("credentials file");
-    let get = |key: &str| {
-        text.lines()
-            .filter_map(|l| l.split_once('='))
-            .find(|(k, _)| k.trim() == key)
-            .map(|(_, v)| v.trim().to_string())
-            .unwrap_or_else(|| panic!("{key} in {}", path.display()))
-    };
-    (get("aws_access_key_id"), get("aws_secret_access_key"))
+    use ferry_base::aws_files::{FileKind, Profiles};
+    let creds = Profiles::read(path, FileKind::Credentials)
+        .ok()
+        .flatten()
+        .and_then(|p| p.get("default").and_then(|d| d.credentials()))
+        .unwrap_or_else(|| panic!("no default key in {}", path.display()));
+    (
+        creds.access_key_id,
+        creds.secret_access_key.expose().to_string(),
+    )
 }
 
 /// Signs in to the console with a key; returns the session cookie (`name=value`).
