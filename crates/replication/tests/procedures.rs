@@ -375,7 +375,9 @@ async fn conflicting_row_breaks_and_is_skipped(
     let deadline = Deadline::new("the SQL thread stops on the duplicate", WAIT);
     let (status, error) = loop {
         let status = replica_status(master).await?;
-        if let Some(error) = status.last_sql_error.clone() {
+        // The server records the error a moment before the SQL thread has stopped: wait
+        // for both.
+        if let (Some(error), false) = (status.last_sql_error.clone(), status.sql_running) {
             break (status, error);
         }
         deadline.tick().await?;
