@@ -62,10 +62,9 @@ pub struct FaultStats {
     /// Every injected fault, in order.
     pub events: Vec<FaultEvent>,
     /// The most requests that were in flight at once, each counted from its head arriving
-    /// until the last part of its response starts to flow back (for a stalled response: until
-    /// the pause ends). The client has each of them in flight all that time, so this never
-    /// exceeds the client's own count; with slow responses (a stall on every request) it
-    /// reaches it.
+    /// until its response starts to flow back (for a stalled response: until the pause
+    /// ends). The client has each of them in flight all that time, so this never exceeds the
+    /// client's own count; with slow responses (a stall on every request) it reaches it.
     pub peak_in_flight: u64,
 }
 
@@ -409,30 +408,38 @@ where
             response.content_length()
         };
     let fault = shared.on_response(request, response.status, body_len);
-    client.write_all(&response.to_client_bytes()).await?;
+    let head = response.to_client_bytes();
     let mut body = Body {
         pending: heads.take_rest(),
         upstream,
     };
+    // The request leaves the count before its head is sent back: a response with no body
+    // (a HEAD's) is complete at the client with its head, and the client may send its next
+    // request before this task would get to a later `drop`. A stalled response's body is
+    // longer than `after_bytes` (see the plan), so the client waits for the pause too.
     match fault {
         None | Some(Fault::Status { .. }) => {
             drop(in_flight);
+            client.write_all(&head).await?;
             body.copy_to(client, None).await?;
             Ok(Ending::Close)
         }
         Some(Fault::Reset { after_bytes }) => {
             drop(in_flight);
+            client.write_all(&head).await?;
             body.copy_to(client, Some(after_bytes)).await?;
             client.flush().await?;
             Ok(Ending::Reset)
         }
         Some(Fault::Truncate { after_bytes }) => {
             drop(in_flight);
+            client.write_all(&head).await?;
             body.copy_to(client, Some(after_bytes)).await?;
             client.shutdown().await?;
             Ok(Ending::Close)
         }
         Some(Fault::Stall { after_bytes, pause }) => {
+            client.write_all(&head).await?;
             body.copy_to(client, Some(after_bytes)).await?;
             client.flush().await?;
             tokio::time::sleep(pause).await;
