@@ -104,21 +104,17 @@ pub async fn dispatch(
             return Ok(xml::empty_response(&action, request_id));
         }
         "FerryDescribeReplication" => {
-            let raw = params.required("DBClusterIdentifier")?;
-            h.authorize_ferry("DescribeReplication", &h.cluster_arn_for(raw))?;
-            let view = crate::replication::describe(cp, raw)?;
+            let view = h.describe_replication()?.map(|r| r.view);
+            let members = view.as_ref().map(xml::members).transpose()?;
             Box::new(move |w| {
-                if let Some(v) = &view {
-                    crate::replication::write_view(w, v);
+                if let Some(m) = &members {
+                    crate::replication::write_view(w, m);
                 }
             })
         }
         "FerryCreateIngestionRole" => Box::new(crate::ingestion::create(cp, principal, params)?),
         "FerryCutover" => {
-            let raw = params.required("DBClusterIdentifier")?;
-            h.authorize_ferry("Cutover", &h.cluster_arn_for(raw))?;
-            let req = crate::replication::cutover_request(cp, params)?;
-            let outcome = cp.cutover(&req.cluster, &req.target, req.timeout).await?;
+            let outcome = h.cutover().await?;
             Box::new(move |w| crate::replication::write_cutover(w, &outcome))
         }
         other => match h.import_action(other).await {
@@ -140,9 +136,9 @@ pub async fn dispatch(
 /// the web console calls the same methods with the parameters of its forms, so a page can
 /// never do what the API would refuse.
 pub struct Handler<'a> {
-    cp: &'a ControlPlane,
-    principal: &'a Principal,
-    params: &'a Params,
+    pub(crate) cp: &'a ControlPlane,
+    pub(crate) principal: &'a Principal,
+    pub(crate) params: &'a Params,
 }
 
 impl<'a> Handler<'a> {
@@ -169,8 +165,9 @@ impl Handler<'_> {
         self.authorize_with(action, resource, &keys)
     }
 
-    /// Authorizes ferry's own action `action` (`ferry:` is added) on `resource`.
-    fn authorize_ferry(&self, action: &str, resource: &str) -> Result<(), ApiError> {
+    /// Authorizes ferry's own action `action` (`ferry:` is added) on `resource`, with its
+    /// tags as condition keys (the console asks it before offering a button too).
+    pub fn authorize_ferry(&self, action: &str, resource: &str) -> Result<(), ApiError> {
         Ok(self.cp.authorize_with(
             self.principal,
             &format!("ferry:{action}"),

@@ -15,13 +15,15 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use ferry_control::model::ClusterId;
-use ferry_control::ControlPlane;
+use ferry_control::{ControlPlane, LagPoint};
+use ferry_replication::cutover::CutoverOutcome;
 use ferry_replication::source::{BinlogCoord, SourcePosition};
 use ferry_replication::status::ThreadState;
 use ferry_replication::view::ReplicationView;
 
 use crate::error::ApiError;
-use crate::xml::{self, XmlWriter};
+use crate::rds::Handler;
+use crate::xml::XmlWriter;
 
 /// The element `FerryDescribeReplication` returns the sample in.
 pub const REPLICATION_ELEMENT: &str = "Replication";
@@ -40,17 +42,37 @@ fn existing_cluster(cp: &ControlPlane, raw: &str) -> Result<ClusterId, ApiError>
         .ok_or_else(|| ApiError::from(ferry_control::ControlError::ClusterNotFound(raw.into())))
 }
 
-/// The members of the cluster's latest sample; `None` when it is not replicating.
-pub(crate) fn describe(
-    cp: &ControlPlane,
-    raw: &str,
-) -> Result<Option<Vec<(String, String)>>, ApiError> {
-    let id = existing_cluster(cp, raw)?;
-    let members = cp
-        .replication_view(&id)
-        .map(|v| xml::members(&v))
-        .transpose()?;
-    Ok(members)
+/// A replicating cluster's latest sample and its lag over the samples before it.
+pub struct Replication {
+    pub view: ReplicationView,
+    /// Oldest first, up to [`ferry_control::HISTORY_POINTS`].
+    pub history: Vec<LagPoint>,
+}
+
+impl Handler<'_> {
+    /// `FerryDescribeReplication`: the cluster's latest sample and lag history, authorized as
+    /// `ferry:DescribeReplication` on the cluster; `None` when it is not replicating.
+    pub fn describe_replication(&self) -> Result<Option<Replication>, ApiError> {
+        let raw = self.params.required("DBClusterIdentifier")?;
+        self.authorize_ferry("DescribeReplication", &self.cluster_arn_for(raw))?;
+        let id = existing_cluster(self.cp, raw)?;
+        Ok(self.cp.replication_view(&id).map(|view| Replication {
+            view,
+            history: self.cp.replication_history(&id),
+        }))
+    }
+
+    /// `FerryCutover`: waits until the cluster has executed the source up to the position
+    /// asked, then stops replication; authorized as `ferry:Cutover` on the cluster.
+    pub async fn cutover(&self) -> Result<CutoverOutcome, ApiError> {
+        let raw = self.params.required("DBClusterIdentifier")?;
+        self.authorize_ferry("Cutover", &self.cluster_arn_for(raw))?;
+        let req = cutover_request(self.cp, self.params)?;
+        Ok(self
+            .cp
+            .cutover(&req.cluster, &req.target, req.timeout)
+            .await?)
+    }
 }
 
 pub(crate) fn write_view(w: &mut XmlWriter, members: &[(String, String)]) {
@@ -58,13 +80,13 @@ pub(crate) fn write_view(w: &mut XmlWriter, members: &[(String, String)]) {
 }
 
 /// A validated `FerryCutover` request.
-pub(crate) struct CutoverRequest {
-    pub cluster: ClusterId,
-    pub target: SourcePosition,
-    pub timeout: Duration,
+struct CutoverRequest {
+    cluster: ClusterId,
+    target: SourcePosition,
+    timeout: Duration,
 }
 
-pub(crate) fn cutover_request(
+fn cutover_request(
     cp: &ControlPlane,
     params: &crate::params::Params,
 ) -> Result<CutoverRequest, ApiError> {
@@ -171,7 +193,7 @@ fn label(value: &str) -> String {
         .replace('\n', "\\n")
 }
 
-pub(crate) fn write_cutover(w: &mut XmlWriter, o: &ferry_replication::cutover::CutoverOutcome) {
+pub(crate) fn write_cutover(w: &mut XmlWriter, o: &CutoverOutcome) {
     w.elem("ExecutedLogFile", &o.executed.file);
     w.elem("ExecutedLogPosition", o.executed.pos);
     w.opt_elem("ExecutedGtid", o.gtid.as_deref());
@@ -194,6 +216,7 @@ mod tests {
 
     use super::*;
     use crate::client::Response;
+    use crate::xml;
 
     /// Every field set, every `Option` `Some`, text that needs escaping.
     fn full() -> ReplicationView {

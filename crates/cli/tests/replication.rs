@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::serve::{restore_args, Serve, PASSWORD as MASTER_PASSWORD};
+use ferry_testkit::http::{read_key, request, sign_in};
 use ferry_testkit::{TestPki, TestServer, TestServerOptions};
 use mysql_async::prelude::Queryable;
 use serde_json::json;
@@ -574,6 +575,7 @@ fn catch_up_with_the_source_then_cut_over() {
         );
     });
     caught_up(&serve, &rt, &source, "repl-g");
+    console_shows_replication(&serve, "repl-g");
 
     // ferry serve restarts (its servers with it); replication resumes where it was.
     drop(a);
@@ -647,17 +649,17 @@ fn catch_up_with_the_source_then_cut_over() {
         let mut s = source.admin_conn().await.unwrap();
         s.query_drop("SET GLOBAL read_only = OFF").await.unwrap();
     });
-    let cut = ferry_replication(
-        &serve,
-        &["cutover", "repl-g", "--source", &url],
-        &[("FERRY_SOURCE_PASSWORD", OPERATOR_PASSWORD)],
-    );
-    cut.assert_ok();
-    assert!(
-        cut.stdout.contains("was not made read-only"),
-        "{}",
-        cut.stdout
-    );
+    // G is stopped from the web console: the form's position is the source's (read at the
+    // last sample), which is where the source is now that its writes have stopped.
+    let (file, pos) = rt.block_on(async {
+        let mut c = source.admin_conn().await.unwrap();
+        let row: mysql_async::Row = c.query_first("SHOW MASTER STATUS").await.unwrap().unwrap();
+        (
+            row.get::<String, _>("File").unwrap(),
+            row.get::<u64, _>("Position").unwrap(),
+        )
+    });
+    console_stops_replication(&serve, "repl-g", &file, pos);
     let mut g = master_conn(&rt, port_g);
     rt.block_on(async {
         assert_eq!(
@@ -684,6 +686,74 @@ fn catch_up_with_the_source_then_cut_over() {
     drop(g);
     serve.stop();
     rt.block_on(source.stop()).unwrap();
+}
+
+/// The console's page of a cluster that is replicating, caught up: running, lag 0, the chart
+/// of its samples, the stop form filled in with the source's position; and the live part
+/// that `live.js` fetches.
+fn console_shows_replication(serve: &Serve, cluster: &str) {
+    let addr = format!("127.0.0.1:{}", serve.port);
+    let cookie = sign_in(&addr, &read_key(&serve.credentials()));
+    let path = format!("/console/clusters/{cluster}");
+    let page = request(&addr, "GET", &path, Some(&cookie), None);
+    assert_eq!(page.status, 200, "{}", page.body);
+    for want in [
+        r#"<span class="status status-running">running</span> lag <strong>0.000 s</strong>"#,
+        r#"<svg class="chart""#,
+        r#"<polyline class="line""#,
+        "Stop replication",
+    ] {
+        assert!(page.body.contains(want), "{want} in:\n{}", page.body);
+    }
+    let status = ferry_replication(serve, &["status", cluster], &[]).stdout;
+    let executed = field(&status, "Executed up to").unwrap();
+    let (file, pos) = executed.split_once(':').unwrap();
+    assert_eq!(page.input_value("log_file").as_deref(), Some(file));
+    assert_eq!(page.input_value("log_position").as_deref(), Some(pos));
+    let live = request(
+        &addr,
+        "GET",
+        &format!("{path}/replication"),
+        Some(&cookie),
+        None,
+    );
+    assert_eq!(live.status, 200);
+    assert!(
+        live.body.starts_with(r#"<div id="replication-live""#) && live.body.contains("<svg"),
+        "{}",
+        live.body
+    );
+}
+
+/// Stops a cluster's replication with the console's form, at the source's `file:pos`.
+fn console_stops_replication(serve: &Serve, cluster: &str, file: &str, pos: u64) {
+    let addr = format!("127.0.0.1:{}", serve.port);
+    let cookie = sign_in(&addr, &read_key(&serve.credentials()));
+    let path = format!("/console/clusters/{cluster}");
+    let page = request(&addr, "GET", &path, Some(&cookie), None);
+    let csrf = page.input_value("csrf").unwrap();
+    let pos = pos.to_string();
+    let r = request(
+        &addr,
+        "POST",
+        &format!("{path}/stop-replication"),
+        Some(&cookie),
+        Some(&[
+            ("csrf", &csrf),
+            ("log_file", file),
+            ("log_position", &pos),
+            ("timeout", "120"),
+        ]),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let want = format!("Replication stopped: the cluster applied the source up to {file}:{pos}");
+    assert!(r.body.contains(&want), "{want} in:\n{}", r.body);
+    assert!(serve
+        .cluster_events(cluster)
+        .iter()
+        .any(|e| e.starts_with(&format!(
+            "Cutover: the cluster executed the source up to {file}, position {pos};"
+        ))));
 }
 
 /// A plain HTTP GET (the metrics endpoint needs no signature).

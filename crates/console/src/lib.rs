@@ -1,7 +1,7 @@
 //! ferry's web console, served by `ferry serve` under `/console`: server-rendered HTML
 //! (askama templates, checked at compile time), no asset from outside the binary, and one
 //! small script of its own (`static/live.js`: a restore's progress, live, by server-sent
-//! events); every page reads without it.
+//! events; a replica's lag chart, fetched again every 5 s); every page reads without it.
 //!
 //! The console is another client of the control plane, not a second path into it: every
 //! page and form builds the parameters of an API action and calls the same typed handler the
@@ -15,8 +15,11 @@
 //! /console/sign-out           POST
 //! /console/clusters           the clusters: status, engine, endpoint, instances
 //! /console/clusters/{id}      one cluster: facts, restore progress, connect command,
-//!                             instances, events, delete
-//! /console/clusters/{id}/progress  server-sent events of a restore's progress
+//!                             instances, replication (lag chart, stop), imports, events,
+//!                             delete
+//! /console/clusters/{id}/progress     server-sent events of a restore's progress
+//! /console/clusters/{id}/replication  the live part of its replication (for live.js)
+//! /console/clusters/{id}/stop-replication  POST: the cutover
 //! /console/events             events, newest first, filtered by source and time, paged
 //! /console/restore            the Restore-from-S3 wizard: form -> pre-flight -> Launch
 //! /console/iam                users (create; access keys; attach policies), roles, policies
@@ -24,7 +27,8 @@
 //! /console/static/console.css the one stylesheet
 //! ```
 //!
-//! Sessions and CSRF: [`session`]. Pages: [`pages`].
+//! Sessions and CSRF: [`session`]. Pages: [`pages`], [`cluster`], [`replication`],
+//! [`restore`], [`iam`].
 
 use std::sync::Arc;
 
@@ -35,8 +39,10 @@ use axum::routing::{get, post};
 use axum::Router;
 use ferry_control::{ControlPlane, Principal};
 
+pub mod cluster;
 pub mod iam;
 pub mod pages;
+pub mod replication;
 pub mod restore;
 pub mod session;
 
@@ -93,11 +99,19 @@ pub fn router(cp: ControlPlane) -> Router {
         )
         .route("/console/sign-out", post(pages::sign_out))
         .route("/console/clusters", get(pages::clusters))
-        .route("/console/clusters/{id}", get(pages::cluster))
-        .route("/console/clusters/{id}/delete", post(pages::delete_cluster))
+        .route("/console/clusters/{id}", get(cluster::cluster))
+        .route(
+            "/console/clusters/{id}/delete",
+            post(cluster::delete_cluster),
+        )
         .route(
             "/console/clusters/{id}/progress",
-            get(pages::progress_events),
+            get(cluster::progress_events),
+        )
+        .route("/console/clusters/{id}/replication", get(replication::live))
+        .route(
+            "/console/clusters/{id}/stop-replication",
+            post(replication::stop),
         )
         .route("/console/events", get(pages::events))
         .route("/console/restore", get(restore::form).post(restore::check))

@@ -3,7 +3,7 @@
 //! the same principal could see or do with the AWS CLI.
 
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Form, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
@@ -12,15 +12,20 @@ use ferry_api::params::Params;
 use ferry_api::rds::Handler;
 use ferry_api::server::Peer;
 use ferry_control::model::{Event, InstanceStatus};
-use ferry_control::service::CreationProgress;
 use ferry_control::{ClusterView, Principal};
 use serde::Deserialize;
 
+use crate::cluster::in_progress;
 use crate::session::{self, NoSession, Session};
 use crate::{html, message, session_token, signed_in, to_sign_in, Chrome, Console};
 
 const TIME_FORMAT: &[time::format_description::BorrowedFormatItem<'static>] =
     time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+
+/// A time as the pages show it (UTC): `2026-12-03 08:00:00`.
+pub(crate) fn format_time(t: time::OffsetDateTime) -> String {
+    t.format(TIME_FORMAT).unwrap_or_default()
+}
 
 /// The principal of a signed-in request, with the client's address (`aws:SourceIp`).
 pub(crate) fn principal(
@@ -292,7 +297,7 @@ impl ClusterRow {
                 .filter(|i| i.status != InstanceStatus::Deleting)
                 .count(),
             master_username: c.master_username.clone(),
-            created: c.created_at.format(TIME_FORMAT).unwrap_or_default(),
+            created: format_time(c.created_at),
             source: c.s3_origin.as_ref().map(|o| {
                 if o.prefix.is_empty() {
                     format!("s3://{}", o.bucket)
@@ -351,15 +356,6 @@ pub async fn clusters(
     }
 }
 
-/// One instance on the cluster page.
-pub struct InstanceRow {
-    pub id: String,
-    pub role: &'static str,
-    pub status: &'static str,
-    pub class: String,
-    pub endpoint: Option<String>,
-}
-
 /// One event as the pages show it.
 pub struct EventRow {
     pub date: String,
@@ -369,9 +365,9 @@ pub struct EventRow {
 }
 
 impl EventRow {
-    fn of(e: &Event) -> EventRow {
+    pub(crate) fn of(e: &Event) -> EventRow {
         EventRow {
-            date: e.date.format(TIME_FORMAT).unwrap_or_default(),
+            date: format_time(e.date),
             source_type: e.source_type.as_str(),
             source_id: e.source_id.clone(),
             message: e.message.clone(),
@@ -386,7 +382,7 @@ pub struct Decision {
 }
 
 impl Decision {
-    fn of(r: Result<(), ApiError>) -> Decision {
+    pub(crate) fn of(r: Result<(), ApiError>) -> Decision {
         match r {
             Ok(()) => Decision {
                 allowed: true,
@@ -397,295 +393,6 @@ impl Decision {
                 reason: e.message,
             },
         }
-    }
-}
-
-/// A restore's progress as the cluster page shows it (and its live events carry).
-pub struct ProgressView {
-    pub percent: u8,
-    pub text: String,
-}
-
-impl ProgressView {
-    pub fn of(p: &CreationProgress) -> ProgressView {
-        let mb = |b: u64| format!("{:.1} MB", b as f64 / 1e6);
-        let mut text = format!("{}: {}%", p.phase, p.percent);
-        if p.bytes_total > 0 {
-            text.push_str(&format!(", {} of {}", mb(p.bytes_done), mb(p.bytes_total)));
-        }
-        if p.files_total > 0 {
-            text.push_str(&format!(", {} of {} files", p.files_done, p.files_total));
-        }
-        if let Some(eta) = p.eta_secs {
-            text.push_str(&match eta {
-                0..=59 => format!(", about {eta} s left"),
-                _ => format!(", about {} min {} s left", eta / 60, eta % 60),
-            });
-        }
-        if !p.detail.is_empty() {
-            text.push_str(&format!(" ({})", p.detail));
-        }
-        ProgressView {
-            percent: p.percent,
-            text,
-        }
-    }
-}
-
-#[derive(Template)]
-#[template(path = "cluster.html")]
-struct ClusterPage {
-    chrome: Chrome,
-    c: ClusterRow,
-    progress: Option<ProgressView>,
-    connect: Option<String>,
-    instances: Vec<InstanceRow>,
-    events: Vec<EventRow>,
-    delete: Decision,
-    delete_error: Option<String>,
-}
-
-/// The cluster page of `id`, or the page that says why not.
-fn cluster_page(
-    console: &Console,
-    s: &Session,
-    p: &Principal,
-    id: &str,
-    delete_error: Option<String>,
-) -> Response {
-    let chrome = Chrome::for_session(id.to_string(), "clusters", s);
-    let cp = console.cp();
-    let params = Params::from_pairs([("DBClusterIdentifier", id)]);
-    let h = Handler::new(cp, p, &params);
-    let view = match h.describe_db_clusters() {
-        Ok(page) => match page.items.into_iter().next() {
-            Some(v) => v,
-            None => return api_error(chrome, &not_found_error(id)),
-        },
-        Err(e) => return api_error(chrome, &e),
-    };
-    let c = ClusterRow::of(&view);
-    let progress = (view.cluster.status == ferry_control::model::ClusterStatus::Creating)
-        .then(|| cp.creation_progress(&view.cluster.id))
-        .flatten()
-        .map(|p| ProgressView::of(&p));
-    let mut chrome = chrome;
-    chrome.refresh = in_progress(&view) && delete_error.is_none();
-    chrome.live = progress.is_some();
-    let filter = [
-        ("Filters.Filter.1.Name", "db-cluster-id"),
-        ("Filters.Filter.1.Values.Value.1", id),
-    ];
-    let instances = match Handler::new(cp, p, &Params::from_pairs(filter)).describe_db_instances() {
-        Ok(page) => page
-            .items
-            .iter()
-            .map(|v| InstanceRow {
-                id: v.instance.id.to_string(),
-                role: if v.instance.is_writer {
-                    "writer"
-                } else {
-                    "reader"
-                },
-                status: v.instance.status.as_str(),
-                class: v.instance.instance_class.clone(),
-                endpoint: v.endpoint.as_ref().map(|(h, port)| format!("{h}:{port}")),
-            })
-            .collect(),
-        // Not allowed to list instances: the cluster's own view names them.
-        Err(_) => view
-            .members
-            .iter()
-            .map(|i| InstanceRow {
-                id: i.id.to_string(),
-                role: if i.is_writer { "writer" } else { "reader" },
-                status: i.status.as_str(),
-                class: i.instance_class.clone(),
-                endpoint: None,
-            })
-            .collect(),
-    };
-    let events_params = Params::from_pairs([
-        ("SourceType", "db-cluster"),
-        ("SourceIdentifier", id),
-        ("Duration", "20160"),
-        ("MaxRecords", "20"),
-    ]);
-    let events = Handler::new(cp, p, &events_params)
-        .describe_events_ordered(true)
-        .map(|(page, _)| page.items.iter().map(EventRow::of).collect())
-        .unwrap_or_default();
-    let connect = c.endpoint.as_ref().map(|e| {
-        format!(
-            "mariadb --host {e} --port {} --user {} --password",
-            c.port, c.master_username
-        )
-    });
-    let delete = Decision::of(h.authorize("DeleteDBCluster", &view.arn));
-    let mut r = html(&ClusterPage {
-        chrome,
-        c,
-        progress,
-        connect,
-        instances,
-        events,
-        delete,
-        delete_error: delete_error.clone(),
-    });
-    if delete_error.is_some() {
-        *r.status_mut() = StatusCode::BAD_REQUEST;
-    }
-    r
-}
-
-/// A cluster being restored, created or deleted: its page reloads itself.
-fn in_progress(v: &ClusterView) -> bool {
-    use ferry_control::model::ClusterStatus;
-    matches!(
-        v.cluster.status,
-        ClusterStatus::Creating | ClusterStatus::Deleting
-    ) || v.members.iter().any(|i| {
-        matches!(
-            i.status,
-            InstanceStatus::Creating | InstanceStatus::Starting | InstanceStatus::Deleting
-        )
-    })
-}
-
-fn not_found_error(id: &str) -> ApiError {
-    ApiError::new(
-        404,
-        "DBClusterNotFoundFault",
-        format!("DBCluster {id} not found."),
-    )
-}
-
-pub async fn cluster(
-    State(console): State<Console>,
-    headers: HeaderMap,
-    peer: Option<Extension<Peer>>,
-    Path(id): Path<String>,
-) -> Response {
-    match principal(&console, &headers, peer) {
-        Ok((s, p)) => cluster_page(&console, &s, &p, &id, None),
-        Err(why) => to_sign_in(why),
-    }
-}
-
-/// Server-sent events of a cluster's restore: `progress` every second while its creation
-/// job runs (JSON: `percent`, `text`), then one `done` (the page reloads). Authorized as the
-/// cluster's page; the stream ends when the session does.
-pub async fn progress_events(
-    State(console): State<Console>,
-    headers: HeaderMap,
-    peer: Option<Extension<Peer>>,
-    Path(id): Path<String>,
-) -> Response {
-    use axum::response::sse::{Event, KeepAlive, Sse};
-    let (s, p) = match principal(&console, &headers, peer) {
-        Ok(x) => x,
-        Err(why) => return to_sign_in(why),
-    };
-    let params = Params::from_pairs([("DBClusterIdentifier", id.as_str())]);
-    let view = match Handler::new(console.cp(), &p, &params).describe_db_clusters() {
-        Ok(page) => match page.items.into_iter().next() {
-            Some(v) => v,
-            None => return api_error(Chrome::for_session(&id, "", &s), &not_found_error(&id)),
-        },
-        Err(e) => return api_error(Chrome::for_session(&id, "", &s), &e),
-    };
-    let cluster = view.cluster.id;
-    let token = session_token(&headers).unwrap_or_default().to_string();
-    let events = futures::stream::unfold(Some(true), move |state| {
-        let (console, cluster, token) = (console.clone(), cluster.clone(), token.clone());
-        async move {
-            let first = state?;
-            if !first {
-                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-            }
-            let event = match console.sessions().get(&token) {
-                Err(_) => None,
-                Ok(_) => console.cp().creation_progress(&cluster),
-            };
-            Some(match event {
-                Some(p) => {
-                    let v = ProgressView::of(&p);
-                    let data = serde_json::json!({ "percent": v.percent, "text": v.text });
-                    (
-                        Ok::<_, std::convert::Infallible>(
-                            Event::default().event("progress").data(data.to_string()),
-                        ),
-                        Some(false),
-                    )
-                }
-                None => (Ok(Event::default().event("done").data("")), None),
-            })
-        }
-    });
-    Sse::new(events)
-        .keep_alive(KeepAlive::default())
-        .into_response()
-}
-
-#[derive(Deserialize)]
-pub struct DeleteForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    confirm: String,
-}
-
-/// Deletes the cluster's instances, then the cluster, as `aws rds delete-db-instance` and
-/// `delete-db-cluster --skip-final-snapshot` would, once the identifier is typed.
-pub async fn delete_cluster(
-    State(console): State<Console>,
-    headers: HeaderMap,
-    peer: Option<Extension<Peer>>,
-    Path(id): Path<String>,
-    Form(f): Form<DeleteForm>,
-) -> Response {
-    let (s, p) = match form_sender(&console, &headers, peer, &f.csrf) {
-        Ok(x) => x,
-        Err(refused) => return refused.into_response(),
-    };
-    if f.confirm.trim() != id {
-        let why = format!("Type {id} exactly to confirm the deletion.");
-        return cluster_page(&console, &s, &p, &id, Some(why));
-    }
-    let cp = console.cp();
-    let params = Params::from_pairs([("DBClusterIdentifier", id.as_str())]);
-    let view = match Handler::new(cp, &p, &params).describe_db_clusters() {
-        Ok(page) => match page.items.into_iter().next() {
-            Some(v) => v,
-            None => return api_error(Chrome::for_session(&id, "", &s), &not_found_error(&id)),
-        },
-        Err(e) => return api_error(Chrome::for_session(&id, "", &s), &e),
-    };
-    // The cluster first, so that a principal who may not delete it deletes nothing.
-    if let Err(e) = Handler::new(cp, &p, &params).authorize("DeleteDBCluster", &view.arn) {
-        return cluster_page(&console, &s, &p, &id, Some(e.message));
-    }
-    for member in view
-        .members
-        .iter()
-        .filter(|i| i.status != InstanceStatus::Deleting)
-    {
-        let iid = member.id.to_string();
-        let params = Params::from_pairs([
-            ("DBInstanceIdentifier", iid.as_str()),
-            ("SkipFinalSnapshot", "true"),
-        ]);
-        if let Err(e) = Handler::new(cp, &p, &params).delete_db_instance().await {
-            return cluster_page(&console, &s, &p, &id, Some(e.message));
-        }
-    }
-    let params = Params::from_pairs([
-        ("DBClusterIdentifier", id.as_str()),
-        ("SkipFinalSnapshot", "true"),
-    ]);
-    match Handler::new(cp, &p, &params).delete_db_cluster().await {
-        Ok(_) => Redirect::to(&format!("/console/clusters/{}", url_part(&id))).into_response(),
-        Err(e) => cluster_page(&console, &s, &p, &id, Some(e.message)),
     }
 }
 
@@ -807,4 +514,4 @@ pub async fn events(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -31,4 +31,5 @@ mod volume;
 
 pub use auth::Principal;
 pub use error::ControlError;
+pub use samples::{LagPoint, HISTORY_POINTS};
 pub use service::{ClusterView, ControlPlane, InstanceView, Page};

@@ -181,18 +181,7 @@ impl Handler<'_> {
     }
 
     fn describe_imports(&self) -> Result<Body, ApiError> {
-        let p = self.params;
-        let cluster = p.get("DBClusterIdentifier").filter(|c| !c.is_empty());
-        let id = p.get("ImportId").filter(|i| !i.is_empty());
-        let resource = match (id, cluster) {
-            (Some(id), _) => self.cp.cluster_arn(&self.cp.import(id)?.cluster_id),
-            (None, Some(raw)) => self.cluster_arn_for(raw),
-            (None, None) => self
-                .cp
-                .cluster_arn(&ferry_control::model::ClusterId::new_unchecked("*")),
-        };
-        self.authorize_ferry("DescribeImports", &resource)?;
-        let imports = self.cp.describe_imports(cluster, id)?;
+        let imports = self.imports()?;
         let members = imports
             .iter()
             .map(|i| xml::members(&ImportView::of(i)))
@@ -204,6 +193,24 @@ impl Handler<'_> {
             }
             w.end();
         }))
+    }
+
+    /// `FerryDescribeImports`: the imports of the cluster named by `DBClusterIdentifier`
+    /// (or the one `ImportId` names, or all), oldest first; authorized as
+    /// `ferry:DescribeImports` on the cluster (on every cluster when none is named).
+    pub fn imports(&self) -> Result<Vec<Import>, ApiError> {
+        let p = self.params;
+        let cluster = p.get("DBClusterIdentifier").filter(|c| !c.is_empty());
+        let id = p.get("ImportId").filter(|i| !i.is_empty());
+        let resource = match (id, cluster) {
+            (Some(id), _) => self.cp.cluster_arn(&self.cp.import(id)?.cluster_id),
+            (None, Some(raw)) => self.cluster_arn_for(raw),
+            (None, None) => self
+                .cp
+                .cluster_arn(&ferry_control::model::ClusterId::new_unchecked("*")),
+        };
+        self.authorize_ferry("DescribeImports", &resource)?;
+        Ok(self.cp.describe_imports(cluster, id)?)
     }
 
     async fn create_import_object(&self) -> Result<Body, ApiError> {

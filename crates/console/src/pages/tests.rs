@@ -1,6 +1,6 @@
 use super::*;
 
-fn session() -> Session {
+pub(crate) fn session() -> Session {
     Session {
         access_key_id: "AKIAEXAMPLE".into(),
         user_name: "alice".into(),
@@ -8,7 +8,7 @@ fn session() -> Session {
     }
 }
 
-fn row(id: &str) -> ClusterRow {
+pub(crate) fn row(id: &str) -> ClusterRow {
     ClusterRow {
         id: id.to_string(),
         status: "available",
@@ -53,28 +53,6 @@ fn the_clusters_page_escapes_what_it_shows_and_links_each_cluster() {
 }
 
 #[test]
-fn a_button_the_principal_may_not_use_is_disabled_with_the_decision() {
-    let page = ClusterPage {
-        chrome: Chrome::for_session("db1", "clusters", &session()),
-        c: row("db1"),
-        progress: None,
-        connect: Some("mariadb --host 127.0.0.1 --port 3307 --user admin --password".into()),
-        instances: vec![],
-        events: vec![],
-        delete: Decision::of(Err(ApiError::new(
-            403,
-            "AccessDenied",
-            "User: arn:aws:iam::123456789012:user/bob is not authorized to perform: rds:DeleteDBCluster",
-        ))),
-        delete_error: None,
-    };
-    let out = page.render().unwrap();
-    assert!(out.contains(r#"class="danger" disabled title="User: arn:aws:iam::123456789012:user/bob is not authorized to perform: rds:DeleteDBCluster""#), "{out}");
-    assert!(out.contains("mysql-bin.000003:1234"));
-    assert!(out.contains("mariadb --host 127.0.0.1"));
-}
-
-#[test]
 fn the_event_filter_is_checked_before_the_api_is_asked() {
     let f = |t: &str, id: &str, hours: &str| EventFilter {
         source_type: t.into(),
@@ -96,35 +74,4 @@ fn the_event_filter_is_checked_before_the_api_is_asked() {
         f("db-instance", "a b", "3").query(),
         "source_type=db%2Dinstance&source_id=a%20b&hours=3"
     );
-}
-
-#[test]
-fn a_restores_progress_reads_as_a_sentence() {
-    let p = CreationProgress {
-        phase: "download",
-        detail: "fetching 3 backup sets".into(),
-        bytes_done: 1_500_000,
-        bytes_total: 3_000_000,
-        files_done: 10,
-        files_total: 20,
-        percent: 41,
-        eta_secs: Some(75),
-    };
-    let v = ProgressView::of(&p);
-    assert_eq!(v.percent, 41);
-    assert_eq!(
-        v.text,
-        "download: 41%, 1.5 MB of 3.0 MB, 10 of 20 files, about 1 min 15 s left (fetching 3 backup sets)"
-    );
-    let listing = CreationProgress {
-        phase: "listing",
-        detail: String::new(),
-        bytes_done: 0,
-        bytes_total: 0,
-        files_done: 0,
-        files_total: 0,
-        percent: 1,
-        eta_secs: None,
-    };
-    assert_eq!(ProgressView::of(&listing).text, "listing: 1%");
 }

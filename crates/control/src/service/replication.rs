@@ -14,6 +14,12 @@ impl ControlPlane {
         self.ctx().samples.get(cluster)
     }
 
+    /// The cluster's lag over its last samples (up to [`crate::samples::HISTORY_POINTS`]),
+    /// oldest first; empty when it is not replicating.
+    pub fn replication_history(&self, cluster: &ClusterId) -> Vec<crate::samples::LagPoint> {
+        self.ctx().samples.history(cluster)
+    }
+
     /// Every replicating cluster's latest sample, by cluster identifier.
     pub fn replication_views(&self) -> Vec<(ClusterId, ReplicationView)> {
         self.ctx().samples.all()
