@@ -266,7 +266,7 @@ impl Chart {
 
 /// The smallest of 1, 2 or 5 times a power of ten (at least 1 s) that is `>= v`.
 fn nice_ceiling(v: f64) -> f64 {
-    if !(v > 1.0) {
+    if v.is_nan() || v <= 1.0 {
         return 1.0;
     }
     let magnitude = 10f64.powf(v.log10().floor());
