@@ -107,6 +107,7 @@ impl From<ControlError> for ApiError {
             ControlError::InstanceNotFound(_) => (404, "DBInstanceNotFound"),
             ControlError::InvalidClusterState(_) => (400, "InvalidDBClusterStateFault"),
             ControlError::InvalidInstanceState(_) => (400, "InvalidDBInstanceState"),
+            ControlError::ReplicationRefused { .. } => (400, "ReplicationRefused"),
             ControlError::ImportNotFound(_) => (404, "ImportNotFound"),
             ControlError::InvalidImportState(_) => (400, "InvalidImportStateFault"),
             ControlError::Validation(v) => return v.clone().into(),

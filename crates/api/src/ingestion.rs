@@ -5,6 +5,7 @@
 //! rights: `iam:CreateRole`, `iam:CreatePolicy` and `iam:AttachRolePolicy`, the permissions
 //! the seed's console policy grants.
 
+use ferry_control::service::IngestionRole;
 use ferry_control::validate;
 use ferry_control::{ControlPlane, Principal};
 
@@ -17,6 +18,21 @@ pub(crate) fn create(
     principal: &Principal,
     params: &Params,
 ) -> Result<impl FnOnce(&mut XmlWriter), ApiError> {
+    let made = create_ingestion_role(cp, principal, params)?;
+    Ok(move |w: &mut XmlWriter| {
+        w.elem("RoleName", &made.role_name)
+            .elem("RoleArn", &made.role_arn)
+            .elem("PolicyArn", &made.policy_arn);
+    })
+}
+
+/// `FerryCreateIngestionRole` with `params`, for `principal`: the role made (the web
+/// console's wizard calls it directly).
+pub fn create_ingestion_role(
+    cp: &ControlPlane,
+    principal: &Principal,
+    params: &Params,
+) -> Result<IngestionRole, ApiError> {
     let bucket = params.required("S3BucketName")?;
     if bucket != "*" {
         validate::s3_bucket_name(bucket)?;
@@ -32,10 +48,5 @@ pub(crate) fn create(
     cp.authorize(principal, "iam:CreateRole", &role_arn)?;
     cp.authorize(principal, "iam:CreatePolicy", &policy_arn)?;
     cp.authorize(principal, "iam:AttachRolePolicy", &role_arn)?;
-    let made = cp.create_ingestion_role(&name, bucket, &prefix, params.get("KmsKeyArn"))?;
-    Ok(move |w: &mut XmlWriter| {
-        w.elem("RoleName", &made.role_name)
-            .elem("RoleArn", &made.role_arn)
-            .elem("PolicyArn", &made.policy_arn);
-    })
+    Ok(cp.create_ingestion_role(&name, bucket, &prefix, params.get("KmsKeyArn"))?)
 }

@@ -10,7 +10,7 @@
 pub mod client;
 pub mod error;
 pub mod iam;
-mod ingestion;
+pub mod ingestion;
 pub mod params;
 pub mod rds;
 pub mod replication;

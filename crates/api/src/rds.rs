@@ -117,6 +117,10 @@ pub async fn dispatch(
             let outcome = h.cutover().await?;
             Box::new(move |w| crate::replication::write_cutover(w, &outcome))
         }
+        "FerryStartReplication" => {
+            let messages = h.start_replication().await?;
+            Box::new(move |w| crate::replication::write_messages(w, &messages))
+        }
         other => match h.import_action(other).await {
             Some(body) => body?,
             None => {

@@ -8,6 +8,11 @@
 //! - `FerryCutover` (`DBClusterIdentifier`, `SourceLogFile`, `SourceLogPosition`, optional
 //!   `SourceGtid`, `TimeoutSeconds` default 300): waits until the cluster has executed the
 //!   source up to that position, stops replication, returns the executed coordinates.
+//! - `FerryStartReplication` (`DBClusterIdentifier`, `SourceHost`, `SourcePort` default
+//!   3306, `SourceUser`, `SourcePassword`, `SourceLogFile`, `SourceLogPosition`, `SourceSsl`
+//!   default false): calls `mysql.rds_set_external_master` then `mysql.rds_start_replication`
+//!   on the cluster's writer (what its master user would type), returns their messages
+//!   (`<Messages><member>`); a procedure's refusal is `ReplicationRefused` with its text.
 //!
 //! Also `/metrics`: the Prometheus text format of every replicating cluster's sample.
 
@@ -15,6 +20,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use ferry_control::model::ClusterId;
+use ferry_control::service::ExternalSource;
 use ferry_control::{ControlPlane, LagPoint};
 use ferry_replication::cutover::CutoverOutcome;
 use ferry_replication::source::{BinlogCoord, SourcePosition};
@@ -73,6 +79,58 @@ impl Handler<'_> {
             .cutover(&req.cluster, &req.target, req.timeout)
             .await?)
     }
+}
+
+impl Handler<'_> {
+    /// `FerryStartReplication`, authorized as `ferry:StartReplication` on the cluster.
+    pub async fn start_replication(&self) -> Result<Vec<String>, ApiError> {
+        let p = self.params;
+        let raw = p.required("DBClusterIdentifier")?;
+        self.authorize_ferry("StartReplication", &self.cluster_arn_for(raw))?;
+        let cluster = existing_cluster(self.cp, raw)?;
+        let text = |name: &str, max: usize| -> Result<String, ApiError> {
+            let v = p.required(name)?;
+            if v.is_empty() || v.len() > max || v.chars().any(char::is_control) {
+                return Err(ApiError::invalid_value(format!(
+                    "{name} must be 1 to {max} characters without control characters"
+                )));
+            }
+            Ok(v.to_owned())
+        };
+        let port = match p.i64("SourcePort")? {
+            None => 3306,
+            Some(n @ 1..=65535) => n as u16,
+            Some(n) => {
+                return Err(ApiError::invalid_value(format!(
+                    "SourcePort {n} must be between 1 and 65535"
+                )))
+            }
+        };
+        let pos = p.i64("SourceLogPosition")?.ok_or_else(|| {
+            ApiError::from(crate::params::ParamError::missing("SourceLogPosition"))
+        })?;
+        let log_position = u64::try_from(pos).map_err(|_| {
+            ApiError::invalid_value(format!("SourceLogPosition {pos} must not be negative"))
+        })?;
+        let source = ExternalSource {
+            host: text("SourceHost", 255)?,
+            port,
+            user: text("SourceUser", 80)?,
+            password: ferry_base::Secret::new(text("SourcePassword", 1024)?),
+            log_file: text("SourceLogFile", 255)?,
+            log_position,
+            ssl: p.bool("SourceSsl")?.unwrap_or(false),
+        };
+        Ok(self.cp.start_replication(&cluster, &source).await?)
+    }
+}
+
+pub(crate) fn write_messages(w: &mut XmlWriter, messages: &[String]) {
+    w.start("Messages");
+    for m in messages {
+        w.elem("member", m);
+    }
+    w.end();
 }
 
 pub(crate) fn write_view(w: &mut XmlWriter, members: &[(String, String)]) {

@@ -69,6 +69,7 @@ const ACTIONS_UNSAFE: &[&str] = &[
     "CreateDBCluster",
     "CreateDBInstance",
     "RestoreDBClusterFromS3",
+    "FerryStartReplication",
 ];
 const PARAMS: &[&str] = &[
     "DBClusterIdentifier",

@@ -438,15 +438,75 @@ fn the_restore_wizard_checks_before_it_launches() {
     );
     assert!(r.body.contains(r#"class="primary" disabled"#));
 
-    // The real thing: every check passes, the plan is the chain, Launch makes the cluster and
-    // its writer with these values.
+    // "Create a new role": the form comes back with a role scoped to the bucket filled in;
+    // the account's roles are offered to pick from; a second one of the same name is
+    // refused next to the field; a user who may not create roles gets IAM's refusal.
     let r = request(
         &a,
         "POST",
-        "/console/restore",
+        "/console/restore/role",
         Some(&root),
         Some(&wizard_form(&csrf, "wiz", "xbstream", "")),
     );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let new_role = "arn:aws:iam::000000000000:role/ferry-s3-import-xbstream";
+    assert_eq!(
+        r.input_value("S3IngestionRoleArn").as_deref(),
+        Some(new_role)
+    );
+    assert!(
+        r.body
+            .contains("Created role ferry-s3-import-xbstream with policy")
+            && r.body.contains("Type the master password again."),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body
+            .contains(&format!(r#"<option value="{}">"#, common::serve::ROLE)),
+        "{}",
+        r.body
+    );
+    assert!(!r.body.contains(common::serve::PASSWORD));
+    let again = request(
+        &a,
+        "POST",
+        "/console/restore/role",
+        Some(&root),
+        Some(&wizard_form(&csrf, "wiz", "xbstream", "")),
+    );
+    assert_eq!(again.status, 409, "{}", again.body);
+    assert!(
+        again.body.contains(r#"id="S3IngestionRoleArn-error""#)
+            && again.body.contains("already exists"),
+        "{}",
+        again.body
+    );
+    let denied = request(
+        &a,
+        "POST",
+        "/console/restore/role",
+        Some(&bob),
+        Some(&wizard_form(&bob_csrf, "wiz", "other", "")),
+    );
+    assert_eq!(denied.status, 403, "{}", denied.body);
+    assert!(
+        denied
+            .body
+            .contains("is not authorized to perform: iam:CreateRole"),
+        "{}",
+        denied.body
+    );
+
+    // The real thing, with the new role: every check passes, the plan is the chain, Launch
+    // makes the cluster and its writer with these values.
+    let mut real = wizard_form(&csrf, "wiz", "xbstream", "");
+    for (k, v) in real.iter_mut() {
+        if *k == "S3IngestionRoleArn" {
+            *v = new_role;
+        }
+    }
+    let r = request(&a, "POST", "/console/restore", Some(&root), Some(&real));
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(!r.body.contains(r#"<li class="bad">"#), "{}", r.body);
     assert!(r.body.contains("Applied in this order"), "{}", r.body);

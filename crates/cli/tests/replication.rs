@@ -356,11 +356,14 @@ fn catch_up_with_the_source_then_cut_over() {
     let (port_a, port_g) = (ferry_testkit::free_port(), ferry_testkit::free_port());
     restore(&serve, "repl-a", port_a);
     restore(&serve, "repl-g", port_g);
-    for id in ["repl-a", "repl-g"] {
+    // W is set up from the web console.
+    restore(&serve, "repl-w", ferry_testkit::free_port());
+    for id in ["repl-a", "repl-g", "repl-w"] {
         serve.wait("db_cluster_available", json!({ "DBClusterIdentifier": id }));
     }
     add_writer(&serve, "repl-a");
     add_writer(&serve, "repl-g");
+    add_writer(&serve, "repl-w");
     let written = writer.stop_after(&rt, 50);
     assert!(written > 50);
     // The application keeps writing while replication is set up.
@@ -465,9 +468,12 @@ fn catch_up_with_the_source_then_cut_over() {
         );
     });
 
+    console_starts_replication(&serve, sport, &file, pos);
+
     writer.stop_after(&rt, 50);
     caught_up(&serve, &rt, &source, "repl-a");
     caught_up(&serve, &rt, &source, "repl-g");
+    caught_up(&serve, &rt, &source, "repl-w");
     let status = ferry_replication(&serve, &["status", "repl-a"], &[]).stdout;
     assert_eq!(
         field(&status, "IO thread").as_deref(),
@@ -686,6 +692,77 @@ fn catch_up_with_the_source_then_cut_over() {
     drop(g);
     serve.stop();
     rt.block_on(source.stop()).unwrap();
+}
+
+/// Starts cluster `repl-w`'s replication with the console's form, as a person who restored
+/// it would: the recovered binlog position is filled in; asking for TLS from a user that
+/// needs SSL material the cluster does not have yet is refused with the procedure's words and
+/// the form keeps what was typed; without TLS, as `repl_plain`, it starts.
+fn console_starts_replication(serve: &Serve, source_port: u16, file: &str, pos: u64) {
+    let addr = format!("127.0.0.1:{}", serve.port);
+    let cookie = sign_in(&addr, &read_key(&serve.credentials()));
+    let path = "/console/clusters/repl-w";
+    let page = request(&addr, "GET", path, Some(&cookie), None);
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("This cluster is not replicating."),
+        "{}",
+        page.body
+    );
+    assert_eq!(page.input_value("log_file").as_deref(), Some(file));
+    assert_eq!(page.input_value("log_position"), Some(pos.to_string()));
+    let csrf = page.input_value("csrf").unwrap();
+    let (port, pos) = (source_port.to_string(), pos.to_string());
+    let send = |user: &str, ssl: bool| {
+        let mut form = vec![
+            ("csrf", csrf.as_str()),
+            ("host", "127.0.0.1"),
+            ("port", port.as_str()),
+            ("user", user),
+            ("password", REPL_PASSWORD),
+            ("log_file", file),
+            ("log_position", pos.as_str()),
+        ];
+        if ssl {
+            form.push(("ssl", "1"));
+        }
+        request(
+            &addr,
+            "POST",
+            &format!("{path}/start-replication"),
+            Some(&cookie),
+            Some(&form),
+        )
+    };
+    let refused = send("repl", true);
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains("mysql.rds_set_external_master refused:")
+            && refused.body.contains("rds_import_binlog_ssl_material"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(refused.input_value("user").as_deref(), Some("repl"));
+    assert!(
+        !refused.body.contains(REPL_PASSWORD),
+        "the password is not echoed"
+    );
+    let started = send("repl_plain", false);
+    assert_eq!(started.status, 200, "{}", started.body);
+    assert!(
+        started.body.contains("Slave running normally."),
+        "{}",
+        started.body
+    );
+    let events = serve.cluster_events("repl-w");
+    assert!(
+        events
+            .iter()
+            .any(|e| e == "Replication started by mysql.rds_start_replication."),
+        "{events:#?}"
+    );
 }
 
 /// The console's page of a cluster that is replicating, caught up: running, lag 0, the chart

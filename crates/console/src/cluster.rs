@@ -17,7 +17,7 @@ use ferry_control::{ClusterView, Principal};
 use serde::Deserialize;
 
 use crate::pages::{api_error, form_sender, principal, url_part, ClusterRow, Decision, EventRow};
-use crate::replication::ReplicationSection;
+use crate::replication::{ReplicationSection, StartSection, StartValues};
 use crate::session::Session;
 use crate::{html, session_token, to_sign_in, Chrome, Console};
 
@@ -73,11 +73,18 @@ pub enum Note {
     StopError(String),
     /// Replication was stopped (the cutover's outcome).
     Stopped(String),
+    /// Starting replication failed: the API's message, and the form's values to show again.
+    StartError(String, StartValues),
+    /// Replication was started (the procedures' messages).
+    Started(String),
 }
 
 impl Note {
     fn is_error(&self) -> bool {
-        matches!(self, Note::DeleteError(_) | Note::StopError(_))
+        matches!(
+            self,
+            Note::DeleteError(_) | Note::StopError(_) | Note::StartError(..)
+        )
     }
 }
 
@@ -91,6 +98,8 @@ struct ClusterPage {
     instances: Vec<InstanceRow>,
     /// `Ok(None)`: not replicating; `Err`: the principal may not see it (the decision).
     replication: Result<Option<ReplicationSection>, String>,
+    /// The start form, when the cluster is available and not replicating.
+    start: Option<StartSection>,
     imports: Vec<ImportRow>,
     events: Vec<EventRow>,
     delete: Decision,
@@ -176,6 +185,30 @@ pub(crate) fn cluster_page(
     let delete = Decision::of(h.authorize("DeleteDBCluster", &view.arn));
     let replication = crate::replication::section(console, p, id, &view.arn);
     chrome.live |= matches!(replication, Ok(Some(_)));
+    let start = (matches!(replication, Ok(None))
+        && view.cluster.status == ferry_control::model::ClusterStatus::Available)
+        .then(|| {
+            let values = match &note {
+                Note::StartError(_, v) => v.clone(),
+                _ => StartValues {
+                    port: "3306".into(),
+                    log_file: view
+                        .cluster
+                        .recovered_binlog
+                        .as_ref()
+                        .map(|(f, _)| f.clone())
+                        .unwrap_or_default(),
+                    log_position: view
+                        .cluster
+                        .recovered_binlog
+                        .as_ref()
+                        .map(|(_, p)| p.to_string())
+                        .unwrap_or_default(),
+                    ..Default::default()
+                },
+            };
+            StartSection::of(console, p, id, &view.arn, values)
+        });
     let imports = Handler::new(cp, p, &params)
         .imports()
         .map(|all| all.iter().rev().take(5).map(ImportRow::of).collect())
@@ -188,6 +221,7 @@ pub(crate) fn cluster_page(
         connect,
         instances,
         replication,
+        start,
         imports,
         events,
         delete,

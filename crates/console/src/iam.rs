@@ -87,6 +87,18 @@ async fn call(
     Answer::parse(&xml)
 }
 
+/// The ARNs of the account's roles, as `ListRoles` gives them to `p` (none when it may not
+/// list them).
+pub(crate) async fn role_arns(console: &Console, p: &Principal) -> Vec<String> {
+    match call(console, p, "ListRoles", &[]).await {
+        Ok(a) => rows(&a, "Roles", "RoleName")
+            .into_iter()
+            .map(|r| r.arn)
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
 pub struct Row {
     pub name: String,
     pub arn: String,

@@ -19,9 +19,11 @@
 //!                             delete
 //! /console/clusters/{id}/progress     server-sent events of a restore's progress
 //! /console/clusters/{id}/replication  the live part of its replication (for live.js)
+//! /console/clusters/{id}/start-replication POST: set the source, start replication
 //! /console/clusters/{id}/stop-replication  POST: the cutover
 //! /console/events             events, newest first, filtered by source and time, paged
 //! /console/restore            the Restore-from-S3 wizard: form -> pre-flight -> Launch
+//! /console/restore/role       POST: "Create a new role" for the form's bucket and prefix
 //! /console/iam                users (create; access keys; attach policies), roles, policies
 //! /console/iam/simulate       the policy simulator
 //! /console/static/console.css the one stylesheet
@@ -113,6 +115,10 @@ pub fn router(cp: ControlPlane) -> Router {
             "/console/clusters/{id}/stop-replication",
             post(replication::stop),
         )
+        .route(
+            "/console/clusters/{id}/start-replication",
+            post(replication::start),
+        )
         .route("/console/events", get(pages::events))
         .route("/console/restore", get(restore::form).post(restore::check))
         .route("/console/iam", get(iam::overview))
@@ -123,6 +129,7 @@ pub fn router(cp: ControlPlane) -> Router {
         )
         .route("/console/iam/simulate", get(iam::simulate))
         .route("/console/restore/launch", post(restore::launch))
+        .route("/console/restore/role", post(restore::create_role))
         .route("/console/{*rest}", get(not_found).post(not_found))
         .with_state(Console::new(cp))
 }

@@ -381,5 +381,100 @@ pub async fn stop(
     cluster_page(&console, &s, &p, &id, note)
 }
 
+/// The start form of a cluster that is not replicating: where its data came from is where
+/// replication starts (the binlog position recovered by the restore), the rest is typed.
+pub struct StartSection {
+    pub cluster: String,
+    pub start: Decision,
+    pub values: StartValues,
+}
+
+/// What the start form holds (never the password: it is typed again after an error).
+#[derive(Default, Clone)]
+pub struct StartValues {
+    pub host: String,
+    pub port: String,
+    pub user: String,
+    pub log_file: String,
+    pub log_position: String,
+    pub ssl: bool,
+}
+
+impl StartSection {
+    /// The form for cluster `id` (`arn`), its fields filled with `values`.
+    pub fn of(console: &Console, p: &Principal, id: &str, arn: &str, values: StartValues) -> Self {
+        let params = Params::from_pairs([("DBClusterIdentifier", id)]);
+        let h = Handler::new(console.cp(), p, &params);
+        StartSection {
+            cluster: id.to_string(),
+            start: Decision::of(h.authorize_ferry("StartReplication", arn)),
+            values,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct StartForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    host: String,
+    #[serde(default)]
+    port: String,
+    #[serde(default)]
+    user: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    log_file: String,
+    #[serde(default)]
+    log_position: String,
+    ssl: Option<String>,
+}
+
+/// Starts replication from the source the form names: the API's `FerryStartReplication`,
+/// which calls `mysql.rds_set_external_master` and `mysql.rds_start_replication`.
+pub async fn start(
+    State(console): State<Console>,
+    headers: HeaderMap,
+    peer: Option<Extension<Peer>>,
+    Path(id): Path<String>,
+    Form(f): Form<StartForm>,
+) -> Response {
+    let (s, p) = match form_sender(&console, &headers, peer, &f.csrf) {
+        Ok(x) => x,
+        Err(refused) => return refused.into_response(),
+    };
+    let values = StartValues {
+        host: f.host.trim().to_string(),
+        port: f.port.trim().to_string(),
+        user: f.user.trim().to_string(),
+        log_file: f.log_file.trim().to_string(),
+        log_position: f.log_position.trim().to_string(),
+        ssl: f.ssl.is_some(),
+    };
+    let mut pairs = vec![
+        ("DBClusterIdentifier", id.as_str()),
+        ("SourceHost", values.host.as_str()),
+        ("SourceUser", values.user.as_str()),
+        ("SourcePassword", f.password.as_str()),
+        ("SourceLogFile", values.log_file.as_str()),
+        ("SourceLogPosition", values.log_position.as_str()),
+        ("SourceSsl", if values.ssl { "true" } else { "false" }),
+    ];
+    if !values.port.is_empty() {
+        pairs.push(("SourcePort", values.port.as_str()));
+    }
+    let params = Params::from_pairs(pairs);
+    let note = match Handler::new(console.cp(), &p, &params)
+        .start_replication()
+        .await
+    {
+        Ok(messages) => Note::Started(messages.join(" ")),
+        Err(e) => Note::StartError(e.message, values),
+    };
+    cluster_page(&console, &s, &p, &id, note)
+}
+
 #[cfg(test)]
 mod tests;

@@ -83,9 +83,9 @@ const SECTIONS: &[(&str, &[Spec])] = &[
             field(
                 "S3IngestionRoleArn",
                 "IAM role",
-                "text",
-                "The role ferry assumes to read the bucket, e.g. arn:aws:iam::000000000000:role/S3Access \
-                 (`ferry iam create-ingestion-role` makes one scoped to the bucket and prefix).",
+                "role",
+                "The role ferry assumes to read the bucket: pick one of the account's roles, or \
+                 create a new one that may read only this bucket and prefix.",
                 "",
             ),
         ],
@@ -205,9 +205,22 @@ struct RestorePage {
     chrome: Chrome,
     sections: Vec<SectionView>,
     general_error: Option<String>,
+    /// The account's roles the principal may list, offered for `S3IngestionRoleArn`.
+    roles: Vec<String>,
+    /// What the last action did (a role created).
+    notice: Option<String>,
 }
 
-fn form_page(s: &Session, values: &BTreeMap<String, String>, error: Option<&ApiError>) -> Response {
+/// The wizard's form with `values`, the error of the last try next to its field, and
+/// `notice`.
+async fn form_page(
+    console: &Console,
+    s: &Session,
+    p: &Principal,
+    values: &BTreeMap<String, String>,
+    error: Option<&ApiError>,
+    notice: Option<String>,
+) -> Response {
     let on_field = error.and_then(field_of);
     let sections = SECTIONS
         .iter()
@@ -238,9 +251,15 @@ fn form_page(s: &Session, values: &BTreeMap<String, String>, error: Option<&ApiE
         general_error: error
             .filter(|_| on_field.is_none())
             .map(|e| e.message.clone()),
+        roles: crate::iam::role_arns(console, p).await,
+        notice,
     });
-    if error.is_some() {
-        *r.status_mut() = StatusCode::BAD_REQUEST;
+    if let Some(e) = error {
+        // The API's own status for a refusal (403 denied, 409 exists), else 400.
+        *r.status_mut() = StatusCode::from_u16(e.status)
+            .ok()
+            .filter(StatusCode::is_client_error)
+            .unwrap_or(StatusCode::BAD_REQUEST);
     }
     r
 }
@@ -251,8 +270,56 @@ pub async fn form(
     peer: Option<Extension<Peer>>,
 ) -> Response {
     match crate::pages::principal(&console, &headers, peer) {
-        Ok((s, _)) => form_page(&s, &BTreeMap::new(), None),
+        Ok((s, p)) => form_page(&console, &s, &p, &BTreeMap::new(), None, None).await,
         Err(why) => to_sign_in(why),
+    }
+}
+
+/// "Create a new role": `FerryCreateIngestionRole` for the form's bucket and prefix (a role
+/// RDS may assume, with a policy that may list the prefix and read the objects under it),
+/// then the form again with the new role filled in. The master password is not kept.
+pub async fn create_role(
+    State(console): State<Console>,
+    headers: HeaderMap,
+    peer: Option<Extension<Peer>>,
+    Form(mut values): Form<BTreeMap<String, String>>,
+) -> Response {
+    let csrf = values.get("csrf").map(String::as_str).unwrap_or("");
+    let (s, p) = match crate::pages::form_sender(&console, &headers, peer, csrf) {
+        Ok(x) => x,
+        Err(refused) => return refused.into_response(),
+    };
+    let typed_password = values
+        .remove("MasterUserPassword")
+        .is_some_and(|v| !v.is_empty());
+    let get = |k: &str| {
+        values
+            .get(k)
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let (bucket, prefix) = (get("S3BucketName"), get("S3Prefix"));
+    let params = Params::from_pairs([
+        ("S3BucketName", bucket.as_str()),
+        ("S3Prefix", prefix.as_str()),
+    ]);
+    match ferry_api::ingestion::create_ingestion_role(console.cp(), &p, &params) {
+        Ok(made) => {
+            values.insert("S3IngestionRoleArn".into(), made.role_arn.clone());
+            let mut notice = format!(
+                "Created role {} with policy {}: RDS may assume it, and it may list and read \
+                 s3://{}/{} only.",
+                made.role_name,
+                made.policy_arn,
+                bucket,
+                prefix.trim_matches('/')
+            );
+            if typed_password {
+                notice.push_str(" Type the master password again.");
+            }
+            form_page(&console, &s, &p, &values, None, Some(notice)).await
+        }
+        Err(e) => form_page(&console, &s, &p, &values, Some(&e), None).await,
     }
 }
 
@@ -411,11 +478,8 @@ pub async fn check(
         .map(|c| c.trim())
         .unwrap_or("");
     if let Err(e) = ferry_control::validate::instance_class(class) {
-        return form_page(
-            &s,
-            &values,
-            Some(&ApiError::from(ferry_control::ControlError::from(e))),
-        );
+        let e = ApiError::from(ferry_control::ControlError::from(e));
+        return form_page(&console, &s, &p, &values, Some(&e), None).await;
     }
     let pairs = params_of(&values);
     let params = Params::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
@@ -424,7 +488,9 @@ pub async fn check(
         .await
     {
         Ok(pf) => pf,
-        Err(e) if e.status < 500 => return form_page(&s, &values, Some(&e)),
+        Err(e) if e.status < 500 => {
+            return form_page(&console, &s, &p, &values, Some(&e), None).await
+        }
         Err(e) => {
             return crate::pages::api_error(
                 Chrome::for_session("Restore from S3", "restore", &s),
@@ -476,7 +542,7 @@ pub async fn launch(
                 .into_iter()
                 .filter(|(k, _)| k != "MasterUserPassword")
                 .collect();
-            form_page(&s, &form, Some(&e))
+            form_page(&console, &s, &p, &form, Some(&e), None).await
         }
     }
 }

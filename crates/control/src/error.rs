@@ -32,6 +32,10 @@ pub enum ControlError {
     #[error("{0}")]
     InvalidInstanceState(String),
 
+    /// A `mysql.rds_*` procedure called for the caller refused (its own message).
+    #[error("mysql.{procedure} refused: {message}")]
+    ReplicationRefused { procedure: String, message: String },
+
     #[error("Import {0} not found.")]
     ImportNotFound(String),
 

@@ -50,6 +50,7 @@ pub use ingestion::IngestionRole;
 mod instances;
 pub mod preflight;
 mod replication;
+pub use replication::ExternalSource;
 mod tags;
 
 /// A cluster with what DescribeDBClusters shows beside the stored row.

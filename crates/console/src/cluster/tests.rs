@@ -16,6 +16,7 @@ fn a_button_the_principal_may_not_use_is_disabled_with_the_decision() {
             "User: arn:aws:iam::123456789012:user/bob is not authorized to perform: rds:DeleteDBCluster",
         ))),
         replication: Ok(None),
+        start: None,
         imports: vec![],
         note: Note::None,
     };
@@ -54,4 +55,47 @@ fn a_restores_progress_reads_as_a_sentence() {
         eta_secs: None,
     };
     assert_eq!(ProgressView::of(&listing).text, "listing: 1%");
+}
+
+#[test]
+fn the_start_form_keeps_what_was_typed_but_the_password_and_names_the_refusal() {
+    let values = StartValues {
+        host: "source.example".into(),
+        port: "3306".into(),
+        user: "repl".into(),
+        log_file: "mysql-bin.000003".into(),
+        log_position: "1234".into(),
+        ssl: true,
+    };
+    let page = ClusterPage {
+        chrome: Chrome::for_session("db1", "clusters", &session()),
+        c: row("db1"),
+        progress: None,
+        connect: None,
+        instances: vec![],
+        replication: Ok(None),
+        start: Some(StartSection {
+            cluster: "db1".into(),
+            start: Decision::of(Ok(())),
+            values: values.clone(),
+        }),
+        imports: vec![],
+        events: vec![],
+        delete: Decision::of(Ok(())),
+        note: Note::StartError(
+            "mysql.rds_start_replication refused: cannot connect".into(),
+            values,
+        ),
+    };
+    let out = page.render().unwrap();
+    for want in [
+        r#"action="/console/clusters/db1/start-replication""#,
+        r#"name="host" value="source.example""#,
+        r#"name="log_position" value="1234""#,
+        r#"name="ssl" value="1" checked"#,
+        r#"name="password" type="password" required autocomplete="new-password">"#,
+        r#"<p class="error" id="start-error" role="alert">mysql.rds_start_replication refused: cannot connect</p>"#,
+    ] {
+        assert!(out.contains(want), "{want} in:\n{out}");
+    }
 }

@@ -87,6 +87,55 @@ impl ControlPlane {
         Ok(outcome)
     }
 
+    /// Points the cluster at `source` and starts replication, by calling
+    /// `mysql.rds_set_external_master` then `mysql.rds_start_replication` on its writer as
+    /// ferry's admin: the same procedures (and so the same agent, checks, history and events)
+    /// as the master user's own calls. Returns the procedures' messages.
+    pub async fn start_replication(
+        &self,
+        cluster: &ClusterId,
+        source: &ExternalSource,
+    ) -> Result<Vec<String>, ControlError> {
+        let c = self
+            .store()
+            .get_cluster(cluster)?
+            .ok_or_else(|| ControlError::ClusterNotFound(cluster.to_string()))?;
+        self.running_writer(&c, "start replication")?;
+        let admin = secrets::read_admin(self.layout(), &c.id)?;
+        let mut conn = self
+            .inner
+            .supervisor
+            .admin_conn(&c.id, &admin)
+            .await?
+            .ok_or_else(|| {
+                ControlError::InvalidClusterState(format!(
+                    "DB cluster {} has no running instance to start replication on",
+                    c.id
+                ))
+            })?;
+        let set: mysql_async::Params = (
+            source.host.as_str(),
+            source.port,
+            source.user.as_str(),
+            source.password.expose(),
+            source.log_file.as_str(),
+            source.log_position,
+            u8::from(source.ssl),
+        )
+            .into();
+        let mut messages = call_procedure(&mut conn, "rds_set_external_master", set).await?;
+        messages.extend(
+            call_procedure(
+                &mut conn,
+                "rds_start_replication",
+                mysql_async::Params::Empty,
+            )
+            .await?,
+        );
+        let _ = mysql_async::Conn::disconnect(conn).await;
+        Ok(messages)
+    }
+
     /// The cluster's available writer, for an action that needs a running server; else
     /// `InvalidDBClusterStateFault` naming the cluster and its status (or its instance's).
     pub(super) fn running_writer(&self, c: &Cluster, to: &str) -> Result<Instance, ControlError> {
@@ -123,4 +172,52 @@ impl ControlPlane {
             ))),
         }
     }
+}
+
+/// Where a cluster replicates from, as `mysql.rds_set_external_master` takes it.
+pub struct ExternalSource {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub password: ferry_base::Secret,
+    pub log_file: String,
+    pub log_position: u64,
+    /// Replicate over TLS (`ssl_encryption` 1).
+    pub ssl: bool,
+}
+
+/// `CALL mysql.<procedure>(params)`: the `Message` column of every row it returns; a refusal
+/// (the procedure's `SIGNAL`) is [`ControlError::ReplicationRefused`] with its text.
+async fn call_procedure(
+    conn: &mut mysql_async::Conn,
+    procedure: &str,
+    params: mysql_async::Params,
+) -> Result<Vec<String>, ControlError> {
+    use mysql_async::prelude::Queryable;
+    let marks = match &params {
+        mysql_async::Params::Positional(p) => vec!["?"; p.len()].join(", "),
+        _ => String::new(),
+    };
+    let sql = format!("CALL mysql.{procedure}({marks})");
+    let refused = |e: mysql_async::Error| match e {
+        mysql_async::Error::Server(s) => ControlError::ReplicationRefused {
+            procedure: procedure.to_owned(),
+            message: s.message,
+        },
+        other => ControlError::Unexpected(format!("CALL mysql.{procedure}: {other}")),
+    };
+    let mut result = conn.exec_iter(sql, params).await.map_err(refused)?;
+    let mut messages = Vec::new();
+    loop {
+        let rows: Vec<mysql_async::Row> = result.collect().await.map_err(refused)?;
+        for mut r in rows {
+            if let Some(Ok(m)) = r.take_opt::<String, _>("Message") {
+                messages.push(m);
+            }
+        }
+        if result.is_empty() {
+            break;
+        }
+    }
+    Ok(messages)
 }
