@@ -21,6 +21,7 @@ use common::replication::{poll, runtime};
 use common::serve::{Serve, PASSWORD as MASTER_PASSWORD};
 use ferry_api::client::{Client, ClientError};
 use ferry_api::rds::imports::{ImportView, IMPORT_ELEMENT};
+use ferry_testkit::http::{read_key, request, sign_in};
 use ferry_testkit::{TestServer, TestServerOptions};
 use mysql_async::prelude::Queryable;
 use serde_json::json;
@@ -596,6 +597,53 @@ fn definers_are_kept_only_for_existing_accounts_and_never_ferrys() {
         rig.query::<String>("SELECT SQL_MODE FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = 'app' AND ROUTINE_NAME = 'p'"),
         ["STRICT_TRANS_TABLES"]
     );
+    // A report's tables are the console's per-table progress while the import runs.
+    rig.call(
+        "FerryReportImport",
+        &[
+            ("ImportId", id),
+            ("Phase", "data"),
+            ("Rows", "49"),
+            ("Tables.member.1.Name", "app.orders"),
+            ("Tables.member.1.Rows", "42"),
+            ("Tables.member.2.Name", "app.items"),
+            ("Tables.member.2.Rows", "7"),
+            ("Tables.member.2.Done", "true"),
+        ],
+    )
+    .unwrap();
+    let console = format!("127.0.0.1:{}", rig.serve.port);
+    let cookie = sign_in(&console, &read_key(&rig.serve.credentials()));
+    let page = request(
+        &console,
+        "GET",
+        &format!("/console/clusters/{CLUSTER}"),
+        Some(&cookie),
+        None,
+    );
+    for want in [
+        "<li><code>app.orders</code> loading, 42 rows</li>",
+        "<li><code>app.items</code> done, 7 rows</li>",
+    ] {
+        assert!(page.body.contains(want), "{want} in:\n{}", page.body);
+    }
+    let too_long = "x".repeat(141);
+    let e = rig
+        .call(
+            "FerryReportImport",
+            &[
+                ("ImportId", id),
+                ("Phase", "data"),
+                ("Tables.member.1.Name", &too_long),
+            ],
+        )
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("Tables.member.1.Name must be 1 to 140 characters"),
+        "{e}"
+    );
+
     // Reports renew the lease across more than two lease periods while the guardian runs.
     let until = std::time::Instant::now() + Duration::from_secs(8);
     while std::time::Instant::now() < until {
@@ -626,6 +674,18 @@ fn definers_are_kept_only_for_existing_accounts_and_never_ferrys() {
         },
     );
     assert_eq!(rig.durability(), (1, 0));
+    let page = request(
+        &console,
+        "GET",
+        &format!("/console/clusters/{CLUSTER}"),
+        Some(&cookie),
+        None,
+    );
+    assert!(
+        page.body.contains("status-interrupted") && !page.body.contains("app.orders"),
+        "an ended import shows no tables:\n{}",
+        page.body
+    );
     let e = rig
         .call(
             "FerryFinishImport",

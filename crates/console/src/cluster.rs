@@ -11,7 +11,7 @@ use ferry_api::error::ApiError;
 use ferry_api::params::Params;
 use ferry_api::rds::Handler;
 use ferry_api::server::Peer;
-use ferry_control::model::{Import, InstanceStatus};
+use ferry_control::model::{Import, InstanceStatus, TableProgress};
 use ferry_control::service::CreationProgress;
 use ferry_control::{ClusterView, Principal};
 use serde::Deserialize;
@@ -211,7 +211,13 @@ pub(crate) fn cluster_page(
         });
     let imports = Handler::new(cp, p, &params)
         .imports()
-        .map(|all| all.iter().rev().take(5).map(ImportRow::of).collect())
+        .map(|all| {
+            all.iter()
+                .rev()
+                .take(5)
+                .map(|i| ImportRow::of(i, &cp.import_tables(&i.id)))
+                .collect()
+        })
         .unwrap_or_default();
     let failed = note.is_error();
     let mut r = html(&ClusterPage {
@@ -394,10 +400,12 @@ pub struct ImportRow {
     pub percent: Option<u8>,
     pub text: String,
     pub error: Option<String>,
+    /// A running import's tables: loading ones, then the ones finished last.
+    pub tables: Vec<(String, &'static str, u64)>,
 }
 
 impl ImportRow {
-    pub fn of(i: &Import) -> ImportRow {
+    pub fn of(i: &Import, tables: &[TableProgress]) -> ImportRow {
         let c = &i.counters;
         let percent = c
             .bytes_total
@@ -437,6 +445,16 @@ impl ImportRow {
             percent,
             text,
             error: i.error.clone(),
+            tables: tables
+                .iter()
+                .map(|t| {
+                    (
+                        t.name.clone(),
+                        if t.done { "done" } else { "loading" },
+                        t.rows,
+                    )
+                })
+                .collect(),
         }
     }
 }

@@ -32,6 +32,10 @@ pub(crate) struct Ctx {
     pub(crate) samples: Samples,
     /// IAM policy evaluation (with its cache of parsed documents).
     pub(crate) authz: Authorizer,
+    /// The per-table progress of each running import, as last reported (memory only).
+    pub(crate) import_tables: std::sync::Mutex<
+        std::collections::HashMap<crate::model::ImportId, Vec<crate::model::TableProgress>>,
+    >,
     shutting_down: AtomicBool,
 }
 
@@ -51,6 +55,7 @@ impl Ctx {
             toolbox,
             containment,
             samples: Samples::default(),
+            import_tables: Default::default(),
             shutting_down: AtomicBool::new(false),
         }
     }

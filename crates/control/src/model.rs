@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 mod imports;
-pub use imports::{Import, ImportCounters, ImportId, ImportPhase, ImportStatus, SavedDurability};
+pub use imports::{
+    Import, ImportCounters, ImportId, ImportPhase, ImportStatus, SavedDurability, TableProgress,
+};
 
 /// A lifecycle as data: its states and the edges allowed between them. Anything not in
 /// [`Lifecycle::TRANSITIONS`] is refused, a move to the same state included unless the table

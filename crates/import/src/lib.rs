@@ -146,6 +146,20 @@ pub struct ProgressReport {
     pub statements: u64,
     pub failures: u64,
     pub definers_rewritten: u64,
+    /// The tables loading now (rows committed this run) and the ones finished last: at most
+    /// 32, the loading ones first.
+    #[serde(default)]
+    pub tables: Vec<TableProgress>,
+}
+
+/// One table in a [`ProgressReport`].
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TableProgress {
+    /// `schema.table`, as the loader keys it.
+    pub name: String,
+    /// Rows committed into it by this run.
+    pub rows: u64,
+    pub done: bool,
 }
 
 #[derive(Clone, Debug)]

@@ -3,6 +3,7 @@
 
 mod objects;
 mod run;
+mod tables;
 
 use std::io::{BufRead, Read};
 use std::time::Instant;

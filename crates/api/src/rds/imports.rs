@@ -2,7 +2,9 @@
 //!
 //! - `FerryStartImport` (`DBClusterIdentifier`, `Source`, optional `SourceBytes`, `Parallel`
 //!   default 1, `Resumed`) -> `<Import>`.
-//! - `FerryReportImport` (`ImportId`, `Phase`, the counters) -> `<Import>`.
+//! - `FerryReportImport` (`ImportId`, `Phase`, the counters, optional
+//!   `Tables.member.N.Name`/`.Rows`/`.Done`: the tables loading and finished last, at most
+//!   64, kept in memory for the console) -> `<Import>`.
 //! - `FerryCreateImportObject` (`ImportId`, `Database`, `ObjectType`, `ObjectName`,
 //!   `Definer` as `user@host`, `Statement`, `Session.member.N.Name`/`.Value`) ->
 //!   `<Outcome>created|rewrite</Outcome>` and, for a rewrite, `<Reason>`.
@@ -16,7 +18,7 @@
 //! Each action is authorized as `ferry:<Action without Ferry>` (`ferry:StartImport`, ...) on
 //! the cluster's ARN; an unknown `ImportId` is `ImportNotFound` (404).
 
-use ferry_control::model::{Import, ImportCounters, ImportPhase};
+use ferry_control::model::{Import, ImportCounters, ImportPhase, TableProgress};
 use ferry_control::service::statement::{Account, ObjectType};
 use ferry_control::service::{
     plain_literal, FinishStatus, ImportObject, ObjectOutcome, StartImport, SESSION_ALLOW_LIST,
@@ -37,6 +39,45 @@ const MAX_TEXT: usize = 4096;
 const MAX_USER_NAME_LEN: usize = 80;
 /// The most connections an import may say it uses.
 const MAX_PARALLEL: i64 = 256;
+
+/// The most tables a report may name.
+const MAX_TABLES: usize = 64;
+/// The longest table name kept (`schema.table`, each part up to 64 characters).
+const MAX_TABLE_NAME: usize = 140;
+
+/// `Tables.member.N.Name` / `.Rows` / `.Done` of `FerryReportImport` (N from 1, no gaps).
+fn tables(p: &crate::params::Params) -> Result<Vec<TableProgress>, ApiError> {
+    let mut out = Vec::new();
+    for n in 1.. {
+        let key = |field: &str| format!("Tables.member.{n}.{field}");
+        let Some(name) = p.get(&key("Name")) else {
+            break;
+        };
+        if out.len() == MAX_TABLES {
+            return Err(ApiError::invalid_value(format!(
+                "A report names at most {MAX_TABLES} tables."
+            )));
+        }
+        if name.is_empty() || name.chars().count() > MAX_TABLE_NAME {
+            return Err(ApiError::invalid_value(format!(
+                "{} must be 1 to {MAX_TABLE_NAME} characters.",
+                key("Name")
+            )));
+        }
+        let rows = match p.i64(&key("Rows"))? {
+            None => 0,
+            Some(r) => u64::try_from(r).map_err(|_| {
+                ApiError::invalid_value(format!("{} must not be negative.", key("Rows")))
+            })?,
+        };
+        out.push(TableProgress {
+            name: name.to_owned(),
+            rows,
+            done: p.bool(&key("Done"))?.unwrap_or(false),
+        });
+    }
+    Ok(out)
+}
 
 /// An import as the actions return it; its serde form is the wire form (see
 /// [`crate::xml::members`]), so the CLI reads it back with [`crate::client::Response::members`].
@@ -152,7 +193,10 @@ impl Handler<'_> {
         let import = self.authorized_import("ReportImport")?;
         let phase = phase(self.params.required("Phase")?)?;
         let counters = counters(self.params)?;
-        let import = self.cp.report_import(import.id.as_str(), phase, counters)?;
+        let tables = tables(self.params)?;
+        let import = self
+            .cp
+            .report_import(import.id.as_str(), phase, counters, tables)?;
         one(&import)
     }
 

@@ -138,6 +138,20 @@ impl Host for ClusterHost {
             ("Phase", progress.phase.as_str()),
         ];
         params.extend(borrowed(&counters));
+        let tables: Vec<(String, String)> = progress
+            .tables
+            .iter()
+            .enumerate()
+            .flat_map(|(i, t)| {
+                let n = i + 1;
+                [
+                    (format!("Tables.member.{n}.Name"), t.name.clone()),
+                    (format!("Tables.member.{n}.Rows"), t.rows.to_string()),
+                    (format!("Tables.member.{n}.Done"), t.done.to_string()),
+                ]
+            })
+            .collect();
+        params.extend(tables.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         self.call("FerryReportImport", &params).await.map(drop)
     }
 

@@ -146,6 +146,17 @@ pub struct ImportCounters {
     pub definers_rewritten: u64,
 }
 
+/// One table of a running import as its loader last reported it (kept in memory only: the
+/// console's per-table progress).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableProgress {
+    /// `schema.table`.
+    pub name: String,
+    /// Rows the loader committed into it in this run.
+    pub rows: u64,
+    pub done: bool,
+}
+
 /// The durability settings an import relaxed, as they were before it (restored at its end).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SavedDurability {

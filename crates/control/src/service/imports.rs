@@ -35,7 +35,9 @@ use mysql_async::prelude::Queryable;
 
 use super::*;
 use crate::events::DurabilityRestored;
-use crate::model::{Import, ImportCounters, ImportId, ImportPhase, ImportStatus, SavedDurability};
+use crate::model::{
+    Import, ImportCounters, ImportId, ImportPhase, ImportStatus, SavedDurability, TableProgress,
+};
 use statement::{Account, ObjectType};
 
 /// The session variables a dump may set for an object's creation (the ones `mariadb-dump`
@@ -215,6 +217,7 @@ impl ControlPlane {
         id: &str,
         phase: ImportPhase,
         counters: ImportCounters,
+        tables: Vec<TableProgress>,
     ) -> Result<Import, ControlError> {
         let mut import = self.running_import(id)?;
         let before = import.phase;
@@ -226,8 +229,14 @@ impl ControlPlane {
         import.renewed_at = OffsetDateTime::now_utc();
         if !self.store().update_import(&import)? {
             // It ended meanwhile (its lease expired): say how.
+            self.forget_import_tables(&import.id);
             return self.running_import(id);
         }
+        self.ctx()
+            .import_tables
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(import.id.clone(), tables);
         if before != phase {
             self.ctx().cluster_event(
                 &import.cluster_id,
@@ -242,6 +251,26 @@ impl ControlPlane {
     }
 
     /// FerryFinishImport: ends the import and puts the durability settings back.
+    /// The per-table progress a running import last reported (loading tables first, then
+    /// the ones finished last); empty once it has ended.
+    pub fn import_tables(&self, id: &ImportId) -> Vec<TableProgress> {
+        self.ctx()
+            .import_tables
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(id)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn forget_import_tables(&self, id: &ImportId) {
+        self.ctx()
+            .import_tables
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(id);
+    }
+
     pub async fn finish_import(
         &self,
         id: &str,
@@ -266,6 +295,7 @@ impl ControlPlane {
         let restored = self.restore_durability(&import).await;
         import.ended_at = Some(OffsetDateTime::now_utc());
         import.saved_durability = None;
+        self.forget_import_tables(&import.id);
         if !self.store().transition_import(&import)? {
             return self.running_import(id);
         }
@@ -481,6 +511,7 @@ impl ControlPlane {
                 continue;
             }
             let restored = self.restore_durability(&import).await;
+            self.forget_import_tables(&import.id);
             import.status = ImportStatus::Interrupted;
             import.ended_at = Some(now);
             import.saved_durability = None;

@@ -68,6 +68,8 @@ pub(crate) struct Run<'a> {
     pub(super) statements: u64,
     rows: u64,
     tables_done: u64,
+    /// Rows by table, for the host's per-table progress.
+    table_rows: super::tables::Tables,
     pub(super) failures: Vec<Failure>,
     pub(super) rewrites: Vec<DefinerRewrite>,
     pub(super) skipped: Vec<String>,
@@ -125,6 +127,7 @@ impl<'a> Run<'a> {
             statements: 0,
             rows,
             tables_done: 0,
+            table_rows: Default::default(),
             failures: Vec::new(),
             rewrites: Vec::new(),
             skipped: Vec::new(),
@@ -146,6 +149,7 @@ impl<'a> Run<'a> {
             statements: self.statements,
             failures: self.failures.len() as u64,
             definers_rewritten: self.rewrites.len() as u64,
+            tables: self.table_rows.report(&self.tables_waiting, &self.inflight),
         }
     }
 
@@ -309,6 +313,7 @@ impl<'a> Run<'a> {
             None if d.indexes => {}
             None => {
                 self.rows += d.rows;
+                self.table_rows.add_rows(&d.table, d.rows);
                 self.s.units_done.insert(d.id, d.rows);
             }
         }
@@ -327,6 +332,7 @@ impl<'a> Run<'a> {
             .collect();
         for t in done {
             self.tables_waiting.remove(&t);
+            self.table_rows.finished(&t);
             self.tables_done += 1;
         }
     }
