@@ -278,6 +278,11 @@ pub struct ClusterRow {
     pub source: Option<String>,
     pub binlog: Option<String>,
     pub arn: String,
+    /// `running, lag 0.250 s` / `stopped` / `error`; `None`: not replicating (or not
+    /// the principal's to see).
+    pub replication: Option<String>,
+    /// The newest import's status (`running 45%`, `completed`, ...).
+    pub import: Option<String>,
 }
 
 impl ClusterRow {
@@ -310,7 +315,42 @@ impl ClusterRow {
                 .as_ref()
                 .map(|(file, pos)| format!("{file}:{pos}")),
             arn: v.arn.clone(),
+            replication: None,
+            import: None,
         }
+    }
+
+    /// With its replication and newest import, as principal `p` may see them.
+    pub fn with_activity(mut self, console: &Console, p: &Principal) -> ClusterRow {
+        let params = Params::from_pairs([("DBClusterIdentifier", self.id.as_str())]);
+        let h = Handler::new(console.cp(), p, &params);
+        self.replication = h.describe_replication().ok().flatten().map(|r| {
+            let v = &r.view;
+            if v.last_io_errno != 0 || v.last_sql_errno != 0 {
+                "error".to_string()
+            } else if !v.sql_thread_running {
+                "stopped".to_string()
+            } else {
+                match v.lag {
+                    Some(lag) => format!("running, lag {:.3} s", lag.as_secs_f64()),
+                    None => "running".to_string(),
+                }
+            }
+        });
+        self.import = h
+            .imports()
+            .ok()
+            .and_then(|all| all.last().cloned())
+            .map(|i| {
+                let c = &i.counters;
+                match c.bytes_total.filter(|t| *t > 0) {
+                    Some(t) if i.status == ferry_control::model::ImportStatus::Running => {
+                        format!("{} {}%", i.status.as_str(), c.bytes_read.min(t) * 100 / t)
+                    }
+                    _ => i.status.as_str().to_string(),
+                }
+            });
+        self
     }
 }
 
@@ -349,7 +389,11 @@ pub async fn clusters(
                 chrome.refresh = page.items.iter().any(in_progress);
                 chrome
             },
-            rows: page.items.iter().map(ClusterRow::of).collect(),
+            rows: page
+                .items
+                .iter()
+                .map(|v| ClusterRow::of(v).with_activity(&console, &p))
+                .collect(),
             next: page.marker,
         }),
         Err(e) => api_error(chrome, &e),

@@ -23,6 +23,8 @@ pub(crate) fn row(id: &str) -> ClusterRow {
         source: Some("s3://backups/prod".into()),
         binlog: Some("mysql-bin.000003:1234".into()),
         arn: "arn:aws:rds:us-east-1:123456789012:cluster:c1".into(),
+        replication: Some("running, lag 0.250 s".into()),
+        import: None,
     }
 }
 
@@ -44,6 +46,7 @@ fn the_clusters_page_escapes_what_it_shows_and_links_each_cluster() {
         "{out}"
     );
     assert!(out.contains("<code>127.0.0.1:3307</code>"));
+    assert!(out.contains("<td>running, lag 0.250 s</td>"), "{out}");
     assert!(out.contains("marker=m%201"), "{out}");
     assert!(
         out.contains(&"c".repeat(64)),
