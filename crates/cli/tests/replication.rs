@@ -787,6 +787,12 @@ fn console_shows_replication(serve: &Serve, cluster: &str) {
     let (file, pos) = executed.split_once(':').unwrap();
     assert_eq!(page.input_value("log_file").as_deref(), Some(file));
     assert_eq!(page.input_value("log_position").as_deref(), Some(pos));
+    let list = request(&addr, "GET", "/console/clusters", Some(&cookie), None);
+    assert!(
+        list.body.contains("<td>running, lag 0.000 s</td>"),
+        "{}",
+        list.body
+    );
     let live = request(
         &addr,
         "GET",
