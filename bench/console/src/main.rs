@@ -5,6 +5,11 @@
 //! in a row by one client over HTTP/1.1 (a new connection per request, as a browser's first
 //! visit). The figures are wall time per request seen by the client, so they include the
 //! HTTP exchange on top of the server's work.
+//!
+//! Then the console's cost to the API: the same control plane is also served without the
+//! console's routes, and a signed `DescribeDBClusters` (100 clusters, ferry's own SigV4
+//! client, one kept-alive connection per server) is sent to each in turn, A/B interleaved,
+//! so both see the same machine; the ratio of their medians is printed.
 
 use std::time::Instant;
 
@@ -94,9 +99,79 @@ fn main() {
         "worst p99 {worst:.2} ms against the {TARGET_MS} ms target: {}",
         if worst < TARGET_MS { "met" } else { "NOT met" }
     );
+    api_cost(&rt, &cp, &addr, &key, requests);
     let _ = stop.send(());
     let _ = rt.block_on(server);
     rt.block_on(cp.shutdown());
+}
+
+/// `DescribeDBClusters` against the server with the console (`with`) and against one
+/// without it, interleaved; prints p50/p99 of each and the ratio of the medians.
+fn api_cost(
+    rt: &tokio::runtime::Runtime,
+    cp: &ControlPlane,
+    with: &str,
+    key: &(String, String),
+    n: usize,
+) {
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("listen on loopback");
+    let without = listener
+        .local_addr()
+        .expect("the bound address")
+        .to_string();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = rt.spawn(ferry_api::server::serve_with(
+        listener,
+        cp.clone(),
+        axum::Router::new(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let client = |addr: &str| {
+        ferry_api::client::Client::new(&format!("http://{addr}"), &key.0, &key.1, "us-east-1")
+            .expect("a client")
+    };
+    let (a, b) = (client(with), client(&without));
+    let call = |c: &ferry_api::client::Client| {
+        let t = Instant::now();
+        rt.block_on(c.call("DescribeDBClusters", &[("MaxRecords", "100")]))
+            .expect("DescribeDBClusters");
+        t.elapsed().as_secs_f64() * 1000.0
+    };
+    for _ in 0..10 {
+        call(&a);
+        call(&b);
+    }
+    let (mut ta, mut tb) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for i in 0..n {
+        // Alternate which goes first, so neither always follows the other.
+        if i % 2 == 0 {
+            ta.push(call(&a));
+            tb.push(call(&b));
+        } else {
+            tb.push(call(&b));
+            ta.push(call(&a));
+        }
+    }
+    let pct = |v: &mut Vec<f64>, q: f64| {
+        v.sort_by(f64::total_cmp);
+        v[((v.len() as f64 * q).ceil() as usize).clamp(1, v.len()) - 1]
+    };
+    let (a50, a99, b50, b99) = (
+        pct(&mut ta, 0.5),
+        pct(&mut ta, 0.99),
+        pct(&mut tb, 0.5),
+        pct(&mut tb, 0.99),
+    );
+    println!("API DescribeDBClusters (100 clusters), signed, {n} requests each, interleaved:");
+    println!("  with the console     p50 {a50:>6.2} ms   p99 {a99:>6.2} ms");
+    println!("  without the console  p50 {b50:>6.2} ms   p99 {b99:>6.2} ms");
+    println!("  ratio of medians (with / without): {:.3}", a50 / b50);
+    let _ = stop.send(());
+    let _ = rt.block_on(server);
 }
 
 /// 100 clusters as a restore leaves them, and 100 events each.

@@ -172,12 +172,15 @@ impl Handler<'_> {
     /// Authorizes ferry's own action `action` (`ferry:` is added) on `resource`, with its
     /// tags as condition keys (the console asks it before offering a button too).
     pub fn authorize_ferry(&self, action: &str, resource: &str) -> Result<(), ApiError> {
-        Ok(self.cp.authorize_with(
-            self.principal,
-            &format!("ferry:{action}"),
-            resource,
-            &keys::on_resource(self.cp, resource),
-        )?)
+        // The root is not restricted: no need to read the resource's tags for it.
+        let keys = if self.principal.is_root() {
+            ferry_iam::Context::new()
+        } else {
+            keys::on_resource(self.cp, resource)
+        };
+        Ok(self
+            .cp
+            .authorize_with(self.principal, &format!("ferry:{action}"), resource, &keys)?)
     }
 
     /// Authorizes RDS action `action` on `resource` with the condition keys `keys`.

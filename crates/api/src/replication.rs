@@ -40,12 +40,7 @@ const DEFAULT_CUTOVER_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The cluster named by `DBClusterIdentifier`, which must exist.
 fn existing_cluster(cp: &ControlPlane, raw: &str) -> Result<ClusterId, ApiError> {
-    let page = cp.describe_db_clusters(Some(raw), &Default::default(), 1, None)?;
-    page.items
-        .into_iter()
-        .next()
-        .map(|v| v.cluster.id)
-        .ok_or_else(|| ApiError::from(ferry_control::ControlError::ClusterNotFound(raw.into())))
+    Ok(cp.existing_cluster_id(raw)?)
 }
 
 /// A replicating cluster's latest sample and its lag over the samples before it.

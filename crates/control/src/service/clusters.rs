@@ -243,6 +243,16 @@ impl ControlPlane {
             })
     }
 
+    /// The identifier of the existing cluster `raw` names (its identifier, any case, or its
+    /// ARN): one read of the store, for actions that only need to know it exists.
+    pub fn existing_cluster_id(&self, raw: &str) -> Result<ClusterId, ControlError> {
+        let id = ClusterId::new_unchecked(strip_arn(raw, "cluster").to_lowercase());
+        match self.ctx().store.get_cluster(&id)? {
+            Some(c) => Ok(c.id),
+            None => Err(ControlError::ClusterNotFound(raw.to_string())),
+        }
+    }
+
     pub fn describe_db_clusters(
         &self,
         id: Option<&str>,

@@ -331,13 +331,7 @@ impl ControlPlane {
         id: Option<&str>,
     ) -> Result<Vec<Import>, ControlError> {
         let cluster = match cluster {
-            Some(raw) => {
-                let c = ClusterId::new_unchecked(strip_arn(raw, "cluster").to_lowercase());
-                if self.store().get_cluster(&c)?.is_none() {
-                    return Err(ControlError::ClusterNotFound(raw.to_owned()));
-                }
-                Some(c)
-            }
+            Some(raw) => Some(self.existing_cluster_id(raw)?),
             None => None,
         };
         if let Some(id) = id {
