@@ -195,7 +195,7 @@ async fn drive(
          \x20             {aws} rds describe-events --source-type db-cluster --source-identifier {CLUSTER} --duration 1440\n\
          \x20             {aws} rds describe-db-instances --db-instance-identifier {INSTANCE}\n\
          replication:  {} replication status {CLUSTER} --endpoint-url {endpoint} --credentials {credentials}\n\
-         console:      {endpoint}/console (sign in with aws_access_key_id and aws_secret_access_key from {credentials})
+         console:      {endpoint}/console (sign in with access key ID {}; its secret is aws_secret_access_key in {credentials})
 \
          metrics:      curl {endpoint}/metrics",
         import::IMPORT_CLUSTER,
@@ -205,6 +205,7 @@ async fn drive(
             .ok()
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "ferry".to_owned()),
+        client.access_key_id(),
     ));
     write_private(&dir.join("root-password"), source.root_password.expose())?;
     write_private(&dir.join("repl-password"), source.repl_password.expose())?;

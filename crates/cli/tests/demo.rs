@@ -36,6 +36,7 @@ fn demo_runs_end_to_end() {
         "definers rewritten (3):",
         "'root'@'localhost' does not exist on DB cluster demo-import",
         "all 8 tables equal the source",
+        "/console (sign in with access key ID ",
     ] {
         assert!(
             r.stdout.contains(want),
