@@ -34,26 +34,7 @@ impl ControlPlane {
         target: &SourcePosition,
         timeout: Duration,
     ) -> Result<ferry_replication::cutover::CutoverOutcome, ControlError> {
-        let c = self
-            .store()
-            .get_cluster(cluster)?
-            .ok_or_else(|| ControlError::ClusterNotFound(cluster.to_string()))?;
-        // A client's mistake is refused here, before any file of the cluster is read: a
-        // cluster that is not available (a failed restore has no volume and no credentials)
-        // or has no available instance.
-        self.running_writer(&c, "cut over")?;
-        let admin = secrets::read_admin(self.layout(), &c.id)?;
-        let mut conn = self
-            .inner
-            .supervisor
-            .admin_conn(&c.id, &admin)
-            .await?
-            .ok_or_else(|| {
-                ControlError::InvalidClusterState(format!(
-                    "DB cluster {} has no running instance to cut over",
-                    c.id
-                ))
-            })?;
+        let (c, mut conn) = self.writer_admin_conn(cluster, "cut over").await?;
         // Before the wait, not after: the sampler may see the stop the moment `STOP SLAVE`
         // returns, and the cutover's own event below says it. Taken back if the cutover fails.
         ferry_base::fail_point!("cutover.before-stop");
@@ -96,23 +77,7 @@ impl ControlPlane {
         cluster: &ClusterId,
         source: &ExternalSource,
     ) -> Result<Vec<String>, ControlError> {
-        let c = self
-            .store()
-            .get_cluster(cluster)?
-            .ok_or_else(|| ControlError::ClusterNotFound(cluster.to_string()))?;
-        self.running_writer(&c, "start replication")?;
-        let admin = secrets::read_admin(self.layout(), &c.id)?;
-        let mut conn = self
-            .inner
-            .supervisor
-            .admin_conn(&c.id, &admin)
-            .await?
-            .ok_or_else(|| {
-                ControlError::InvalidClusterState(format!(
-                    "DB cluster {} has no running instance to start replication on",
-                    c.id
-                ))
-            })?;
+        let (_, mut conn) = self.writer_admin_conn(cluster, "start replication").await?;
         let set: mysql_async::Params = (
             source.host.as_str(),
             source.port,
@@ -134,6 +99,35 @@ impl ControlPlane {
         );
         let _ = mysql_async::Conn::disconnect(conn).await;
         Ok(messages)
+    }
+
+    /// The cluster and ferry's admin connection to its writer, for an action that works on
+    /// the running server (`to`: what it does, for the refusals). A client's mistake is
+    /// refused before any file of the cluster is read: a cluster that is not available (a
+    /// failed restore has no volume and no credentials) or has no available instance.
+    async fn writer_admin_conn(
+        &self,
+        cluster: &ClusterId,
+        to: &str,
+    ) -> Result<(Cluster, mysql_async::Conn), ControlError> {
+        let c = self
+            .store()
+            .get_cluster(cluster)?
+            .ok_or_else(|| ControlError::ClusterNotFound(cluster.to_string()))?;
+        self.running_writer(&c, to)?;
+        let admin = secrets::read_admin(self.layout(), &c.id)?;
+        let conn = self
+            .inner
+            .supervisor
+            .admin_conn(&c.id, &admin)
+            .await?
+            .ok_or_else(|| {
+                ControlError::InvalidClusterState(format!(
+                    "DB cluster {} has no running instance to {to}",
+                    c.id
+                ))
+            })?;
+        Ok((c, conn))
     }
 
     /// The cluster's available writer, for an action that needs a running server; else
