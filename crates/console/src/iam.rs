@@ -1,6 +1,7 @@
-//! The IAM pages: users (create one, its access keys, its attached policies), roles, managed
-//! policies, and the policy simulator ("may alice restore from bucket B?", naming the
-//! deciding statement).
+//! The IAM pages: users (create one, its access keys, its groups, its attached policies),
+//! groups ([`groups`]: members, attached policies), roles ([`roles`]: trust policy, attached
+//! policies), managed policies ([`policies`]: the default version's document), and the policy
+//! simulator ("may alice restore from bucket B?", naming the deciding statement).
 //!
 //! Each page runs the IAM API's own action in-process ([`ferry_api::iam::dispatch`], the
 //! function the Query endpoint calls), with the parameters the AWS CLI would send, and reads
@@ -22,6 +23,10 @@ use serde::Deserialize;
 use crate::pages::{api_error, form_sender, principal, url_part};
 use crate::session::Session;
 use crate::{html, to_sign_in, Chrome, Console};
+
+pub mod groups;
+pub mod policies;
+pub mod roles;
 
 /// An element of an IAM answer: its name, text, and children.
 #[derive(Debug, Clone, Default)]
@@ -70,6 +75,19 @@ impl Answer {
             .map(|l| l.children.iter().filter(|c| c.name == "member").collect())
             .unwrap_or_default()
     }
+}
+
+/// RFC 3986's unreserved characters, which a path segment carries as they are.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// `name` as one path segment, escaped as the templates' `urlencode_strict` escapes it
+/// (`ferry-s3-import` stays as it is; `/` is escaped).
+pub(crate) fn segment(name: &str) -> String {
+    percent_encoding::utf8_percent_encode(name, SEGMENT).to_string()
 }
 
 /// Runs IAM action `action` with `pairs` as principal `p`, as the Query endpoint would.
@@ -123,6 +141,11 @@ pub struct Listed {
 }
 
 impl Listed {
+    /// Whether the rows have creation dates (the lists of entities; not attachments).
+    pub fn dated(&self) -> bool {
+        self.rows.iter().any(|r| !r.created.is_empty())
+    }
+
     fn of(r: Result<Answer, ApiError>, list: &str, name: &str) -> Listed {
         match r {
             Ok(a) => Listed {
@@ -137,28 +160,90 @@ impl Listed {
     }
 }
 
+/// The managed policies attached to an entity (`ListAttached{User,Group,Role}Policies` with
+/// `param` = its name), or IAM's refusal in their place.
+async fn attached_policies(
+    console: &Console,
+    p: &Principal,
+    action: &str,
+    param: &str,
+    name: &str,
+) -> Listed {
+    match call(console, p, action, &[(param, name)]).await {
+        Ok(a) => Listed {
+            rows: a
+                .members("AttachedPolicies")
+                .into_iter()
+                .map(|m| Row {
+                    name: m.get("PolicyName").to_string(),
+                    arn: m.get("PolicyArn").to_string(),
+                    created: String::new(),
+                })
+                .collect(),
+            error: None,
+        },
+        Err(e) => Listed {
+            rows: Vec::new(),
+            error: Some(e.message),
+        },
+    }
+}
+
+/// What a form sent and IAM's refusal of it, shown again beside the form.
+#[derive(Debug, Default)]
+pub struct Sent {
+    pub value: String,
+    pub error: Option<String>,
+}
+
+impl Sent {
+    /// `value` refused with IAM's `message`.
+    pub fn refused(value: &str, message: String) -> Sent {
+        Sent {
+            value: value.to_string(),
+            error: Some(message),
+        }
+    }
+}
+
+/// A page answering a POST: 400 when IAM refused what the form sent, else 200.
+fn refused_or_ok(mut r: Response, refused: bool) -> Response {
+    if refused {
+        *r.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    r
+}
+
 #[derive(Template)]
 #[template(path = "iam.html")]
 struct IamPage {
     chrome: Chrome,
     users: Listed,
+    groups: Listed,
     roles: Listed,
     policies: Listed,
-    create_error: Option<String>,
-    user_name: String,
+    /// The create-user form.
+    user: Sent,
+    /// The create-group form.
+    group: Sent,
 }
 
 async fn iam_page(
     console: &Console,
     s: &Session,
     p: &Principal,
-    create_error: Option<String>,
-    user_name: String,
+    user: Sent,
+    group: Sent,
 ) -> Response {
     let users = Listed::of(
         call(console, p, "ListUsers", &[]).await,
         "Users",
         "UserName",
+    );
+    let groups = Listed::of(
+        call(console, p, "ListGroups", &[]).await,
+        "Groups",
+        "GroupName",
     );
     let roles = Listed::of(
         call(console, p, "ListRoles", &[]).await,
@@ -170,21 +255,17 @@ async fn iam_page(
         "Policies",
         "PolicyName",
     );
-    let status = if create_error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    let mut r = html(&IamPage {
+    let refused = user.error.is_some() || group.error.is_some();
+    let page = IamPage {
         chrome: Chrome::for_session("IAM", "iam", s),
         users,
+        groups,
         roles,
         policies,
-        create_error,
-        user_name,
-    });
-    *r.status_mut() = status;
-    r
+        user,
+        group,
+    };
+    refused_or_ok(html(&page), refused)
 }
 
 pub async fn overview(
@@ -193,7 +274,7 @@ pub async fn overview(
     peer: Option<Extension<Peer>>,
 ) -> Response {
     match principal(&console, &headers, peer) {
-        Ok((s, p)) => iam_page(&console, &s, &p, None, String::new()).await,
+        Ok((s, p)) => iam_page(&console, &s, &p, Sent::default(), Sent::default()).await,
         Err(why) => to_sign_in(why),
     }
 }
@@ -219,7 +300,51 @@ pub async fn create_user(
     let name = f.user_name.trim();
     match call(&console, &p, "CreateUser", &[("UserName", name)]).await {
         Ok(_) => Redirect::to(&format!("/console/iam/users/{}", url_part(name))).into_response(),
-        Err(e) if e.status < 500 => iam_page(&console, &s, &p, Some(e.message), name.into()).await,
+        Err(e) if e.status < 500 => {
+            iam_page(
+                &console,
+                &s,
+                &p,
+                Sent::refused(name, e.message),
+                Sent::default(),
+            )
+            .await
+        }
+        Err(e) => api_error(Chrome::for_session("IAM", "iam", &s), &e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CreateGroupForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    group_name: String,
+}
+
+pub async fn create_group(
+    State(console): State<Console>,
+    headers: HeaderMap,
+    peer: Option<Extension<Peer>>,
+    Form(f): Form<CreateGroupForm>,
+) -> Response {
+    let (s, p) = match form_sender(&console, &headers, peer, &f.csrf) {
+        Ok(x) => x,
+        Err(refused) => return refused.into_response(),
+    };
+    let name = f.group_name.trim();
+    match call(&console, &p, "CreateGroup", &[("GroupName", name)]).await {
+        Ok(_) => Redirect::to(&groups::group_path(name)).into_response(),
+        Err(e) if e.status < 500 => {
+            iam_page(
+                &console,
+                &s,
+                &p,
+                Sent::default(),
+                Sent::refused(name, e.message),
+            )
+            .await
+        }
         Err(e) => api_error(Chrome::for_session("IAM", "iam", &s), &e),
     }
 }
@@ -232,6 +357,7 @@ struct UserPage {
     arn: String,
     keys: Vec<(String, String)>,
     keys_error: Option<String>,
+    groups: Listed,
     attached: Listed,
     error: Option<String>,
     new_key: Option<(String, String)>,
@@ -270,31 +396,13 @@ async fn user_page(
         ),
         Err(e) => (Vec::new(), Some(e.message)),
     };
-    let attached = match call(
-        console,
-        p,
-        "ListAttachedUserPolicies",
-        &[("UserName", name)],
-    )
-    .await
-    {
-        Ok(a) => Listed {
-            rows: a
-                .members("AttachedPolicies")
-                .into_iter()
-                .map(|m| Row {
-                    name: m.get("PolicyName").to_string(),
-                    arn: m.get("PolicyArn").to_string(),
-                    created: String::new(),
-                })
-                .collect(),
-            error: None,
-        },
-        Err(e) => Listed {
-            rows: Vec::new(),
-            error: Some(e.message),
-        },
-    };
+    let groups = Listed::of(
+        call(console, p, "ListGroupsForUser", &[("UserName", name)]).await,
+        "Groups",
+        "GroupName",
+    );
+    let attached =
+        attached_policies(console, p, "ListAttachedUserPolicies", "UserName", name).await;
     let status = if error.is_some() {
         StatusCode::BAD_REQUEST
     } else {
@@ -306,6 +414,7 @@ async fn user_page(
         arn,
         keys,
         keys_error,
+        groups,
         attached,
         error,
         new_key,
@@ -475,3 +584,6 @@ pub async fn simulate(
     }
     r
 }
+
+#[cfg(test)]
+mod tests;

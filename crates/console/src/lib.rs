@@ -24,7 +24,14 @@
 //! /console/events             events, newest first, filtered by source and time, paged
 //! /console/restore            the Restore-from-S3 wizard: form -> pre-flight -> Launch
 //! /console/restore/role       POST: "Create a new role" for the form's bucket and prefix
-//! /console/iam                users (create; access keys; attach policies), roles, policies
+//! /console/iam                users, groups (create either), roles, customer managed policies
+//! /console/iam/users          POST: create a user
+//! /console/iam/users/{name}   a user: access keys (create), groups, policies (attach)
+//! /console/iam/groups         POST: create a group
+//! /console/iam/groups/{name}  a group: members (add, remove), policies (attach)
+//! /console/iam/roles/{name}   a role: trust policy, policies (attach)
+//! /console/iam/policies/{arn} a managed policy (by URL-encoded ARN, or name at path /):
+//!                             its default version's document
 //! /console/iam/simulate       the policy simulator
 //! /console/static/console.css the one stylesheet
 //! ```
@@ -127,6 +134,16 @@ pub fn router(cp: ControlPlane) -> Router {
             "/console/iam/users/{name}",
             get(iam::user).post(iam::user_action),
         )
+        .route("/console/iam/groups", post(iam::create_group))
+        .route(
+            "/console/iam/groups/{name}",
+            get(iam::groups::group).post(iam::groups::group_action),
+        )
+        .route(
+            "/console/iam/roles/{name}",
+            get(iam::roles::role).post(iam::roles::role_action),
+        )
+        .route("/console/iam/policies/{policy}", get(iam::policies::policy))
         .route("/console/iam/simulate", get(iam::simulate))
         .route("/console/restore/launch", post(restore::launch))
         .route("/console/restore/role", post(restore::create_role))
