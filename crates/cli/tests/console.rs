@@ -372,6 +372,11 @@ fn the_restore_wizard_checks_before_it_launches() {
             "{field}"
         );
     }
+    // Enter in any field sends the form with its first submit button: the pre-flight, never
+    // "Create a new role".
+    let check = form.body.find("Check (pre-flight)").unwrap();
+    let create = form.body.find(r#"id="create-role""#).unwrap();
+    assert!(check < create, "{}", form.body);
     let csrf = form.input_value("csrf").unwrap();
 
     // An identifier the API refuses: the API's words, next to the field.

@@ -2,7 +2,8 @@
 //! walks the seed: signing in with the keyboard only, the Restore-from-S3 wizard on a bucket
 //! of real backups with its pre-flight (a bad prefix caught first), Launch, the cluster going from `creating` to
 //! `available` with its writer, the recovered binlog position on the cluster's page and in
-//! the events, a narrow (390 px) phone-sized window, a delete confirmed by typing the
+//! the events, replication started from the page's form, its lag chart, and stopped from it,
+//! a narrow (390 px) phone-sized window, a delete confirmed by typing the
 //! cluster's name, sign-out, and a user who may only look seeing IAM's denial in the
 //! pre-flight with Launch disabled. A screenshot of each step goes to
 //! `target/tmp/console-screenshots/` (not committed).
@@ -159,6 +160,7 @@ fn a_person_restores_a_cluster_with_the_wizard_and_deletes_it_in_chromium() {
             assert!(text.contains(&want), "{want} missing:\n{text}");
         }
         b.screenshot("cluster").await.unwrap();
+        replicate_and_stop(&mut b, &base).await;
 
         // The recovered position in the events, as the seed finds it.
         c.find(Locator::LinkText("All events of this cluster"))
@@ -268,6 +270,136 @@ fn a_person_restores_a_cluster_with_the_wizard_and_deletes_it_in_chromium() {
         b.screenshot("pre-flight-denied").await.unwrap();
         b.close().await;
     });
+}
+
+/// Starts the cluster's replication from a source server with the cluster page's form (at
+/// the source's current position), writes on the source until the lag chart has a line, and
+/// stops replication with the page's stop form; the browser ends on the cluster's page.
+async fn replicate_and_stop(b: &mut Browser, base: &str) {
+    use mysql_async::prelude::Queryable;
+    const REPL_PASSWORD: &str = "Repl-pw-2024";
+    let c = b.client.clone();
+    let mut source =
+        ferry_testkit::TestServer::start(ferry_testkit::TestServerOptions::with_binlog(7))
+            .await
+            .unwrap();
+    let mut admin = source.admin_conn().await.unwrap();
+    for sql in [
+        format!("CREATE USER repl@'%' IDENTIFIED BY '{REPL_PASSWORD}'"),
+        "GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO repl@'%'".to_string(),
+    ] {
+        admin.query_drop(sql).await.unwrap();
+    }
+    let row: mysql_async::Row = admin
+        .query_first("SHOW MASTER STATUS")
+        .await
+        .unwrap()
+        .unwrap();
+    let file: String = row.get("File").unwrap();
+    let pos: u64 = row.get("Position").unwrap();
+    let port = source.port().to_string();
+    let pos_text = pos.to_string();
+    for (id, value) in [
+        ("host", "127.0.0.1"),
+        ("port", port.as_str()),
+        ("user", "repl"),
+        ("password", REPL_PASSWORD),
+        ("start_log_file", file.as_str()),
+        ("start_log_position", pos_text.as_str()),
+    ] {
+        let field = c.find(Locator::Id(id)).await.unwrap();
+        field.clear().await.unwrap();
+        field.send_keys(value).await.unwrap();
+    }
+    c.execute(
+        "document.getElementById('start-replication').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    b.screenshot("replication-start").await.unwrap();
+    c.find(Locator::Css("#start-replication button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait_for("p.notice", Duration::from_secs(60))
+        .await
+        .unwrap();
+    let text = b.text().await.unwrap();
+    assert!(text.contains("Slave running normally."), "{text}");
+
+    // Writes on the source; the page (read again, as a person would) draws the lag.
+    for sql in [
+        "CREATE DATABASE live",
+        "CREATE TABLE live.t (id INT PRIMARY KEY, v VARCHAR(20))",
+    ] {
+        admin.query_drop(sql).await.unwrap();
+    }
+    let page = format!("{base}/console/clusters/{CLUSTER}");
+    let until = std::time::Instant::now() + Duration::from_secs(90);
+    for i in 0.. {
+        admin
+            .exec_drop("INSERT INTO live.t VALUES (?, 'row')", (i,))
+            .await
+            .unwrap();
+        c.goto(&page).await.unwrap();
+        // The page is there when its delete form is (the replication section comes with the
+        // first sample, every 2 s).
+        b.wait_for("#confirm", Duration::from_secs(10))
+            .await
+            .unwrap();
+        if c.find(Locator::Css("svg.chart polyline")).await.is_ok() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "no lag line:\n{}",
+            b.text().await.unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let text = b.text().await.unwrap();
+    assert!(text.contains("running lag"), "{text}");
+    c.execute(
+        "document.getElementById('replication').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    b.screenshot("replication").await.unwrap();
+
+    // Stop: the form holds the source's position as last sampled.
+    c.find(Locator::Css(
+        "form[action$='/stop-replication'] button[type=submit]",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    b.wait_for("p.notice", Duration::from_secs(120))
+        .await
+        .unwrap();
+    let text = b.text().await.unwrap();
+    assert!(
+        text.contains("Replication stopped: the cluster applied the source up to"),
+        "{text}"
+    );
+    c.execute(
+        "document.querySelector('p.notice').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    b.screenshot("replication-stopped").await.unwrap();
+    drop(admin);
+    source.stop().await.unwrap();
+    c.goto(&page).await.unwrap();
+    b.wait_for("#confirm", Duration::from_secs(10))
+        .await
+        .unwrap();
 }
 
 /// Fills the wizard for the xbstream chain under `prefix` and asks for the pre-flight.

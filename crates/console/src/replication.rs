@@ -30,8 +30,15 @@ use crate::cluster::{cluster_page, Note};
 use crate::pages::{form_sender, principal, Decision};
 use crate::{html, to_sign_in, Console};
 
-/// The span of time the chart shows, ending at the newest sample.
-pub const CHART_WINDOW: Duration = Duration::from_secs(30 * 60);
+/// The spans of time the chart may show, ending at the newest sample: the shortest that
+/// holds the history (a young replica's line is not squeezed to the right edge), at most the
+/// last (the history the control plane keeps).
+pub const CHART_WINDOWS: [Duration; 4] = [
+    Duration::from_secs(60),
+    Duration::from_secs(5 * 60),
+    Duration::from_secs(10 * 60),
+    Duration::from_secs(30 * 60),
+];
 /// Two samples further apart than this are not joined by the line (the agent was not
 /// sampling in between).
 const GAP: Duration = Duration::from_secs(10);
@@ -159,17 +166,26 @@ const TOP: f64 = 10.0;
 const BOTTOM: f64 = 24.0;
 
 impl Chart {
-    /// The chart of `history` (oldest first) over the [`CHART_WINDOW`] that ends at its
-    /// newest point.
+    /// The chart of `history` (oldest first) over the shortest of [`CHART_WINDOWS`] that
+    /// holds it, ending at its newest point.
     pub fn of(history: &[LagPoint]) -> Chart {
-        let Some(newest) = history.last() else {
+        let (Some(oldest), Some(newest)) = (history.first(), history.last()) else {
             return Chart {
                 svg: String::new(),
                 summary: "No lag samples yet.".to_string(),
             };
         };
         let end = newest.at;
-        let window = time::Duration::try_from(CHART_WINDOW).unwrap_or(time::Duration::ZERO);
+        let span = end - oldest.at;
+        let window = CHART_WINDOWS
+            .iter()
+            .map(|w| time::Duration::try_from(*w).unwrap_or(time::Duration::ZERO))
+            .find(|w| *w >= span)
+            .unwrap_or_else(|| {
+                time::Duration::try_from(CHART_WINDOWS[CHART_WINDOWS.len() - 1])
+                    .unwrap_or(time::Duration::ZERO)
+            });
+        let minutes = window.whole_minutes();
         let start = end - window;
         let shown: Vec<&LagPoint> = history.iter().filter(|p| p.at >= start).collect();
         let highest = shown.iter().filter_map(|p| p.lag).max().unwrap_or_default();
@@ -182,8 +198,9 @@ impl Chart {
 
         let mut svg = String::new();
         let label = format!(
-            "Replication lag over the last {} minutes, highest {}, now {}",
-            CHART_WINDOW.as_secs() / 60,
+            "Replication lag over the last {} minute{}, highest {}, now {}",
+            minutes,
+            if minutes == 1 { "" } else { "s" },
             seconds(highest),
             newest.lag.map_or_else(|| "unknown".to_string(), seconds)
         );
@@ -207,7 +224,7 @@ impl Chart {
             svg,
             r#"<text class="axis" x="{LEFT}" y="{:.1}">−{} min</text><text class="axis" x="{:.1}" y="{:.1}" text-anchor="end">now</text>"#,
             HEIGHT - 6.0,
-            CHART_WINDOW.as_secs() / 60,
+            minutes,
             WIDTH - RIGHT,
             HEIGHT - 6.0
         );
@@ -248,15 +265,15 @@ impl Chart {
         }
         flush(&mut segment, &mut svg);
         svg.push_str("</svg>");
-        let minutes = (end - shown[0].at).whole_minutes();
+        let shown_minutes = (end - shown[0].at).whole_minutes();
         let summary = format!(
             "Lag now {}; highest {} over the last {} ({} samples).",
             newest.lag.map_or_else(|| "unknown".to_string(), seconds),
             seconds(highest),
-            if minutes < 1 {
+            if shown_minutes < 1 {
                 "minute".to_string()
             } else {
-                format!("{minutes} min")
+                format!("{shown_minutes} min")
             },
             shown.len()
         );

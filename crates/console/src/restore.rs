@@ -85,7 +85,8 @@ const SECTIONS: &[(&str, &[Spec])] = &[
                 "IAM role",
                 "role",
                 "The role ferry assumes to read the bucket: pick one of the account's roles, or \
-                 create a new one that may read only this bucket and prefix.",
+                 choose \"Create a new role\" below the form for one that may read only this \
+                 bucket and prefix.",
                 "",
             ),
         ],

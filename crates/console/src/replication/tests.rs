@@ -83,7 +83,7 @@ fn the_chart_draws_the_lag_over_the_window_with_gaps_where_it_was_unknown() {
     // Time runs left to right and the newest point is at the right edge.
     assert!(segments[0].windows(2).all(|w| w[0].0 < w[1].0));
     assert_eq!(segments[2][2].0, WIDTH - RIGHT);
-    assert!(chart.svg.contains("<title id=\"lag-chart-title\">Replication lag over the last 30 minutes, highest 4.500 s, now 0.000 s</title>"), "{}", chart.svg);
+    assert!(chart.svg.contains("<title id=\"lag-chart-title\">Replication lag over the last 5 minutes, highest 4.500 s, now 0.000 s</title>"), "{}", chart.svg);
     assert_eq!(
         chart.summary,
         "Lag now 0.000 s; highest 4.500 s over the last 1 min (18 samples)."
@@ -102,8 +102,18 @@ fn the_chart_shows_the_last_half_hour_and_a_lone_sample_as_a_point() {
         "a minute apart is past the gap: points only"
     );
     assert_eq!(chart.svg.matches("<circle").count(), 31);
+    assert!(chart.svg.contains(">−30 min</text>"), "{}", chart.svg);
     let one = Chart::of(&[point(0, Some(0))]);
     assert_eq!(one.svg.matches("<circle").count(), 1);
+    assert!(one.svg.contains(">−1 min</text>"), "{}", one.svg);
+    // Two samples 2 s apart in a 1-minute window: the line is 1/30 of the width, not 1/900.
+    let young = Chart::of(&[point(0, Some(0)), point(2, Some(0))]);
+    let line = &lines(&young.svg)[0];
+    let width = line[1].0 - line[0].0;
+    assert!(
+        (width - (WIDTH - LEFT - RIGHT) / 30.0).abs() < 0.2,
+        "{width}"
+    );
     assert!(one.svg.contains(">1 s</text>"), "the scale is at least 1 s");
     assert_eq!(Chart::of(&[]).svg, "");
 }
