@@ -9,7 +9,9 @@
     var src = live.getAttribute("data-src");
     window.setInterval(function () {
       fetch(src, { credentials: "same-origin" }).then(function (r) {
-        if (r.status === 204) { window.location.reload(); return null; }
+        // Not replicating any more (204), or signed out (sent to the sign-in page): the
+        // whole page again.
+        if (r.status === 204 || r.redirected) { window.location.reload(); return null; }
         return r.ok ? r.text() : null;
       }).then(function (html) {
         if (!html) { return; }
