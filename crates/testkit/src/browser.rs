@@ -4,11 +4,13 @@
 //!
 //! Chromium runs with a fresh profile in a temporary directory, without sandbox (tests run as
 //! root), GPU, or any of its background connections (this machine's network is closed, and
-//! they would only slow it down). Dropping the [`Browser`] ends the session and stops
-//! chromedriver, which stops the browser.
+//! they would only slow it down). chromedriver runs in a process group of its own, and the
+//! browser it starts with it: dropping the [`Browser`] (also when a test panics half-way)
+//! kills the whole group, so no Chromium outlives its test.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -43,6 +45,7 @@ impl Browser {
         let port = crate::free_port();
         let log = std::fs::File::create(profile.path().join("chromedriver.log"))?;
         let driver = Command::new(CHROMEDRIVER)
+            .process_group(0)
             .arg(format!("--port={port}"))
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
@@ -135,10 +138,16 @@ impl Browser {
     }
 }
 
+impl Browser {
+    /// The process group of chromedriver and the browser it started.
+    pub fn process_group(&self) -> u32 {
+        self.driver.id()
+    }
+}
+
 impl Drop for Browser {
     fn drop(&mut self) {
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        kill_group(&mut self.driver);
     }
 }
 
@@ -148,10 +157,22 @@ struct DriverGuard(Option<Child>);
 impl Drop for DriverGuard {
     fn drop(&mut self) {
         if let Some(mut c) = self.0.take() {
-            let _ = c.kill();
-            let _ = c.wait();
+            kill_group(&mut c);
         }
     }
+}
+
+/// Kills chromedriver's process group (it and the browser it started), then reaps it.
+fn kill_group(driver: &mut Child) {
+    if let Ok(pgid) = i32::try_from(driver.id()) {
+        // SAFETY: kill takes plain integers; the group is chromedriver's own (it was
+        // spawned with `process_group(0)`, so its pid is the group id) and not yet reaped.
+        unsafe {
+            libc::kill(-pgid, libc::SIGKILL);
+        }
+    }
+    let _ = driver.kill();
+    let _ = driver.wait();
 }
 
 /// Polls chromedriver's `/status` until it says it is ready.
