@@ -104,7 +104,7 @@ pub async fn dispatch(
             return Ok(xml::empty_response(&action, request_id));
         }
         "FerryDescribeReplication" => {
-            let view = h.describe_replication()?.map(|r| r.view);
+            let view = h.describe_replication()?;
             let members = view.as_ref().map(xml::members).transpose()?;
             Box::new(move |w| {
                 if let Some(m) = &members {

@@ -38,11 +38,6 @@ pub const REPLICATION_ELEMENT: &str = "Replication";
 pub const MAX_CUTOVER_TIMEOUT: Duration = Duration::from_secs(3600);
 const DEFAULT_CUTOVER_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// The cluster named by `DBClusterIdentifier`, which must exist.
-fn existing_cluster(cp: &ControlPlane, raw: &str) -> Result<ClusterId, ApiError> {
-    Ok(cp.existing_cluster_id(raw)?)
-}
-
 /// A replicating cluster's latest sample and its lag over the samples before it.
 pub struct Replication {
     pub view: ReplicationView,
@@ -51,16 +46,27 @@ pub struct Replication {
 }
 
 impl Handler<'_> {
-    /// `FerryDescribeReplication`: the cluster's latest sample and lag history, authorized as
+    /// `FerryDescribeReplication`: the cluster's latest sample, authorized as
     /// `ferry:DescribeReplication` on the cluster; `None` when it is not replicating.
-    pub fn describe_replication(&self) -> Result<Option<Replication>, ApiError> {
+    pub fn describe_replication(&self) -> Result<Option<ReplicationView>, ApiError> {
+        Ok(self.replicating()?.map(|(_, view)| view))
+    }
+
+    /// [`Self::describe_replication`] with the lag of the samples before (the console's
+    /// chart), under the same authorization.
+    pub fn describe_replication_with_history(&self) -> Result<Option<Replication>, ApiError> {
+        Ok(self.replicating()?.map(|(id, view)| Replication {
+            history: self.cp.replication_history(&id),
+            view,
+        }))
+    }
+
+    /// The authorized cluster's identifier and latest sample, if it is replicating.
+    fn replicating(&self) -> Result<Option<(ClusterId, ReplicationView)>, ApiError> {
         let raw = self.params.required("DBClusterIdentifier")?;
         self.authorize_ferry("DescribeReplication", &self.cluster_arn_for(raw))?;
-        let id = existing_cluster(self.cp, raw)?;
-        Ok(self.cp.replication_view(&id).map(|view| Replication {
-            view,
-            history: self.cp.replication_history(&id),
-        }))
+        let id = self.cp.existing_cluster_id(raw)?;
+        Ok(self.cp.replication_view(&id).map(|view| (id, view)))
     }
 
     /// `FerryCutover`: waits until the cluster has executed the source up to the position
@@ -74,15 +80,13 @@ impl Handler<'_> {
             .cutover(&req.cluster, &req.target, req.timeout)
             .await?)
     }
-}
 
-impl Handler<'_> {
     /// `FerryStartReplication`, authorized as `ferry:StartReplication` on the cluster.
     pub async fn start_replication(&self) -> Result<Vec<String>, ApiError> {
         let p = self.params;
         let raw = p.required("DBClusterIdentifier")?;
         self.authorize_ferry("StartReplication", &self.cluster_arn_for(raw))?;
-        let cluster = existing_cluster(self.cp, raw)?;
+        let cluster = self.cp.existing_cluster_id(raw)?;
         let text = |name: &str, max: usize| -> Result<String, ApiError> {
             let v = p.required(name)?;
             if v.is_empty() || v.len() > max || v.chars().any(char::is_control) {
@@ -143,7 +147,7 @@ fn cutover_request(
     cp: &ControlPlane,
     params: &crate::params::Params,
 ) -> Result<CutoverRequest, ApiError> {
-    let cluster = existing_cluster(cp, params.required("DBClusterIdentifier")?)?;
+    let cluster = cp.existing_cluster_id(params.required("DBClusterIdentifier")?)?;
     let file = params.required("SourceLogFile")?;
     if file.is_empty() || file.len() > 255 || file.chars().any(char::is_control) {
         return Err(ApiError::invalid_value(format!(

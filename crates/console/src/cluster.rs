@@ -11,7 +11,7 @@ use ferry_api::error::ApiError;
 use ferry_api::params::Params;
 use ferry_api::rds::Handler;
 use ferry_api::server::Peer;
-use ferry_control::model::{Import, InstanceStatus, TableProgress};
+use ferry_control::model::{Import, ImportCounters, InstanceStatus, TableProgress};
 use ferry_control::service::CreationProgress;
 use ferry_control::{ClusterView, Principal};
 use serde::Deserialize;
@@ -190,22 +190,18 @@ pub(crate) fn cluster_page(
         .then(|| {
             let values = match &note {
                 Note::StartError(_, v) => v.clone(),
-                _ => StartValues {
-                    port: "3306".into(),
-                    log_file: view
-                        .cluster
-                        .recovered_binlog
-                        .as_ref()
-                        .map(|(f, _)| f.clone())
-                        .unwrap_or_default(),
-                    log_position: view
-                        .cluster
-                        .recovered_binlog
-                        .as_ref()
-                        .map(|(_, p)| p.to_string())
-                        .unwrap_or_default(),
-                    ..Default::default()
-                },
+                _ => {
+                    let (log_file, log_position) = match &view.cluster.recovered_binlog {
+                        Some((file, pos)) => (file.clone(), pos.to_string()),
+                        None => Default::default(),
+                    };
+                    StartValues {
+                        port: "3306".into(),
+                        log_file,
+                        log_position,
+                        ..Default::default()
+                    }
+                }
             };
             StartSection::of(console, p, id, &view.arn, values)
         });
@@ -390,6 +386,13 @@ pub async fn delete_cluster(
     }
 }
 
+/// How much of an import's dump was read, when its size is known.
+pub(crate) fn read_percent(c: &ImportCounters) -> Option<u8> {
+    c.bytes_total
+        .filter(|t| *t > 0)
+        .map(|t| (c.bytes_read.min(t) * 100 / t) as u8)
+}
+
 /// One import into the cluster, as its page shows it.
 pub struct ImportRow {
     pub id: String,
@@ -407,10 +410,7 @@ pub struct ImportRow {
 impl ImportRow {
     pub fn of(i: &Import, tables: &[TableProgress]) -> ImportRow {
         let c = &i.counters;
-        let percent = c
-            .bytes_total
-            .filter(|t| *t > 0)
-            .map(|t| (c.bytes_read.min(t) * 100 / t) as u8);
+        let percent = read_percent(c);
         let mut text = format!(
             "{} of {} tables, {} rows",
             c.tables_done, c.tables_total, c.rows

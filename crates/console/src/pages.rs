@@ -324,31 +324,23 @@ impl ClusterRow {
     pub fn with_activity(mut self, console: &Console, p: &Principal) -> ClusterRow {
         let params = Params::from_pairs([("DBClusterIdentifier", self.id.as_str())]);
         let h = Handler::new(console.cp(), p, &params);
-        self.replication = h.describe_replication().ok().flatten().map(|r| {
-            let v = &r.view;
-            if v.last_io_errno != 0 || v.last_sql_errno != 0 {
-                "error".to_string()
-            } else if !v.sql_thread_running {
-                "stopped".to_string()
-            } else {
-                match v.lag {
-                    Some(lag) => format!("running, lag {:.3} s", lag.as_secs_f64()),
-                    None => "running".to_string(),
+        self.replication = h.describe_replication().ok().flatten().map(|v| {
+            match (crate::replication::state(&v), v.lag) {
+                ("running", Some(lag)) => {
+                    format!("running, lag {}", crate::replication::seconds(lag))
                 }
+                (state, _) => state.to_string(),
             }
         });
         self.import = h
             .imports()
             .ok()
             .and_then(|all| all.last().cloned())
-            .map(|i| {
-                let c = &i.counters;
-                match c.bytes_total.filter(|t| *t > 0) {
-                    Some(t) if i.status == ferry_control::model::ImportStatus::Running => {
-                        format!("{} {}%", i.status.as_str(), c.bytes_read.min(t) * 100 / t)
-                    }
-                    _ => i.status.as_str().to_string(),
+            .map(|i| match crate::cluster::read_percent(&i.counters) {
+                Some(pct) if i.status == ferry_control::model::ImportStatus::Running => {
+                    format!("{} {pct}%", i.status.as_str())
                 }
+                _ => i.status.as_str().to_string(),
             });
         self
     }

@@ -23,6 +23,7 @@ use ferry_api::replication::Replication;
 use ferry_api::server::Peer;
 use ferry_control::{LagPoint, Principal};
 use ferry_replication::status::ThreadState;
+use ferry_replication::view::ReplicationView;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
@@ -64,13 +65,7 @@ pub struct ReplicationSection {
 impl ReplicationSection {
     pub fn of(cluster: &str, r: &Replication, stop: Decision) -> ReplicationSection {
         let v = &r.view;
-        let errored = v.last_io_errno != 0 || v.last_sql_errno != 0;
-        let state = match (v.io_thread, v.sql_thread_running) {
-            _ if errored => "error",
-            (ThreadState::Yes, true) => "running",
-            (ThreadState::No, false) => "stopped",
-            _ => "connecting",
-        };
+        let state = state(v);
         let mut facts = vec![
             (
                 "Source",
@@ -146,8 +141,20 @@ impl ReplicationSection {
     }
 }
 
+/// A sample's state as the pages name it (and its CSS status class): `error` when a thread
+/// reports an error, `running`, `stopped`, or `connecting` in between.
+pub(crate) fn state(v: &ReplicationView) -> &'static str {
+    let errored = v.last_io_errno != 0 || v.last_sql_errno != 0;
+    match (v.io_thread, v.sql_thread_running) {
+        _ if errored => "error",
+        (ThreadState::Yes, true) => "running",
+        (ThreadState::No, false) => "stopped",
+        _ => "connecting",
+    }
+}
+
 /// `1.250 s`.
-fn seconds(d: Duration) -> String {
+pub(crate) fn seconds(d: Duration) -> String {
     format!("{:.3} s", d.as_secs_f64())
 }
 
@@ -310,7 +317,9 @@ pub fn section(
 ) -> Result<Option<ReplicationSection>, String> {
     let params = Params::from_pairs([("DBClusterIdentifier", id)]);
     let h = Handler::new(console.cp(), p, &params);
-    let r = h.describe_replication().map_err(|e| e.message)?;
+    let r = h
+        .describe_replication_with_history()
+        .map_err(|e| e.message)?;
     Ok(r.map(|r| {
         let stop = Decision::of(h.authorize_ferry("Cutover", arn));
         ReplicationSection::of(id, &r, stop)

@@ -250,7 +250,6 @@ impl ControlPlane {
         Ok(import)
     }
 
-    /// FerryFinishImport: ends the import and puts the durability settings back.
     /// The per-table progress a running import last reported (loading tables first, then
     /// the ones finished last); empty once it has ended.
     pub fn import_tables(&self, id: &ImportId) -> Vec<TableProgress> {
@@ -271,6 +270,7 @@ impl ControlPlane {
             .remove(id);
     }
 
+    /// FerryFinishImport: ends the import and puts the durability settings back.
     pub async fn finish_import(
         &self,
         id: &str,

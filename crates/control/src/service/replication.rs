@@ -78,9 +78,8 @@ impl ControlPlane {
         source: &ExternalSource,
     ) -> Result<Vec<String>, ControlError> {
         let (_, mut conn) = self.writer_admin_conn(cluster, "start replication").await?;
-        // The CALL carries the source's password: keep it out of the server's general log,
-        // which the tenant may turn on and read (a master user calling the procedure
-        // themselves decides that for their own session; ferry decides for its own).
+        // The CALL carries the source's password: keep it out of the server's general log
+        // should that log ever be on (its table is readable from inside the cluster).
         {
             use mysql_async::prelude::Queryable;
             conn.query_drop("SET SESSION sql_log_off = 1")
