@@ -5,6 +5,7 @@
 //! [`restore::restore`] (do it). Both report through a shared [`progress::Progress`].
 
 pub mod archive;
+mod durable;
 pub mod error;
 pub mod fetch;
 pub mod inspect;

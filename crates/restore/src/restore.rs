@@ -24,6 +24,7 @@ use ferry_engine::toolbox::Toolbox;
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use crate::archive::{self, StagedSet};
+use crate::durable;
 use crate::error::RestoreError;
 use crate::fetch::{FetchOptions, Fetcher};
 use crate::listing;
@@ -162,6 +163,13 @@ pub async fn restore(
     let opts = &opts;
     let target = opts.target_dir.clone();
     check_target(&target)?;
+    let parent = target.parent().unwrap_or(Path::new("/"));
+    std::fs::create_dir_all(parent).map_err(|e| RestoreError::Target {
+        path: target.clone(),
+        reason: format!("cannot create parent directory: {e}"),
+    })?;
+    // Before the first byte is written: see `durable`.
+    let flush = durable::Flush::begin(parent)?;
     // Fail before downloading anything if the engine's tools are missing.
     let toolbox = Toolbox::discover()
         .await
@@ -242,6 +250,7 @@ pub async fn restore(
         &listing,
         &staging,
         &early_done,
+        flush,
     )
     .await;
     match result {
@@ -272,20 +281,12 @@ fn staging_root(opts: &RestoreOptions, target: &Path) -> PathBuf {
         .unwrap_or_else(|| Staging::default_for(target))
 }
 
-/// Makes the target's parent and opens staging beside it (same filesystem, checked).
+/// Opens staging beside the target (same filesystem, checked).
 fn open_staging(
     opts: &RestoreOptions,
     source: &Source,
     target: &Path,
 ) -> Result<Staging, RestoreError> {
-    if let Some(parent) = target.parent() {
-        if !parent.as_os_str().is_empty() {
-            std::fs::create_dir_all(parent).map_err(|e| RestoreError::Target {
-                path: target.to_path_buf(),
-                reason: format!("cannot create parent directory: {e}"),
-            })?;
-        }
-    }
     let staging = Staging::open(&staging_root(opts, target), &source.url.display())?;
     same_filesystem(&staging, target)?;
     Ok(staging)
@@ -338,6 +339,7 @@ async fn run(
     listing: &listing::Listing,
     staging: &Staging,
     early_done: &EarlyDone,
+    mut flush: durable::Flush,
 ) -> Result<RestoreReport, RestoreError> {
     let sets = &discovery.sets;
     let total: u64 = sets.iter().map(|s| s.total_bytes()).sum();
@@ -407,6 +409,11 @@ async fn run(
     };
     progress.set_totals(total, steps as u64);
     let base_dir = staged[plan.base].1.dir.clone();
+    // The downloaded files go to disk while the prepare runs (it reads them from the page
+    // cache), so the flush after the move waits only for what the prepare wrote.
+    if !plan.prepared_base {
+        flush.start_early();
+    }
     // Preparing changes a set's files: the listed set it came from is no longer complete.
     let consume = |i: usize| {
         let index = staged[i].0;
@@ -467,7 +474,7 @@ async fn run(
         path: target.clone(),
         reason: format!("cannot move the prepared data into place: {e}"),
     })?;
-    make_durable(target)?;
+    flush.finish(target)?;
 
     let newest = plan.incrementals.last().copied().unwrap_or(plan.base);
     let newest_meta = &metas[newest];
@@ -544,27 +551,6 @@ fn same_filesystem(staging: &Staging, target: &Path) -> Result<(), RestoreError>
         )),
         _ => Ok(()),
     }
-}
-
-/// Flushes the restored files (ferry's own writes are not fsynced one by one) and the
-/// directory entry of the move, so "restored" survives a crash right after.
-fn make_durable(target: &Path) -> Result<(), RestoreError> {
-    use std::os::fd::AsRawFd;
-    let err = |e: std::io::Error| RestoreError::Target {
-        path: target.to_path_buf(),
-        reason: format!("cannot flush the restored files to disk: {e}"),
-    };
-    let dir = std::fs::File::open(target).map_err(err)?;
-    // SAFETY: syncfs takes a valid open descriptor, which `dir` owns for the whole call.
-    if unsafe { libc::syncfs(dir.as_raw_fd()) } != 0 {
-        return Err(err(std::io::Error::last_os_error()));
-    }
-    if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::File::open(parent)
-            .and_then(|p| p.sync_all())
-            .map_err(err)?;
-    }
-    Ok(())
 }
 
 fn absolute(p: &Path) -> Result<PathBuf, RestoreError> {
