@@ -27,6 +27,7 @@ mod plan;
 mod session;
 pub mod snapshot;
 mod state;
+mod units;
 mod worker;
 
 use std::path::PathBuf;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use mysql_async::prelude::Queryable as _;
 use mysql_async::{Conn, Opts, OptsBuilder};
-use tokio::sync::{mpsc, Mutex};
+use tokio::sync::mpsc;
 
 use crate::deferred::head;
 use crate::error::{is_connection_lost, ImportError};
@@ -129,7 +129,7 @@ pub(crate) struct Worker {
     pub load_data_refused: std::sync::atomic::AtomicBool,
     /// Rows committed through LOAD DATA, for the summary.
     pub load_data_rows: Arc<std::sync::atomic::AtomicU64>,
-    pub units: Arc<Mutex<mpsc::Receiver<Unit>>>,
+    pub units: Arc<crate::units::Units>,
     pub done: mpsc::UnboundedSender<Done>,
 }
 
@@ -152,11 +152,12 @@ enum Attempt {
 impl Worker {
     pub async fn run(self) {
         let mut session: Option<Session> = None;
-        loop {
-            let unit = { self.units.lock().await.recv().await };
-            let Some(unit) = unit else { break };
+        while let Some(unit) = self.units.next().await {
             let (failures, error) = self.load(&mut session, &unit).await;
             let failed = error.is_some();
+            if unit.indexes.is_none() {
+                self.units.finished(&unit.table);
+            }
             let _ = self.done.send(Done {
                 id: unit.id,
                 table: unit.table,

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use ferry_dump::{CountHandle, Kind, Name, Statement};
 use mysql_async::prelude::Queryable as _;
 use mysql_async::Conn;
-use tokio::sync::{mpsc, Mutex};
+use tokio::sync::mpsc;
 
 use super::Msg;
 use crate::deferred::{head, Deferred, Item, ObjectInfo};
@@ -15,9 +15,11 @@ use crate::error::{is_connection_lost, server_code, ImportError};
 use crate::host::{Host, ObjectKind};
 use crate::session::Tracker;
 use crate::state::{self, StateFile};
-use crate::worker::{self, Done, Unit, UnitStatement, Worker};
+use crate::units::Units;
+use crate::worker::{self, Done, Unit, Worker};
 use crate::{DefinerRewrite, Failure, ImportOptions, Phase, ProgressReport, Summary, Target};
 
+mod build;
 mod indexes;
 
 const TICK: Duration = Duration::from_millis(500);
@@ -44,7 +46,8 @@ pub(crate) struct Run<'a> {
     pub(super) tracker: Tracker,
     // Data units.
     building: Option<Unit>,
-    units_tx: Option<mpsc::Sender<Unit>>,
+    /// Units waiting for a worker, shared with the workers.
+    units: Arc<Units>,
     done_rx: mpsc::UnboundedReceiver<Done>,
     workers: Vec<tokio::task::JoinHandle<()>>,
     inflight: HashMap<String, usize>,
@@ -58,6 +61,8 @@ pub(crate) struct Run<'a> {
     pub(super) deferred: Deferred,
     /// Secondary indexes waiting for their table's rows.
     indexes: indexes::Pending,
+    /// Tables' engines, asked of the server at `ALTER TABLE .. ENABLE KEYS`.
+    engines: HashMap<String, String>,
     /// Rows the workers committed through LOAD DATA.
     load_data_rows: Arc<std::sync::atomic::AtomicU64>,
     // Resume: the first DDL redone after the checkpoint may find its work already done.
@@ -81,9 +86,8 @@ pub(crate) struct Run<'a> {
 
 impl<'a> Run<'a> {
     pub fn new(s: Setup<'a>) -> Run<'a> {
-        let (units_tx, units_rx) = mpsc::channel::<Unit>(1);
+        let units = Arc::new(Units::default());
         let (done_tx, done_rx) = mpsc::unbounded_channel();
-        let units_rx = Arc::new(Mutex::new(units_rx));
         let load_data_rows = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let workers = (0..s.opts.parallel.max(1))
             .map(|_| {
@@ -95,7 +99,7 @@ impl<'a> Run<'a> {
                         load_data: s.opts.load_data,
                         load_data_refused: Default::default(),
                         load_data_rows: load_data_rows.clone(),
-                        units: units_rx.clone(),
+                        units: units.clone(),
                         done: done_tx.clone(),
                     }
                     .run(),
@@ -108,7 +112,7 @@ impl<'a> Run<'a> {
             s,
             tracker: Tracker::default(),
             building: None,
-            units_tx: Some(units_tx),
+            units,
             done_rx,
             workers,
             inflight: HashMap::new(),
@@ -120,6 +124,7 @@ impl<'a> Run<'a> {
             accounts_skipped: 0,
             deferred: Deferred::default(),
             indexes: indexes::Pending::default(),
+            engines: HashMap::new(),
             load_data_rows,
             ddl_redo_window: resumed,
             phase: Phase::Schema,
@@ -235,8 +240,17 @@ impl<'a> Run<'a> {
             result = self.wait_units(None).await;
         }
         // Stop feeding the workers; let the units in flight finish (their commits count).
+        if result.is_err() {
+            // A resume loads what was not loaded.
+            self.building = None;
+        }
         self.flush_unit().await;
-        self.units_tx = None;
+        for unit in self.units.close() {
+            self.inflight_total -= 1;
+            if let Some(n) = self.inflight.get_mut(&unit.table) {
+                *n = n.saturating_sub(1);
+            }
+        }
         while self.inflight_total > 0 {
             match self.done_rx.recv().await {
                 Some(d) => self.on_done(d),
@@ -364,45 +378,26 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
-    /// Sends the unit being built to the workers.
-    async fn flush_unit(&mut self) {
-        let Some(unit) = self.building.take() else {
-            return;
-        };
-        // A unit committed in an earlier run is not loaded again (its rows are counted).
-        if self.s.units_done.contains_key(&unit.id) {
-            return;
-        }
-        self.send_unit(unit).await;
-    }
-
-    /// Hands `unit` to the first free worker, taking reports while they are all busy.
+    /// Adds `unit` to the work, then waits (taking reports) while another unit of rows is
+    /// still waiting for a worker, so memory stays bounded.
     async fn send_unit(&mut self, unit: Unit) {
-        let Some(tx) = self.units_tx.clone() else {
-            return;
-        };
         *self.inflight.entry(unit.table.clone()).or_default() += 1;
         self.inflight_total += 1;
         if self.phase == Phase::Schema {
             self.set_phase(Phase::Data).await;
         }
-        let mut unit = Some(unit);
-        loop {
+        self.units.add(unit);
+        let units = self.units.clone();
+        while units.waiting_rows() > 1 && self.fatal.is_none() {
             tokio::select! {
-                permit = tx.reserve() => {
-                    match permit {
-                        Ok(p) => p.send(unit.take().expect("sent once")),
-                        Err(_) => {
-                            // Every worker stopped: one of them reported why.
-                            self.inflight_total -= 1;
-                            if self.fatal.is_none() {
-                                self.fatal = Some(ImportError::State("every data connection stopped".into()));
-                            }
-                        }
+                _ = units.taken() => {}
+                d = self.done_rx.recv() => match d {
+                    Some(d) => self.on_done(d),
+                    None => {
+                        // Every worker stopped without saying why (one that fails says).
+                        self.fatal = Some(ImportError::State("every data connection stopped".into()));
                     }
-                    break;
-                }
-                d = self.done_rx.recv() => if let Some(d) = d { self.on_done(d) },
+                },
                 _ = tokio::time::sleep(TICK) => self.tick(false).await,
             }
         }
@@ -437,6 +432,13 @@ impl<'a> Run<'a> {
         }
         let done_before = st.end <= self.s.state.ddl_done_end;
         self.note_table_end(&st);
+        if !matches!(st.kind, Kind::Insert { .. }) {
+            // A unit is a run of INSERTs with nothing between them.
+            self.flush_unit().await;
+            // A table whose rows just ended gets its index build now, before this statement
+            // runs (it may wait on a lock for long).
+            self.dispatch_indexes().await;
+        }
         match &st.kind {
             Kind::Empty | Kind::LockTables | Kind::UnlockTables => Ok(()),
             Kind::Set { system_variables } => {
@@ -481,10 +483,12 @@ impl<'a> Run<'a> {
             Kind::Insert { table, rows, .. } => {
                 let schema = self.schema_of(&st, Some(table));
                 if !self.wanted(schema.as_deref()) {
+                    self.flush_unit().await;
                     return Ok(());
                 }
                 let key = self.table_key(&st, table);
                 if schema.as_deref() == Some("mysql") {
+                    self.flush_unit().await;
                     self.system_skipped.insert(key);
                     return Ok(());
                 }
@@ -509,8 +513,16 @@ impl<'a> Run<'a> {
                     self.system_skipped.insert(key);
                     return Ok(());
                 }
+                if matches!(st.kind, Kind::AlterKeys { .. })
+                    && self.keys_switch_is_a_no_op(&st, &key).await
+                {
+                    return Ok(());
+                }
                 self.wait_units(Some(&key)).await?;
                 let create = matches!(st.kind, Kind::CreateTable { .. });
+                if !matches!(st.kind, Kind::AlterKeys { .. }) {
+                    self.engines.remove(&key);
+                }
                 if create {
                     let table = table.name.clone();
                     self.defer_indexes(&mut st, &key, schema.as_deref(), &table, done_before);
@@ -564,46 +576,6 @@ impl<'a> Run<'a> {
                 self.ddl(&st, done_before).await
             }
         }
-    }
-
-    /// Adds an INSERT to the unit being built, sending the unit off when the next would not
-    /// fit its budget or is for another table.
-    async fn insert(&mut self, st: Statement, key: String, rows: u64) {
-        let len = st.sql.len() as u64;
-        let fits = self.building.as_ref().is_some_and(|u| {
-            u.table == key && u.database == st.database && u.bytes + len <= self.s.opts.unit_bytes
-        });
-        if !fits {
-            self.flush_unit().await;
-        }
-        if self.building.is_none() {
-            let session = match self.tracker.snapshot(&mut self.s.control).await {
-                Ok(s) => s,
-                Err(e) => {
-                    self.fatal = Some(self.stmt_error(&st, &e));
-                    return;
-                }
-            };
-            self.building = Some(Unit {
-                id: st.offset,
-                table: key,
-                database: st.database.clone(),
-                statements: Arc::new(Vec::new()),
-                rows: 0,
-                bytes: 0,
-                session,
-                indexes: None,
-            });
-        }
-        let unit = self.building.as_mut().expect("built above");
-        unit.bytes += len;
-        unit.rows += rows;
-        let statements =
-            Arc::get_mut(&mut unit.statements).expect("a unit being built is not shared");
-        statements.push(UnitStatement {
-            sql: st.sql,
-            line: st.line,
-        });
     }
 
     /// Runs `st` on the control connection (in dump order), once: after a resume, DDL before

@@ -17,6 +17,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use ferry_dump::{Kind, Statement};
+use mysql_async::prelude::Queryable as _;
 
 use super::Run;
 use crate::worker::{IndexBuild, Unit, UnitStatement};
@@ -72,6 +73,44 @@ impl Run<'_> {
         }
     }
 
+    /// Whether `ALTER TABLE .. DISABLE / ENABLE KEYS` (`st`, of table `key`), which
+    /// mysqldump writes around every table's rows, can be passed over without waiting for the
+    /// table's rows: InnoDB has no such switch, so for an InnoDB table the statement only
+    /// gives a note and changes nothing, and the reader goes on to the next table while the
+    /// rows load. For other engines (MyISAM, Aria: `ENABLE KEYS` rebuilds the indexes) it
+    /// runs in dump order, after the rows. The engine is asked of the server once a table.
+    pub(super) async fn keys_switch_is_a_no_op(&mut self, st: &Statement, key: &str) -> bool {
+        let busy = self.inflight.get(key).copied().unwrap_or(0) > 0;
+        if !busy {
+            return false;
+        }
+        if !self.engines.contains_key(key) {
+            let Kind::AlterKeys { table } = &st.kind else {
+                return false;
+            };
+            let schema = self.schema_of(st, Some(table)).unwrap_or_default();
+            // Not known (a lost connection, say): the statement runs in dump order, where the
+            // control connection's retries apply.
+            let Ok(engine) = self
+                .s
+                .control
+                .exec_first::<String, _, _>(
+                    "SELECT ENGINE FROM information_schema.TABLES \
+                     WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+                    (&schema, &table.name),
+                )
+                .await
+            else {
+                return false;
+            };
+            self.engines
+                .insert(key.to_owned(), engine.unwrap_or_default());
+        }
+        self.engines
+            .get(key)
+            .is_some_and(|e| e.eq_ignore_ascii_case("InnoDB"))
+    }
+
     /// At a `CREATE TABLE` of `key`: takes its deferrable keys out of `st` (when deferral is
     /// on) and keeps the build for after the rows.
     pub(super) fn defer_indexes(
@@ -105,7 +144,8 @@ impl Run<'_> {
         self.indexes.open = Some(key.to_owned());
     }
 
-    /// Sends the builds of tables whose rows are all in and committed.
+    /// Adds the builds of tables whose rows are all in the work: a worker takes one once the
+    /// workers finished that table's rows (`crate::units`), even while the loader waits.
     pub(super) async fn dispatch_indexes(&mut self) {
         if self.indexes.closed.is_empty() || self.fatal.is_some() {
             return;
@@ -115,10 +155,7 @@ impl Run<'_> {
             .indexes
             .closed
             .iter()
-            .filter(|t| {
-                self.inflight.get(*t).copied().unwrap_or(0) == 0
-                    && building.as_deref() != Some(t.as_str())
-            })
+            .filter(|t| building.as_deref() != Some(t.as_str()))
             .cloned()
             .collect();
         for table in ready {
