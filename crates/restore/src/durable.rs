@@ -10,18 +10,20 @@
 //! what the prepare wrote ([`Flush::finish`]).
 
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::thread::JoinHandle;
 
 use crate::error::RestoreError;
 
 pub(crate) struct Flush {
-    /// Opened on the target's parent before any download: staging shares its filesystem.
+    /// The target's parent directory, opened before any download (staging shares its
+    /// filesystem); also the directory whose entry the move changes.
     fs: File,
     early: Option<JoinHandle<std::io::Result<()>>>,
 }
 
 impl Flush {
+    /// `dir`: the target's parent.
     pub fn begin(dir: &Path) -> Result<Flush, RestoreError> {
         let fs = File::open(dir).map_err(|e| RestoreError::Target {
             path: dir.to_path_buf(),
@@ -54,18 +56,9 @@ impl Flush {
                 .map_err(err)?;
         }
         syncfs(&self.fs).map_err(err)?;
-        if let Some(parent) = parent_of(target) {
-            File::open(parent).and_then(|p| p.sync_all()).map_err(err)?;
-        }
-        Ok(())
+        // The move's directory entry.
+        self.fs.sync_all().map_err(err)
     }
-}
-
-fn parent_of(target: &Path) -> Option<PathBuf> {
-    target
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map(Path::to_path_buf)
 }
 
 fn syncfs(file: &File) -> std::io::Result<()> {

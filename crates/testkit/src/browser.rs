@@ -130,15 +130,12 @@ impl Browser {
         }
     }
 
-    /// Ends the WebDriver session (the browser exits) and stops chromedriver.
-    pub async fn close(mut self) {
+    /// Ends the WebDriver session (the browser exits) and stops chromedriver's group.
+    pub async fn close(self) {
         let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        // Dropping `self` kills and reaps the group.
     }
-}
 
-impl Browser {
     /// The process group of chromedriver and the browser it started.
     pub fn process_group(&self) -> u32 {
         self.driver.id()
@@ -147,6 +144,7 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // Once only: after the reap, the group id may belong to another process.
         kill_group(&mut self.driver);
     }
 }

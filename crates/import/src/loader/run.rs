@@ -240,11 +240,9 @@ impl<'a> Run<'a> {
             result = self.wait_units(None).await;
         }
         // Stop feeding the workers; let the units in flight finish (their commits count).
-        if result.is_err() {
-            // A resume loads what was not loaded.
-            self.building = None;
-        }
-        self.flush_unit().await;
+        // After an error, the unit being built and the waiting ones are left to a resume
+        // (after success there are none).
+        self.building = None;
         for unit in self.units.close() {
             self.inflight_total -= 1;
             if let Some(n) = self.inflight.get_mut(&unit.table) {
