@@ -33,6 +33,9 @@
 //! lease_seconds = 60                 # an import with no progress report for this long is
 //!                                    # `interrupted` and the cluster's durability put back
 //!
+//! [replication]
+//! connect_retry_seconds = 60         # MASTER_CONNECT_RETRY of the replicas rds_* configure
+//!
 //! [storage]
 //! file_root = "/srv/buckets"         # bucket <name> is the directory /srv/buckets/<name>
 //!
@@ -244,6 +247,10 @@ pub struct Config {
     /// progress for this long is marked `interrupted` and its cluster's durability settings
     /// are put back (1 s to 1 h; 60 s by default).
     pub import_lease: Duration,
+    /// `[replication] connect_retry_seconds`: the `MASTER_CONNECT_RETRY` of the replicas the
+    /// `rds_set_external_master*` procedures configure, i.e. how long a replica that lost its
+    /// source waits before trying again (1 s to 1 h; 60 s by default, as RDS).
+    pub replication_connect_retry: u32,
     /// The `[console]` table.
     pub console: ConsoleConfig,
 }
@@ -280,6 +287,7 @@ impl Default for Config {
             guardian_interval: DEFAULT_GUARDIAN_INTERVAL,
             iam_mode: IamMode::Enforce,
             import_lease: DEFAULT_IMPORT_LEASE,
+            replication_connect_retry: ferry_replication::agent::DEFAULT_CONNECT_RETRY_SECS,
             console: ConsoleConfig::default(),
         }
     }
@@ -332,6 +340,7 @@ struct RawConfig {
     guardian: Option<RawGuardian>,
     iam: Option<RawIam>,
     import: Option<RawImport>,
+    replication: Option<RawReplication>,
     console: Option<console::RawConsole>,
     #[serde(default)]
     bucket: Vec<RawBucket>,
@@ -347,6 +356,12 @@ struct RawGuardian {
 #[serde(deny_unknown_fields)]
 struct RawImport {
     lease_seconds: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReplication {
+    connect_retry_seconds: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -517,6 +532,17 @@ impl Config {
                 ))
             }
         };
+        let replication_connect_retry = match raw.replication.and_then(|r| r.connect_retry_seconds)
+        {
+            None => ferry_replication::agent::DEFAULT_CONNECT_RETRY_SECS,
+            Some(s @ 1..=3600) => s,
+            Some(s) => {
+                return Err(invalid(
+                    "replication.connect_retry_seconds",
+                    format!("{s} is not between 1 and 3600 seconds"),
+                ))
+            }
+        };
         let mut buckets: Vec<BucketConfig> = Vec::new();
         for b in raw.bucket {
             let key = format!("bucket '{}'", b.name);
@@ -541,6 +567,7 @@ impl Config {
             guardian_interval,
             iam_mode,
             import_lease,
+            replication_connect_retry,
             console,
         })
     }

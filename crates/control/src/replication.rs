@@ -83,6 +83,7 @@ pub(crate) fn spawn_agent(
             }),
         ),
         source_secret: layout.replication_source_file(cluster),
+        connect_retry_secs: ctx.config.replication_connect_retry,
     };
     let opts = mysql_async::OptsBuilder::default()
         .socket(Some(socket.as_str()))

@@ -31,7 +31,7 @@ use crate::error::ReplicationError;
 use crate::procedures::Action;
 use crate::ssl::SslDir;
 
-pub use args::CONNECT_RETRY_SECS;
+pub use args::DEFAULT_CONNECT_RETRY_SECS;
 pub use secret::SourceSecret;
 
 /// How often the control plane should call [`Agent::serve`]: the latency a procedure call
@@ -50,6 +50,10 @@ pub struct AgentContext {
     /// A 0600 JSON file with the source endpoint ([`SourceSecret`]): written when a
     /// `rds_set_external_master*` call succeeds, removed on reset.
     pub source_secret: Utf8PathBuf,
+    /// `MASTER_CONNECT_RETRY` of the replica the procedures configure: seconds between its
+    /// attempts to reach a lost source ([`DEFAULT_CONNECT_RETRY_SECS`], as RDS, unless the
+    /// operator sets another).
+    pub connect_retry_secs: u32,
 }
 
 /// Something a procedure call (or [`Agent::resume`]) changed, for events.

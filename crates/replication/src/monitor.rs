@@ -371,6 +371,7 @@ mod tests {
         Monitor::new(&AgentContext {
             ssl: SslDir::new(Utf8PathBuf::from("/nonexistent/ssl"), None),
             source_secret: Utf8PathBuf::from("/nonexistent/source.json"),
+            connect_retry_secs: crate::agent::DEFAULT_CONNECT_RETRY_SECS,
         })
     }
 

@@ -43,6 +43,7 @@ async fn a_full_request_table_unkept_credentials_and_a_refused_resume() -> anyho
         ssl: pair.ctx.ssl.clone(),
         source_secret: Utf8PathBuf::from_path_buf(blocker.join("source.json"))
             .map_err(|p| anyhow::anyhow!("{} is not UTF-8", p.display()))?,
+        connect_retry_secs: pair.ctx.connect_retry_secs,
     };
     let agent = AgentTask::spawn(&pair.replica, ctx.clone());
     let mut src = pair.source.admin_conn().await?;

@@ -17,9 +17,13 @@ use mysql_async::prelude::Queryable;
 pub const REPL_PASSWORD: &str = "Repl-pw-2024";
 pub const OPERATOR_PASSWORD: &str = "Operator-pw-2024";
 pub const APP_PASSWORD: &str = "App-pw-2024";
-/// Long enough for one reconnect attempt of the replica (`MASTER_CONNECT_RETRY` is 60 s, as
-/// on RDS) plus a sample or two.
+/// Long enough for one reconnect attempt of a replica with RDS's `MASTER_CONNECT_RETRY` of
+/// 60 s plus a sample or two (the rig's own replica retries every
+/// [`RIG_CONNECT_RETRY_SECS`]).
 pub const WAIT: Duration = Duration::from_secs(150);
+/// The rig's `[replication] connect_retry_seconds`: its faults are about what ferry does
+/// once the replica reconnects, which RDS's 60 s between attempts would only delay.
+pub const RIG_CONNECT_RETRY_SECS: u32 = 2;
 
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -156,7 +160,8 @@ impl Writer {
 }
 
 /// A source, `ferry serve` with one empty cluster and its writer instance, replication from
-/// the source (through a TCP fault proxy) started by the master user, file and position.
+/// the source (through a TCP fault proxy) started by the master user, file and position; the
+/// replica retries a lost source every [`RIG_CONNECT_RETRY_SECS`].
 pub struct Rig {
     pub rt: tokio::runtime::Runtime,
     pub source: TestServer,
@@ -226,7 +231,14 @@ impl Rig {
         let empty_root = tmp.path().join("buckets");
         std::fs::create_dir(&empty_root).unwrap();
         let root = empty_root.display().to_string();
-        let serve = Serve::launch(&data_dir, &["--file-root", &root], env);
+        let config = tmp.path().join("ferry.toml");
+        std::fs::write(
+            &config,
+            format!("[replication]\nconnect_retry_seconds = {RIG_CONNECT_RETRY_SECS}\n"),
+        )
+        .unwrap();
+        let config = config.display().to_string();
+        let serve = Serve::launch(&data_dir, &["--file-root", &root, "--config", &config], env);
         let port = ferry_testkit::free_port();
         serve.create_cluster_with_writer(CLUSTER, MASTER_PASSWORD, port);
         let rig = Rig {

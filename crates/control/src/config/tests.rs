@@ -402,3 +402,24 @@ fn import_lease() {
         assert!(e.to_string().contains("import.lease_seconds"), "{e}");
     }
 }
+
+#[test]
+fn replication_connect_retry() {
+    assert_eq!(
+        Config::parse("", "r.toml")
+            .unwrap()
+            .replication_connect_retry,
+        60
+    );
+    let c = Config::parse("[replication]\nconnect_retry_seconds = 2\n", "r.toml").unwrap();
+    assert_eq!(c.replication_connect_retry, 2);
+    for bad in ["0", "3601"] {
+        let e = parse_err(&format!("[replication]\nconnect_retry_seconds = {bad}"));
+        assert!(
+            e.contains("replication.connect_retry_seconds") && e.contains(bad),
+            "{e}"
+        );
+    }
+    let e = parse_err("[replication]\nconnect_retry = 2");
+    assert!(e.contains("connect_retry"), "{e}");
+}

@@ -217,7 +217,8 @@ async fn set_source(
         }
     }
     let paths = ctx.ssl.paths();
-    let statement = source.change_master(Some(&paths), no_backslash_escapes);
+    let statement =
+        source.change_master(Some(&paths), ctx.connect_retry_secs, no_backslash_escapes);
     sql(
         conn,
         &statement,

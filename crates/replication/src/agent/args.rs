@@ -17,8 +17,9 @@ const MAX_USER_CHARS: usize = 128;
 /// In bytes (UTF-8), as the server counts it: 48 `é` are the most it takes.
 const MAX_PASSWORD_BYTES: usize = 96;
 const MAX_LOG_FILE_CHARS: usize = 255;
-/// `MASTER_CONNECT_RETRY`, as on RDS.
-pub const CONNECT_RETRY_SECS: u32 = 60;
+/// `MASTER_CONNECT_RETRY` unless the operator sets another ([`super::AgentContext`]): 60, as
+/// on RDS.
+pub const DEFAULT_CONNECT_RETRY_SECS: u32 = 60;
 
 /// Where the replica reads from: binlog coordinates, or the GTID position it already has.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,8 +132,14 @@ impl SourceArgs {
     }
 
     /// `CHANGE MASTER TO …` for these arguments. `ssl` is the stored material's paths (needed
-    /// when [`SourceArgs::ssl`]); `no_backslash_escapes` is the session's SQL mode.
-    pub fn change_master(&self, ssl: Option<&SslPaths>, no_backslash_escapes: bool) -> String {
+    /// when [`SourceArgs::ssl`]); `connect_retry` the seconds between the replica's attempts
+    /// to reach a lost source; `no_backslash_escapes` is the session's SQL mode.
+    pub fn change_master(
+        &self,
+        ssl: Option<&SslPaths>,
+        connect_retry: u32,
+        no_backslash_escapes: bool,
+    ) -> String {
         let quote = |text: &str| quote(text, no_backslash_escapes);
         let mut sql = format!(
             "CHANGE MASTER TO MASTER_HOST = {}, MASTER_PORT = {}, MASTER_USER = {}, \
@@ -149,7 +156,7 @@ impl SourceArgs {
             )),
             StartFrom::GtidSlavePos => sql.push_str("MASTER_USE_GTID = slave_pos, "),
         }
-        sql.push_str(&format!("MASTER_CONNECT_RETRY = {CONNECT_RETRY_SECS}, "));
+        sql.push_str(&format!("MASTER_CONNECT_RETRY = {connect_retry}, "));
         match ssl.filter(|_| self.ssl) {
             Some(paths) => sql.push_str(&format!(
                 "MASTER_SSL = 1, MASTER_SSL_CA = {}, MASTER_SSL_CERT = {}, MASTER_SSL_KEY = {}, ",
@@ -313,7 +320,7 @@ mod tests {
                 pos: 4567
             }
         );
-        let sql = args.change_master(None, false);
+        let sql = args.change_master(None, DEFAULT_CONNECT_RETRY_SECS, false);
         assert_eq!(
             sql,
             "CHANGE MASTER TO MASTER_HOST = 'db.example.com', MASTER_PORT = 3306, \
@@ -322,7 +329,8 @@ mod tests {
              MASTER_CONNECT_RETRY = 60, MASTER_SSL = 0, MASTER_SSL_CA = '', \
              MASTER_SSL_CERT = '', MASTER_SSL_KEY = '', MASTER_SSL_VERIFY_SERVER_CERT = 0"
         );
-        let nbe = args.change_master(None, true);
+        let nbe = args.change_master(None, 7, true);
+        assert!(nbe.contains("MASTER_CONNECT_RETRY = 7, "), "{nbe}");
         assert!(nbe.contains("MASTER_PASSWORD = 'p''w\\d \"x'"), "{nbe}");
         assert!(!format!("{args:?}").contains("p'w"));
         assert!(!args.summary().contains("p'w"), "{}", args.summary());
@@ -343,7 +351,7 @@ mod tests {
             cert: Utf8PathBuf::from("/d/current/ssl_cert.pem"),
             key: Utf8PathBuf::from("/d/current/ssl_key.pem"),
         };
-        let sql = args.change_master(Some(&paths), false);
+        let sql = args.change_master(Some(&paths), DEFAULT_CONNECT_RETRY_SECS, false);
         assert!(sql.contains("MASTER_USE_GTID = slave_pos"), "{sql}");
         assert!(!sql.contains("MASTER_LOG_FILE"), "{sql}");
         assert!(

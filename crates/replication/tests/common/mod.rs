@@ -49,6 +49,7 @@ impl Pair {
         let ctx = AgentContext {
             ssl: SslDir::new(root.join("ssl"), None),
             source_secret: root.join("source.json"),
+            connect_retry_secs: ferry_replication::agent::DEFAULT_CONNECT_RETRY_SECS,
         };
         // As the control plane does: procedures first (a grant needs the routine), then the
         // master user, which keeps EXECUTE on them and loses everything else it had.
