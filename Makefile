@@ -54,10 +54,16 @@ demo: deps
 	cargo build -q -p ferry
 	target/debug/ferry demo --dir .cache/ferry-demo $(DEMO_ARGS)
 
+# One test more than there are CPUs: most tests spend part of their time waiting on the
+# MariaDB servers and `ferry serve` they start (about a fifth of the CPU sat idle with one test
+# a CPU on the 2-core CI machine). NEXTEST_TEST_THREADS set by the caller wins.
+TEST_THREADS ?= $(shell echo $$(( $$(nproc) + 1 )))
+
 test: deps-test fixtures
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	FERRY_FIXTURES="$$(scripts/fixtures | tail -n1)" PATH="$(VENV_BIN):$$PATH" \
+	  NEXTEST_TEST_THREADS="$${NEXTEST_TEST_THREADS:-$(TEST_THREADS)}" \
 	  cargo nextest run --workspace
 
 # Only the failpoint matrix (crates/cli/tests/fault_matrix.rs; also part of `make test`):
