@@ -248,8 +248,10 @@ pub struct Config {
     /// are put back (1 s to 1 h; 60 s by default).
     pub import_lease: Duration,
     /// `[replication] connect_retry_seconds`: the `MASTER_CONNECT_RETRY` of the replicas the
-    /// `rds_set_external_master*` procedures configure, i.e. how long a replica that lost its
-    /// source waits before trying again (1 s to 1 h; 60 s by default, as RDS).
+    /// `rds_set_external_master*` procedures configure (and that `rds_start_replication` or a
+    /// resume after a restart puts on a replica configured with another), i.e. how long a
+    /// replica that lost its source waits before trying again (1 s to 1 h; 60 s by default,
+    /// as RDS).
     pub replication_connect_retry: u32,
     /// The `[console]` table.
     pub console: ConsoleConfig,

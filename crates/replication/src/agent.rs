@@ -50,9 +50,9 @@ pub struct AgentContext {
     /// A 0600 JSON file with the source endpoint ([`SourceSecret`]): written when a
     /// `rds_set_external_master*` call succeeds, removed on reset.
     pub source_secret: Utf8PathBuf,
-    /// `MASTER_CONNECT_RETRY` of the replica the procedures configure: seconds between its
-    /// attempts to reach a lost source ([`DEFAULT_CONNECT_RETRY_SECS`], as RDS, unless the
-    /// operator sets another).
+    /// `MASTER_CONNECT_RETRY` of the replica the procedures configure, start or resume: seconds
+    /// between its attempts to reach a lost source ([`DEFAULT_CONNECT_RETRY_SECS`], as RDS,
+    /// unless the operator sets another).
     pub connect_retry_secs: u32,
 }
 

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use common::*;
-use ferry_replication::agent::{messages, Agent, Notice, SourceSecret};
+use ferry_replication::agent::{messages, Agent, AgentContext, Notice, SourceSecret};
 use ferry_replication::cutover::{self, WaitMethod};
 use ferry_replication::monitor::{LagSource, Monitor, Transition};
 use ferry_replication::procedures::{self, PROCEDURES};
@@ -471,7 +471,8 @@ async fn source_restart_loses_nothing(
 }
 
 /// The replica's server restarts (skip-slave-start): resume restarts replication because it
-/// was started and not stopped.
+/// was started and not stopped, with the connect retry ferry is now configured with (an
+/// operator changed `[replication] connect_retry_seconds` and restarted ferry).
 async fn replica_restart_resumes(
     pair: &mut Pair,
     src: &mut mysql_async::Conn,
@@ -482,7 +483,11 @@ async fn replica_restart_resumes(
         !replica_status(&mut rep).await?.any_running(),
         "skip-slave-start"
     );
-    let mut agent = Agent::new(pair.ctx.clone());
+    let before = replica_status(&mut rep).await?.connect_retry;
+    let mut agent = Agent::new(AgentContext {
+        connect_retry_secs: 2,
+        ..pair.ctx.clone()
+    });
     assert_eq!(
         agent.resume(&mut rep).await?,
         Some(Notice::Resumed {
@@ -492,6 +497,11 @@ async fn replica_restart_resumes(
         "a clean restart: relay-log.info is right"
     );
     assert_eq!(agent.resume(&mut rep).await?, None, "already running");
+    assert_eq!(
+        (before, replica_status(&mut rep).await?.connect_retry),
+        (1, 2),
+        "the retry set behind the agent's back, then the configured one"
+    );
     src.query_drop("INSERT INTO shop.items VALUES (7000, 'after the replica restart')")
         .await?;
     wait_same_checksum(src, &mut rep, "shop.items").await?;

@@ -16,7 +16,7 @@ use super::{AgentContext, Notice, FERRY_CALLER, START_WAIT};
 use crate::error::ReplicationError;
 use crate::procedures::Action;
 use crate::ssl::SslMaterial;
-use crate::status::{self, ThreadState};
+use crate::status::{self, ReplicaStatus, ThreadState};
 
 /// How long `rds_skip_repl_error` watches the SQL thread after skipping (RDS sleeps ~2 s).
 const SKIP_WAIT: Duration = Duration::from_secs(2);
@@ -178,6 +178,31 @@ fn scrub(text: &str, secret: &str) -> String {
     text
 }
 
+/// Gives a stopped replica configured with another `MASTER_CONNECT_RETRY` (before the operator
+/// changed `[replication] connect_retry_seconds`) the configured one, so that the setting holds
+/// for every replica ferry starts or resumes, not only those configured after the change. Only
+/// the retry is named: the server then keeps the executed position and fetches again from it
+/// (its own rule for exactly this kind of change), as a restart with `relay-log-recovery` does.
+async fn keep_connect_retry(
+    ctx: &AgentContext,
+    conn: &mut mysql_async::Conn,
+    current: &ReplicaStatus,
+) -> Result<(), ReplicationError> {
+    if current.connect_retry == ctx.connect_retry_secs {
+        return Ok(());
+    }
+    let statement = format!(
+        "CHANGE MASTER TO MASTER_CONNECT_RETRY = {}",
+        ctx.connect_retry_secs
+    );
+    sql(
+        conn,
+        &statement,
+        "set the configured connect retry (CHANGE MASTER)",
+    )
+    .await
+}
+
 async fn sql(
     conn: &mut mysql_async::Conn,
     statement: &str,
@@ -299,6 +324,7 @@ async fn start(
     if current.master_ssl_allowed && !ctx.ssl.is_present() {
         return Ok(Outcome::refuse(messages::START_SSL_MATERIAL_MISSING));
     }
+    keep_connect_retry(ctx, conn, &current).await?;
     sql(conn, "START SLAVE", "start replication (START SLAVE)").await?;
     let state = StateRow::from_status(IntendedState::Started, &current);
     match wait_for_start(conn, START_WAIT).await? {
@@ -579,6 +605,7 @@ pub(super) async fn resume(
             "the replica had committed a transaction relay-log.info did not record (an unclean stop); resuming after it"
         );
     }
+    keep_connect_retry(ctx, conn, &current).await?;
     match sql(conn, "START SLAVE", "resume replication (START SLAVE)").await {
         Ok(()) => {}
         Err(ReplicationError::Replica {
