@@ -65,11 +65,13 @@ use ferry_restore::{S3Options, SourceUrl};
 use serde::Deserialize;
 
 mod api;
+mod bounded;
 mod console;
 pub use api::ApiLimits;
 pub use console::ConsoleConfig;
 
 use crate::validate;
+use bounded::bounded;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8900";
 pub const DEFAULT_REGION: &str = "us-east-1";
@@ -363,7 +365,7 @@ struct RawImport {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawReplication {
-    connect_retry_seconds: Option<u32>,
+    connect_retry_seconds: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -504,16 +506,16 @@ impl Config {
         let api = api::api_limits(raw.api.unwrap_or_default()).map_err(|(k, e)| invalid(k, e))?;
         let console =
             console::console(raw.console.unwrap_or_default()).map_err(|(k, e)| invalid(k, e))?;
-        let guardian_interval = match raw.guardian.and_then(|g| g.interval_ms) {
-            None => DEFAULT_GUARDIAN_INTERVAL,
-            Some(ms @ 100..=60_000) => Duration::from_millis(ms),
-            Some(ms) => {
-                return Err(invalid(
-                    "guardian.interval_ms",
-                    format!("{ms} is not between 100 and 60000 milliseconds"),
-                ))
-            }
+        let within = |key, value, range, unit| {
+            bounded(key, value, range, unit).map_err(|(k, e)| invalid(k, e))
         };
+        let guardian_interval = within(
+            "guardian.interval_ms",
+            raw.guardian.and_then(|g| g.interval_ms),
+            100..=60_000,
+            "milliseconds",
+        )?
+        .map_or(DEFAULT_GUARDIAN_INTERVAL, Duration::from_millis);
         let iam_mode = match raw.iam.and_then(|i| i.mode).as_deref() {
             None | Some("enforce") => IamMode::Enforce,
             Some("audit") => IamMode::Audit,
@@ -524,27 +526,23 @@ impl Config {
                 ))
             }
         };
-        let import_lease = match raw.import.and_then(|i| i.lease_seconds) {
-            None => DEFAULT_IMPORT_LEASE,
-            Some(s @ 1..=3600) => Duration::from_secs(s),
-            Some(s) => {
-                return Err(invalid(
-                    "import.lease_seconds",
-                    format!("{s} is not between 1 and 3600 seconds"),
-                ))
-            }
-        };
-        let replication_connect_retry = match raw.replication.and_then(|r| r.connect_retry_seconds)
-        {
-            None => ferry_replication::agent::DEFAULT_CONNECT_RETRY_SECS,
-            Some(s @ 1..=3600) => s,
-            Some(s) => {
-                return Err(invalid(
-                    "replication.connect_retry_seconds",
-                    format!("{s} is not between 1 and 3600 seconds"),
-                ))
-            }
-        };
+        let import_lease = within(
+            "import.lease_seconds",
+            raw.import.and_then(|i| i.lease_seconds),
+            1..=3600,
+            "seconds",
+        )?
+        .map_or(DEFAULT_IMPORT_LEASE, Duration::from_secs);
+        let replication_connect_retry = within(
+            "replication.connect_retry_seconds",
+            raw.replication.and_then(|r| r.connect_retry_seconds),
+            1..=3600,
+            "seconds",
+        )?
+        // At most 3600: fits.
+        .map_or(ferry_replication::agent::DEFAULT_CONNECT_RETRY_SECS, |s| {
+            s as u32
+        });
         let mut buckets: Vec<BucketConfig> = Vec::new();
         for b in raw.bucket {
             let key = format!("bucket '{}'", b.name);

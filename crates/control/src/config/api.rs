@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::bounded::bounded;
+
 /// The API's HTTP edge: how long a client may take to send a request, and how many
 /// connections are served at once (more wait in the listen backlog until one closes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,10 +39,10 @@ pub(super) struct RawApi {
 /// The `[api]` table: timeouts of 1 s to 1 h, 1 to 65536 connections.
 pub(super) fn api_limits(raw: RawApi) -> Result<ApiLimits, (&'static str, String)> {
     let d = ApiLimits::default();
-    let secs = |key, v: Option<u64>, default: Duration| match v {
-        None => Ok(default),
-        Some(s @ 1..=3600) => Ok(Duration::from_secs(s)),
-        Some(s) => Err((key, format!("{s} is not between 1 and 3600 seconds"))),
+    let secs = |key, v: Option<u64>, default: Duration| {
+        Ok::<_, (&'static str, String)>(
+            bounded(key, v, 1..=3600, "seconds")?.map_or(default, Duration::from_secs),
+        )
     };
     Ok(ApiLimits {
         header_read_timeout: secs(
@@ -53,15 +55,12 @@ pub(super) fn api_limits(raw: RawApi) -> Result<ApiLimits, (&'static str, String
             raw.body_read_timeout_secs,
             d.body_read_timeout,
         )?,
-        max_connections: match raw.max_connections {
-            None => d.max_connections,
-            Some(n @ 1..=65536) => n,
-            Some(n) => {
-                return Err((
-                    "api.max_connections",
-                    format!("{n} is not between 1 and 65536"),
-                ))
-            }
-        },
+        max_connections: bounded(
+            "api.max_connections",
+            raw.max_connections.map(|n| n as u64),
+            1..=65536,
+            "",
+        )?
+        .map_or(d.max_connections, |n| n as usize),
     })
 }

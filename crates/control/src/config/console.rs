@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::bounded::bounded;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConsoleConfig {
     /// A session unused for this long is over.
@@ -37,17 +39,10 @@ pub(super) struct RawConsole {
 /// Validates the table: `Err((key, reason))`.
 pub(super) fn console(raw: RawConsole) -> Result<ConsoleConfig, (&'static str, String)> {
     let d = ConsoleConfig::default();
-    let secs = |key, v: Option<u64>, range: std::ops::RangeInclusive<u64>, default| match v {
-        None => Ok(default),
-        Some(s) if range.contains(&s) => Ok(Duration::from_secs(s)),
-        Some(s) => Err((
-            key,
-            format!(
-                "{s} is not between {} and {} seconds",
-                range.start(),
-                range.end()
-            ),
-        )),
+    let secs = |key, v: Option<u64>, range, default| {
+        Ok::<_, (&'static str, String)>(
+            bounded(key, v, range, "seconds")?.map_or(default, Duration::from_secs),
+        )
     };
     let c = ConsoleConfig {
         session_idle: secs(

@@ -183,6 +183,8 @@ fn scrub(text: &str, secret: &str) -> String {
 /// for every replica ferry starts or resumes, not only those configured after the change. Only
 /// the retry is named: the server then keeps the executed position and fetches again from it
 /// (its own rule for exactly this kind of change), as a restart with `relay-log-recovery` does.
+/// A refusal by the server is logged and the replica starts with the retry it had: the
+/// setting must never keep replication from starting. Only a lost connection is an `Err`.
 async fn keep_connect_retry(
     ctx: &AgentContext,
     conn: &mut mysql_async::Conn,
@@ -195,12 +197,28 @@ async fn keep_connect_retry(
         "CHANGE MASTER TO MASTER_CONNECT_RETRY = {}",
         ctx.connect_retry_secs
     );
-    sql(
+    match sql(
         conn,
         &statement,
         "set the configured connect retry (CHANGE MASTER)",
     )
     .await
+    {
+        Err(ReplicationError::Replica {
+            source: mysql_async::Error::Server(server),
+            ..
+        }) => {
+            tracing::warn!(
+                code = server.code,
+                error = %server.message,
+                kept = current.connect_retry,
+                configured = ctx.connect_retry_secs,
+                "the replica keeps its connect retry: the server refused the configured one"
+            );
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 async fn sql(
