@@ -5,12 +5,15 @@
 //! `s3s-fs` (a file-backed implementation of the S3 API) behind `s3s`'s HTTP service with
 //! `SimpleAuth`, so a request without a valid signature for the one configured key pair is
 //! refused with 403, as a real bucket would. GetObject bodies are read in 1 MiB chunks instead
-//! of `s3s-fs`'s 4 KiB (`store`), so the server does not become what a benchmark measures.
+//! of `s3s-fs`'s 4 KiB, the pages of a listing are cut from one walk of the bucket instead of
+//! one walk a page (`store`, `listing`), and connections set TCP_NODELAY, so the server does
+//! not become what a benchmark measures.
 //!
 //! The same serving code backs the [`S3Server`] handle used by tests and the `ferry-s3` binary
 //! used by the benchmark script.
 
 mod file_body;
+mod listing;
 mod objects;
 mod store;
 
@@ -67,6 +70,13 @@ pub async fn serve_connections(listener: TcpListener, service: S3Service) {
                 continue;
             }
         };
+        // As every real S3 endpoint: without TCP_NODELAY, a body's last partial segment
+        // waits for the client's delayed ACK (Nagle), which stalled every small object's GET
+        // for milliseconds and made the server, not the client, the limit of a restore of
+        // many small files (curl at 32 in flight: 4.9 s for 10,201 objects, 1.4 s with it).
+        if let Err(error) = socket.set_nodelay(true) {
+            tracing::debug!(%error, "S3 server: could not set TCP_NODELAY");
+        }
         let service = service.clone();
         tokio::spawn(async move {
             let builder = ConnBuilder::new(TokioExecutor::new());

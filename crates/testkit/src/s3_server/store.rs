@@ -1,10 +1,13 @@
-//! The S3 operations the test server implements: `s3s-fs`'s, with a faster GetObject body.
+//! The S3 operations the test server implements: `s3s-fs`'s, with a faster GetObject body and
+//! ListObjectsV2 pages cut from one walk.
 //!
-//! Every operation `s3s-fs` 0.14 implements is handed to its [`FileSystem`] unchanged, so
-//! errors (`NoSuchBucket`, `NoSuchKey`, `InvalidRange` as 416), ETags from the sidecars,
-//! `Content-Range`, listing and multipart uploads behave exactly as `s3s-fs` has them. Only
-//! GetObject's *body* is replaced, because `s3s-fs` reads it 4 KiB per trip to the blocking
-//! pool (see [`super::file_body`]).
+//! Every operation `s3s-fs` 0.14 implements is handed to its [`FileSystem`], so errors
+//! (`NoSuchBucket`, `NoSuchKey`, `InvalidRange` as 416), ETags from the sidecars,
+//! `Content-Range`, listing and multipart uploads behave exactly as `s3s-fs` has them. Two
+//! things are done differently, for speed only: GetObject's *body*, because `s3s-fs` reads it
+//! 4 KiB per trip to the blocking pool (see [`super::file_body`]), and the pages after the
+//! first of a ListObjectsV2, because `s3s-fs` walks the whole bucket for every page (see
+//! [`super::listing`]; every write through the server drops the kept walks).
 //!
 //! How GetObject works here:
 //!
@@ -39,6 +42,7 @@ use s3s::{S3Request, S3Response, S3Result, S3};
 use s3s_fs::FileSystem;
 
 use super::file_body::FileRange;
+use super::listing::{ListingKey, Listings, Walk};
 use super::objects;
 
 /// `s3s-fs`'s [`FileSystem`] with GetObject bodies read in large chunks.
@@ -46,6 +50,8 @@ pub(super) struct FileStore {
     inner: FileSystem,
     /// The canonical root `inner` serves.
     root: PathBuf,
+    /// Walks kept for the later pages of a listing (see [`super::listing`]).
+    listings: Listings,
 }
 
 impl std::fmt::Debug for FileStore {
@@ -65,6 +71,7 @@ impl FileStore {
         Ok(FileStore {
             inner,
             root: root.to_path_buf(),
+            listings: Listings::default(),
         })
     }
 
@@ -171,21 +178,27 @@ impl S3 for FileStore {
         &self,
         req: S3Request<CompleteMultipartUploadInput>,
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
-        self.inner.complete_multipart_upload(req).await
+        let answer = self.inner.complete_multipart_upload(req).await;
+        self.listings.changed();
+        answer
     }
 
     async fn copy_object(
         &self,
         req: S3Request<CopyObjectInput>,
     ) -> S3Result<S3Response<CopyObjectOutput>> {
-        self.inner.copy_object(req).await
+        let answer = self.inner.copy_object(req).await;
+        self.listings.changed();
+        answer
     }
 
     async fn create_bucket(
         &self,
         req: S3Request<CreateBucketInput>,
     ) -> S3Result<S3Response<CreateBucketOutput>> {
-        self.inner.create_bucket(req).await
+        let answer = self.inner.create_bucket(req).await;
+        self.listings.changed();
+        answer
     }
 
     async fn create_multipart_upload(
@@ -199,21 +212,27 @@ impl S3 for FileStore {
         &self,
         req: S3Request<DeleteBucketInput>,
     ) -> S3Result<S3Response<DeleteBucketOutput>> {
-        self.inner.delete_bucket(req).await
+        let answer = self.inner.delete_bucket(req).await;
+        self.listings.changed();
+        answer
     }
 
     async fn delete_object(
         &self,
         req: S3Request<DeleteObjectInput>,
     ) -> S3Result<S3Response<DeleteObjectOutput>> {
-        self.inner.delete_object(req).await
+        let answer = self.inner.delete_object(req).await;
+        self.listings.changed();
+        answer
     }
 
     async fn delete_objects(
         &self,
         req: S3Request<DeleteObjectsInput>,
     ) -> S3Result<S3Response<DeleteObjectsOutput>> {
-        self.inner.delete_objects(req).await
+        let answer = self.inner.delete_objects(req).await;
+        self.listings.changed();
+        answer
     }
 
     async fn get_bucket_location(
@@ -255,7 +274,25 @@ impl S3 for FileStore {
         &self,
         req: S3Request<ListObjectsV2Input>,
     ) -> S3Result<S3Response<ListObjectsV2Output>> {
-        self.inner.list_objects_v2(req).await
+        let key = ListingKey::of(&req.input);
+        if req.input.continuation_token.is_some() {
+            if let Some(walk) = self.listings.get(&key) {
+                return Ok(S3Response::new(walk.page(req.input)));
+            }
+        }
+        let generation = self.listings.generation();
+        let input = req.input.clone();
+        let whole = req.map_input(|mut i| {
+            i.continuation_token = None;
+            i.start_after = None;
+            i.max_keys = Some(i32::MAX);
+            i
+        });
+        let walk = std::sync::Arc::new(Walk::from_output(
+            self.inner.list_objects_v2(whole).await?.output,
+        ));
+        self.listings.keep(key, generation, walk.clone());
+        Ok(S3Response::new(walk.page(input)))
     }
 
     async fn list_parts(
@@ -269,7 +306,9 @@ impl S3 for FileStore {
         &self,
         req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
-        self.inner.put_object(req).await
+        let answer = self.inner.put_object(req).await;
+        self.listings.changed();
+        answer
     }
 
     async fn upload_part(
