@@ -209,7 +209,7 @@ mod tests {
     use super::*;
     use crate::s3_server::store::FileStore;
 
-    fn request(input: ListObjectsV2Input) -> S3Request<ListObjectsV2Input> {
+    fn request<T>(input: T) -> S3Request<T> {
         S3Request {
             input,
             method: Default::default(),
@@ -313,20 +313,7 @@ mod tests {
             content_length: Some(1),
             ..Default::default()
         };
-        store
-            .put_object(S3Request {
-                input: put,
-                method: Default::default(),
-                uri: Default::default(),
-                headers: Default::default(),
-                extensions: Default::default(),
-                credentials: None,
-                region: None,
-                service: None,
-                trailing_headers: None,
-            })
-            .await
-            .unwrap();
+        store.put_object(request(put)).await.unwrap();
         let next = ListObjectsV2Input {
             continuation_token: Some("a".into()),
             ..first
