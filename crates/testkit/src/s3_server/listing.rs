@@ -4,21 +4,26 @@
 //! `s3s-fs` 0.14 answers every ListObjectsV2 page by walking the whole bucket through
 //! `tokio::fs` (three trips to the blocking pool per entry), sorting every key, then keeping
 //! the page. A listing of 10,201 keys in 11 pages cost the server 4 CPU-seconds, on the same
-//! two cores as the client it serves. Here the first page asks `s3s-fs` for the whole listing
-//! at once (same request, no resume point, no page limit), keeps it, and cuts the page from it;
-//! a later page of the same listing (a request with a continuation token for the same bucket,
+//! two cores as the client it serves. Here the first page walks the bucket once ([`walk`]: the
+//! same walk with `std::fs` in one blocking task; a bucket that is missing or unreadable goes
+//! to `s3s-fs`, which answers the error), keeps the whole listing and cuts the page from it; a
+//! later page of the same listing (a request with a continuation token for the same bucket,
 //! prefix and delimiter) is cut from the kept walk with the same rules `s3s-fs` applies, so the
-//! answers are the ones `s3s-fs` gives.
+//! answers are the ones `s3s-fs` gives (a test pages through both and compares). One
+//! difference: a common prefix ends with the whole delimiter, as on S3, where `s3s-fs` keeps
+//! only its first byte (the same for the `/` everyone uses).
 //!
 //! A kept walk is used only for continuation requests, for [`KEEP_FOR`] at most, and never
 //! after a write through the server (`Listings::changed`). A file changed directly on disk
 //! between two pages of one listing may go unseen by the rest of that listing: real S3 gives
 //! no snapshot across pages either.
 
+use std::collections::{BTreeSet, VecDeque};
+use std::path::{Component, Path};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use s3s::dto::{CommonPrefix, ListObjectsV2Input, ListObjectsV2Output, Object};
+use s3s::dto::{CommonPrefix, ListObjectsV2Input, ListObjectsV2Output, Object, Timestamp};
 
 /// How long a walk serves the pages after the first.
 const KEEP_FOR: Duration = Duration::from_secs(10);
@@ -133,6 +138,86 @@ impl Walk {
             ..Default::default()
         }
     }
+}
+
+/// The whole listing of the bucket directory `bucket_root` under `prefix` (grouped at
+/// `delimiter`), walked as `s3s-fs` 0.14 walks it (breadth first, entries not followed through
+/// symbolic links, keys of non-UTF-8 names left out, each file's size and modification time)
+/// but with `std::fs` on the calling thread: `s3s-fs` makes three trips to tokio's blocking
+/// pool per entry. Call it on a blocking thread.
+pub(super) fn walk(
+    bucket_root: &Path,
+    prefix: Option<&str>,
+    delimiter: Option<&str>,
+) -> std::io::Result<Walk> {
+    let prefix = prefix.unwrap_or("").trim_start_matches('/');
+    let mut objects = Vec::new();
+    let mut prefixes = BTreeSet::new();
+    let mut dirs = VecDeque::from([bucket_root.to_path_buf()]);
+    while let Some(dir) = dirs.pop_front() {
+        for entry in std::fs::read_dir(dir)? {
+            let entry = entry?;
+            let file_type = entry.file_type()?;
+            let path = entry.path();
+            let Some(key) = relative_key(&path, bucket_root) else {
+                continue;
+            };
+            let Some(delimiter) = delimiter else {
+                if file_type.is_dir() {
+                    dirs.push_back(path);
+                } else if key.starts_with(prefix) {
+                    objects.push(object(key, &entry.metadata()?)?);
+                }
+                continue;
+            };
+            if file_type.is_dir() {
+                if key.starts_with(prefix) || prefix.starts_with(key.as_str()) {
+                    dirs.push_back(path);
+                }
+                continue;
+            }
+            let Some(rest) = key.strip_prefix(prefix) else {
+                continue;
+            };
+            match rest.find(delimiter) {
+                Some(at) => {
+                    prefixes.insert(format!("{prefix}{}", &rest[..at + delimiter.len()]));
+                }
+                None => objects.push(object(key, &entry.metadata()?)?),
+            }
+        }
+    }
+    objects.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(Walk {
+        objects,
+        prefixes: prefixes
+            .into_iter()
+            .map(|p| CommonPrefix { prefix: Some(p) })
+            .collect(),
+    })
+}
+
+/// `path` below `root` as a key: its components joined with `/`; `None` for a name that is not
+/// UTF-8.
+fn relative_key(path: &Path, root: &Path) -> Option<String> {
+    let rel = path.strip_prefix(root).ok()?;
+    let parts: Option<Vec<&str>> = rel
+        .components()
+        .map(|c| match c {
+            Component::Normal(name) => name.to_str(),
+            _ => None,
+        })
+        .collect();
+    Some(parts?.join("/"))
+}
+
+fn object(key: String, meta: &std::fs::Metadata) -> std::io::Result<Object> {
+    Ok(Object {
+        key: Some(key),
+        last_modified: Some(Timestamp::from(meta.modified()?)),
+        size: Some(i64::try_from(meta.len()).map_err(std::io::Error::other)?),
+        ..Default::default()
+    })
 }
 
 /// The walks kept for the listings in progress.
@@ -280,6 +365,25 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[tokio::test]
+    async fn a_missing_bucket_is_refused_as_s3s_fs_refuses_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let store = FileStore::new(&root).unwrap();
+        let inner = s3s_fs::FileSystem::new(&root).unwrap();
+        let input = ListObjectsV2Input {
+            bucket: "nobucket".into(),
+            ..Default::default()
+        };
+        let ours = store
+            .list_objects_v2(request(input.clone()))
+            .await
+            .unwrap_err();
+        let theirs = inner.list_objects_v2(request(input)).await.unwrap_err();
+        assert_eq!(ours.code(), theirs.code());
+        assert_eq!(ours.code(), &s3s::S3ErrorCode::NoSuchBucket);
     }
 
     #[tokio::test]

@@ -196,7 +196,7 @@ fn sidecar_path(root: &Path, bucket: &str, key: &str, kind: &str) -> PathBuf {
     ))
 }
 
-fn bucket_dir(root: &Path, name: &str) -> anyhow::Result<PathBuf> {
+pub(super) fn bucket_dir(root: &Path, name: &str) -> anyhow::Result<PathBuf> {
     if !s3s::path::check_bucket_name(name) {
         bail!("{name:?} is not a valid S3 bucket name (3-63 of a-z 0-9 . -)");
     }

@@ -42,7 +42,7 @@ use s3s::{S3Request, S3Response, S3Result, S3};
 use s3s_fs::FileSystem;
 
 use super::file_body::FileRange;
-use super::listing::{ListingKey, Listings, Walk};
+use super::listing::{self, ListingKey, Listings, Walk};
 use super::objects;
 
 /// `s3s-fs`'s [`FileSystem`] with GetObject bodies read in large chunks.
@@ -282,15 +282,35 @@ impl S3 for FileStore {
         }
         let generation = self.listings.generation();
         let input = req.input.clone();
-        let whole = req.map_input(|mut i| {
-            i.continuation_token = None;
-            i.start_after = None;
-            i.max_keys = Some(i32::MAX);
-            i
-        });
-        let walk = std::sync::Arc::new(Walk::from_output(
-            self.inner.list_objects_v2(whole).await?.output,
-        ));
+        let walked = match objects::bucket_dir(&self.root, &input.bucket) {
+            Ok(dir) => {
+                let (prefix, delimiter) = (input.prefix.clone(), input.delimiter.clone());
+                tokio::task::spawn_blocking(move || {
+                    if !dir.is_dir() {
+                        return None;
+                    }
+                    listing::walk(&dir, prefix.as_deref(), delimiter.as_deref()).ok()
+                })
+                .await
+                .ok()
+                .flatten()
+            }
+            Err(_) => None,
+        };
+        // A bucket that is missing or cannot be walked: s3s-fs answers (and says why).
+        let walk = match walked {
+            Some(walk) => walk,
+            None => {
+                let whole = req.map_input(|mut i| {
+                    i.continuation_token = None;
+                    i.start_after = None;
+                    i.max_keys = Some(i32::MAX);
+                    i
+                });
+                Walk::from_output(self.inner.list_objects_v2(whole).await?.output)
+            }
+        };
+        let walk = std::sync::Arc::new(walk);
         self.listings.keep(key, generation, walk.clone());
         Ok(S3Response::new(walk.page(input)))
     }
