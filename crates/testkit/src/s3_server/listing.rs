@@ -66,7 +66,9 @@ impl Walk {
 
     /// The page `input` asks for, as `s3s-fs` would cut it: objects and common prefixes after
     /// the later of the continuation token and `StartAfter`, merged in key order, at most
-    /// `MaxKeys` (default 1000) of them; the next token is the page's last key.
+    /// `MaxKeys` (default 1000) of them; the next token is the page's last key. Both lists are
+    /// sorted (a [`walk`] sorts its objects, `s3s-fs` sorts its own; prefixes come from a set),
+    /// so the resume point is found by bisection.
     pub(super) fn page(&self, input: ListObjectsV2Input) -> ListObjectsV2Output {
         let after = match (
             input.continuation_token.as_deref(),
@@ -75,52 +77,37 @@ impl Walk {
             (Some(ct), Some(sa)) => Some(ct.max(sa)),
             (ct, sa) => ct.or(sa),
         };
-        let key = |o: &Object| o.key.as_deref().unwrap_or("").to_owned();
-        let pkey = |p: &CommonPrefix| p.prefix.as_deref().unwrap_or("").to_owned();
-        let objects: Vec<&Object> = self
-            .objects
-            .iter()
-            .filter(|o| after.is_none_or(|a| key(o).as_str() > a))
-            .collect();
-        let prefixes: Vec<&CommonPrefix> = self
-            .prefixes
-            .iter()
-            .filter(|p| after.is_none_or(|a| pkey(p).as_str() > a))
-            .collect();
+        let objects = match after {
+            Some(a) => &self.objects[self.objects.partition_point(|o| key(o) <= a)..],
+            None => &self.objects[..],
+        };
+        let prefixes = match after {
+            Some(a) => &self.prefixes[self.prefixes.partition_point(|p| prefix(p) <= a)..],
+            None => &self.prefixes[..],
+        };
         let max_keys = input.max_keys.unwrap_or(1000);
         let limit = usize::try_from(max_keys).unwrap_or(1000);
         let (mut oi, mut pi) = (0, 0);
-        let mut page_objects = Vec::new();
-        let mut page_prefixes = Vec::new();
-        let mut last: Option<String> = None;
-        while page_objects.len() + page_prefixes.len() < limit {
+        let mut last = None;
+        while oi + pi < limit {
             let take_object = match (objects.get(oi), prefixes.get(pi)) {
-                (Some(o), Some(p)) => key(o) < pkey(p),
+                (Some(o), Some(p)) => key(o) < prefix(p),
                 (Some(_), None) => true,
                 (None, Some(_)) => false,
                 (None, None) => break,
             };
             if take_object {
-                last = Some(key(objects[oi]));
-                page_objects.push(objects[oi].clone());
+                last = Some(key(&objects[oi]));
                 oi += 1;
             } else {
-                last = Some(pkey(prefixes[pi]));
-                page_prefixes.push(prefixes[pi].clone());
+                last = Some(prefix(&prefixes[pi]));
                 pi += 1;
             }
         }
+        // Truncated means at least one key was taken (limit > 0): the token is the last one.
         let truncated = limit > 0 && (oi < objects.len() || pi < prefixes.len());
-        let next = if !truncated {
-            None
-        } else {
-            last.or_else(|| match (objects.get(oi), prefixes.get(pi)) {
-                (Some(o), Some(p)) => Some(key(o).min(pkey(p))),
-                (Some(o), None) => Some(key(o)),
-                (None, Some(p)) => Some(pkey(p)),
-                (None, None) => None,
-            })
-        };
+        let next = last.filter(|_| truncated).map(str::to_owned);
+        let (page_objects, page_prefixes) = (objects[..oi].to_vec(), prefixes[..pi].to_vec());
         let count = page_objects.len() + page_prefixes.len();
         ListObjectsV2Output {
             key_count: Some(i32::try_from(count).unwrap_or(i32::MAX)),
@@ -138,6 +125,14 @@ impl Walk {
             ..Default::default()
         }
     }
+}
+
+fn key(o: &Object) -> &str {
+    o.key.as_deref().unwrap_or("")
+}
+
+fn prefix(p: &CommonPrefix) -> &str {
+    p.prefix.as_deref().unwrap_or("")
 }
 
 /// The whole listing of the bucket directory `bucket_root` under `prefix` (grouped at

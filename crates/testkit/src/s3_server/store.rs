@@ -5,9 +5,10 @@
 //! (`NoSuchBucket`, `NoSuchKey`, `InvalidRange` as 416), ETags from the sidecars,
 //! `Content-Range`, listing and multipart uploads behave exactly as `s3s-fs` has them. Two
 //! things are done differently, for speed only: GetObject's *body*, because `s3s-fs` reads it
-//! 4 KiB per trip to the blocking pool (see [`super::file_body`]), and the pages after the
-//! first of a ListObjectsV2, because `s3s-fs` walks the whole bucket for every page (see
-//! [`super::listing`]; every write through the server drops the kept walks).
+//! 4 KiB per trip to the blocking pool (see [`super::file_body`]), and ListObjectsV2, because
+//! `s3s-fs` walks the whole bucket through the blocking pool for every page: here one walk
+//! with `std::fs` serves all the pages of a listing (see [`super::listing`]; every write
+//! through the server drops the kept walks).
 //!
 //! How GetObject works here:
 //!
@@ -45,7 +46,8 @@ use super::file_body::FileRange;
 use super::listing::{self, ListingKey, Listings, Walk};
 use super::objects;
 
-/// `s3s-fs`'s [`FileSystem`] with GetObject bodies read in large chunks.
+/// `s3s-fs`'s [`FileSystem`] with GetObject bodies read in large chunks and listings paged
+/// from one walk.
 pub(super) struct FileStore {
     inner: FileSystem,
     /// The canonical root `inner` serves.
